@@ -1,0 +1,132 @@
+/**
+ * Strict CBOR: the only way bytes from a peer become values. Built on cborg with
+ * every strictness option on, plus a token-level guard that cborg lacks: a nesting
+ * depth cap (checked before cborg recurses), invalid UTF-8 refused, and no tags,
+ * floats or `undefined` (SISP/2 uses none). The caller caps the input size first.
+ */
+import { decode, encode, rfc8949EncodeOptions, Tokenizer, Type } from 'cborg';
+import type { DecodeOptions, DecodeTokenizer } from 'cborg/interface';
+import type { Token } from 'cborg';
+import { isValidUtf8 } from './bytes.js';
+import { sispError } from './errors.js';
+
+export interface CborLimits {
+  /** Refuse inputs longer than this before looking at a single byte. */
+  readonly maxBytes: number;
+  /** Arrays and maps nested deeper than this are refused. */
+  readonly maxDepth: number;
+}
+
+export const DEFAULT_CBOR_LIMITS: CborLimits = { maxBytes: 1 << 20, maxDepth: 16 };
+
+const STRICT_OPTIONS: DecodeOptions = {
+  strict: true,
+  allowIndefinite: false,
+  allowUndefined: false,
+  allowInfinity: false,
+  allowNaN: false,
+  allowBigInt: false,
+  rejectDuplicateMapKeys: true,
+  retainStringBytes: true,
+  useMaps: false,
+  tags: [],
+};
+
+/** Wraps cborg's tokenizer to check each token before cborg acts on it. */
+class GuardedTokenizer implements DecodeTokenizer {
+  readonly #inner: DecodeTokenizer;
+  readonly #maxDepth: number;
+  /** Items still expected in each open container, innermost last. */
+  readonly #open: number[] = [];
+
+  constructor(data: Uint8Array, maxDepth: number) {
+    this.#inner = new Tokenizer(data, STRICT_OPTIONS);
+    this.#maxDepth = maxDepth;
+  }
+
+  done(): boolean {
+    return this.#inner.done();
+  }
+
+  pos(): number {
+    return this.#inner.pos();
+  }
+
+  next(): Token {
+    const token = this.#inner.next();
+    this.#check(token);
+    if (Type.equals(token.type, Type.array) || Type.equals(token.type, Type.map)) {
+      const count: unknown = Type.equals(token.type, Type.map) ? token.value * 2 : token.value;
+      if (typeof count !== 'number' || !Number.isSafeInteger(count)) {
+        throw sispError('E_BAD_FRAME', 'CBOR container length out of range');
+      }
+      if (count > 0) {
+        if (this.#open.length >= this.#maxDepth) {
+          throw sispError('E_BAD_FRAME', 'CBOR nesting too deep');
+        }
+        this.#open.push(count);
+        return token;
+      }
+    }
+    this.#completeItem();
+    return token;
+  }
+
+  #check(token: Token): void {
+    const type = token.type;
+    if (Type.equals(type, Type.tag)) throw sispError('E_BAD_FRAME', 'CBOR tags are not allowed');
+    if (Type.equals(type, Type.float)) throw sispError('E_BAD_FRAME', 'CBOR floats are not allowed');
+    if (Type.equals(type, Type.undefined) || Type.equals(type, Type.break)) {
+      throw sispError('E_BAD_FRAME', 'CBOR simple value not allowed');
+    }
+    if (Type.equals(type, Type.string)) {
+      const raw = token.byteValue;
+      if (raw === undefined || !isValidUtf8(raw)) throw sispError('E_BAD_FRAME', 'invalid UTF-8 in CBOR text');
+    }
+  }
+
+  /** One item finished; finishing a container's last item finishes the container. */
+  #completeItem(): void {
+    for (;;) {
+      const top = this.#open.length - 1;
+      if (top < 0) return;
+      const remaining = (this.#open[top] ?? 1) - 1;
+      if (remaining > 0) {
+        this.#open[top] = remaining;
+        return;
+      }
+      this.#open.pop();
+    }
+  }
+}
+
+/**
+ * Decodes exactly one CBOR item occupying all of `bytes`. Throws only SispError
+ * E_BAD_FRAME (or E_TOO_LARGE); never lets a library exception escape.
+ */
+export function decodeStrict(bytes: Uint8Array, limits: CborLimits = DEFAULT_CBOR_LIMITS): unknown {
+  if (!(bytes instanceof Uint8Array)) throw sispError('E_BAD_FRAME', 'input is not bytes');
+  if (bytes.length > limits.maxBytes) throw sispError('E_TOO_LARGE', 'message too large');
+  if (bytes.length === 0) throw sispError('E_BAD_FRAME', 'empty message');
+  try {
+    const tokenizer = new GuardedTokenizer(bytes, limits.maxDepth);
+    return decode(bytes, { ...STRICT_OPTIONS, tokenizer });
+  } catch (cause) {
+    if (cause instanceof Error && cause.name === 'SispError') throw cause;
+    // cborg's messages describe the malformation; keep them as detail, not as text
+    // that anything branches on.
+    throw sispError('E_BAD_FRAME', 'malformed CBOR', {
+      detail: cause instanceof Error ? cause.message : 'unknown decoder failure',
+      cause,
+    });
+  }
+}
+
+/**
+ * Deterministic encoding (RFC 8949 section 4.2.1): shortest integers and lengths,
+ * definite lengths, map keys sorted bytewise. Used for every frame, and required
+ * wherever bytes are signed.
+ */
+export function encodeDeterministic(value: unknown): Uint8Array {
+  return encode(value, rfc8949EncodeOptions);
+}

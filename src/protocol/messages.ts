@@ -1,0 +1,136 @@
+/**
+ * Every SISP/2 message: its type string and the schema of its body. The frame
+ * layer (frame.ts) guarantees that a decoded message's body matches the schema of
+ * its type, so handlers receive typed, validated values only.
+ */
+import { isCanonicalImageName, isCanonicalUsername } from './names.js';
+import { ERROR_CODES, type ErrorCode } from './errors.js';
+import {
+  array,
+  bool,
+  bytes,
+  oneOf,
+  struct,
+  text,
+  uint,
+  type Infer,
+  refine,
+  type Schema,
+} from './schema.js';
+
+export const PROTOCOL_VERSION = 2;
+export const SUPPORTED_VERSIONS: readonly number[] = [PROTOCOL_VERSION];
+
+/** Largest data field of one post.chunk or download.chunk frame. */
+export const MAX_CHUNK_DATA = 1 << 20;
+/** Frame size limit: the largest chunk frame plus room for its header. */
+export const DEFAULT_MAX_FRAME = MAX_CHUNK_DATA + 1024;
+export const MAX_CERTIFICATE = 4096;
+export const MAX_MANIFEST = 4096;
+export const MAX_RECIPIENTS = 64;
+export const IMAGE_ID_LENGTH = 16;
+export const NONCE_LENGTH = 32;
+
+export const CONTENT_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp'] as const;
+export type ContentType = (typeof CONTENT_TYPES)[number];
+
+// On the wire only canonical names travel; clients normalise before sending.
+const username = refine(text({ max: 32 }), isCanonicalUsername, 'not a canonical username');
+const imageName = refine(text({ min: 1, max: 64 }), isCanonicalImageName, 'not a valid image name');
+const imageId = bytes({ exact: IMAGE_ID_LENGTH });
+const ed25519Key = bytes({ exact: 32 });
+const x25519Key = bytes({ exact: 32 });
+const signature = bytes({ exact: 64 });
+const certificate = bytes({ min: 1, max: MAX_CERTIFICATE });
+const fingerprint = bytes({ exact: 32 });
+const errorCode: Schema<ErrorCode> = oneOf(Object.keys(ERROR_CODES) as ErrorCode[]);
+/** HPKE-wrapped content key: enc (X25519 public key) and a sealed 32-byte key. */
+const wrappedKey = struct({ enc: x25519Key, ct: bytes({ exact: 32 + 16 }) });
+const recipientKey = struct({ recipient: username, enc: x25519Key, ct: bytes({ exact: 48 }) });
+const chunkData = bytes({ min: 1, max: MAX_CHUNK_DATA });
+const credit = uint(1 << 30, 1);
+
+export const MESSAGE_SCHEMAS = {
+  // Session setup.
+  hello: struct({ versions: array(uint(255), { min: 1, max: 8 }) }, { agent: text({ max: 64 }) }),
+  welcome: struct({
+    version: uint(255),
+    nonce: bytes({ exact: NONCE_LENGTH }),
+    caFingerprint: fingerprint,
+    maxFrame: uint(1 << 30),
+    maxImage: uint(Number.MAX_SAFE_INTEGER),
+  }),
+  register: struct({
+    username,
+    signingKey: ed25519Key,
+    encryptionKey: x25519Key,
+    proof: signature,
+  }),
+  registered: struct({ username, certificate }),
+  auth: struct({ username, signature }),
+  authed: struct({ username, certificate }),
+
+  // Upload: begin, then chunks within the credit the server grants, then end.
+  'post.begin': struct({
+    manifest: bytes({ min: 1, max: MAX_MANIFEST }),
+    signature,
+    keys: array(recipientKey, { min: 1, max: MAX_RECIPIENTS + 1 }),
+    replace: bool(),
+  }),
+  'post.ready': struct({ credit }),
+  'post.chunk': struct({ data: chunkData }),
+  'post.end': struct({}),
+  'post.abort': struct({}),
+  'post.done': struct({ image: imageId, created: uint() }),
+
+  // Download: the server sends begin, then chunks within the client's credit, then end.
+  download: struct({}, { owner: username, name: imageName, image: imageId }),
+  'download.begin': struct({
+    manifest: bytes({ min: 1, max: MAX_MANIFEST }),
+    signature,
+    certificate,
+    key: wrappedKey,
+  }),
+  'download.chunk': struct({ data: chunkData }),
+  'download.end': struct({}),
+  credit: struct({ bytes: credit }),
+
+  list: struct({}),
+  'list.result': struct({
+    images: array(
+      struct({
+        image: imageId,
+        owner: username,
+        name: imageName,
+        contentType: oneOf(CONTENT_TYPES),
+        size: uint(),
+        created: uint(),
+        audience: oneOf(['public', 'private'] as const),
+      }),
+      { max: 10_000 },
+    ),
+  }),
+  share: struct({ image: imageId, keys: array(recipientKey, { min: 1, max: MAX_RECIPIENTS }) }),
+  'share.done': struct({}),
+  'cert.get': struct({ username }),
+  cert: struct({ username, certificate }),
+
+  // Server push (request id 0).
+  'event.new_image': struct({ image: imageId, name: imageName, owner: username }),
+
+  error: struct({ code: errorCode, message: text({ max: 512 }) }, { supported: array(uint(255), { max: 8 }) }),
+} as const;
+
+export type MessageType = keyof typeof MESSAGE_SCHEMAS;
+export type MessageBody<T extends MessageType> = Infer<(typeof MESSAGE_SCHEMAS)[T]>;
+
+/** A decoded, validated message: a discriminated union over `type`. */
+export type Message = {
+  [T in MessageType]: { readonly type: T; readonly id: number; readonly body: MessageBody<T> };
+}[MessageType];
+
+export const MESSAGE_TYPES = Object.keys(MESSAGE_SCHEMAS) as MessageType[];
+
+export function isMessageType(value: unknown): value is MessageType {
+  return typeof value === 'string' && Object.hasOwn(MESSAGE_SCHEMAS, value);
+}
