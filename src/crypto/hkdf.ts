@@ -7,10 +7,11 @@
 import { hmac } from '@noble/hashes/hmac.js';
 import { extract } from '@noble/hashes/hkdf.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
+import type { CHash } from '@noble/hashes/utils.js';
 
 export type HkdfHash = 'SHA-256' | 'SHA-512';
 
-function hashOf(name: HkdfHash): typeof sha256 {
+function hashOf(name: HkdfHash): CHash {
   return name === 'SHA-256' ? sha256 : sha512;
 }
 

@@ -30,6 +30,11 @@ export const MAX_MANIFEST = 4096;
 export const MAX_RECIPIENTS = 64;
 export const IMAGE_ID_LENGTH = 16;
 export const NONCE_LENGTH = 32;
+/**
+ * Recipient name of the server's own wrapped copy of a public image's key. Not a
+ * valid username (they start with a letter), so it cannot collide with one.
+ */
+export const SERVER_RECIPIENT = '@server';
 
 export const CONTENT_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp'] as const;
 export type ContentType = (typeof CONTENT_TYPES)[number];
@@ -46,7 +51,9 @@ const fingerprint = bytes({ exact: 32 });
 const errorCode: Schema<ErrorCode> = oneOf(Object.keys(ERROR_CODES) as ErrorCode[]);
 /** HPKE-wrapped content key: enc (X25519 public key) and a sealed 32-byte key. */
 const wrappedKey = struct({ enc: x25519Key, ct: bytes({ exact: 32 + 16 }) });
-const recipientKey = struct({ recipient: username, enc: x25519Key, ct: bytes({ exact: 48 }) });
+const recipient: Schema<string> = (value, path) =>
+  value === SERVER_RECIPIENT ? SERVER_RECIPIENT : username(value, path);
+const recipientKey = struct({ recipient, enc: x25519Key, ct: bytes({ exact: 48 }) });
 const chunkData = bytes({ min: 1, max: MAX_CHUNK_DATA });
 const credit = uint(1 << 30, 1);
 
@@ -57,6 +64,8 @@ export const MESSAGE_SCHEMAS = {
     version: uint(255),
     nonce: bytes({ exact: NONCE_LENGTH }),
     caFingerprint: fingerprint,
+    /** Issued by the CA; carries the server's X25519 key for public images. */
+    serverCertificate: certificate,
     maxFrame: uint(1 << 30),
     maxImage: uint(Number.MAX_SAFE_INTEGER),
   }),

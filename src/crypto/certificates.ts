@@ -1,0 +1,315 @@
+/**
+ * The server's certificate authority (ECDSA P-256) and the certificates it issues:
+ * users (CN = username, Ed25519 subject key, X25519 key in an extension) and the
+ * server itself (TLS key, plus its X25519 key for public images). Verification is
+ * ours, not a library's default: chain to the pinned CA, validity, serial, key
+ * usage, basic constraints, name and key types are all checked.
+ */
+import { concatBytes, equalBytes, toHex } from '../protocol/bytes.js';
+import { sispError } from '../protocol/errors.js';
+import { isCanonicalUsername } from '../protocol/names.js';
+import { exportRawPublic } from './keys.js';
+import { buf, randomBytes, subtle } from './webcrypto.js';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import * as asn1X509 from '@peculiar/asn1-x509';
+import { x509 } from './x509.js';
+
+/** OID for the X25519 key extension: 2.25 arc from UUID 6f1d3c2a-8b47-4e0e-9c35-2d7a5b9e41f0. */
+export const X25519_KEY_EXTENSION_OID = '2.25.147696104456286835305333220784226583024';
+const ED25519_OID = '1.3.101.112';
+const X25519_SPKI_PREFIX = Uint8Array.of(0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00);
+const ED25519_SPKI_PREFIX = Uint8Array.of(0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00);
+const ECDSA_SHA256 = { name: 'ECDSA', hash: 'SHA-256' } as const;
+const P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
+/** Tolerance for clocks that disagree a little. */
+const CLOCK_SKEW_MS = 5 * 60 * 1000;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export const USER_CERT_DAYS = 825;
+export const CA_CERT_DAYS = 3650;
+
+export interface CertificateAuthority {
+  readonly certificate: Uint8Array;
+  readonly privateKey: CryptoKey;
+}
+
+export interface VerifiedUser {
+  readonly username: string;
+  readonly signingKey: Uint8Array;
+  readonly encryptionKey: Uint8Array;
+  readonly serial: string;
+  readonly notAfter: Date;
+}
+
+function serialNumber(): string {
+  // 16 random bytes with the top bit clear: positive, non-zero with overwhelming odds.
+  const bytes = randomBytes(16);
+  bytes[0] = ((bytes[0] ?? 0) & 0x7f) | 0x01;
+  return toHex(bytes);
+}
+
+function validity(days: number, now: Date): { notBefore: Date; notAfter: Date } {
+  return { notBefore: new Date(now.getTime() - CLOCK_SKEW_MS), notAfter: new Date(now.getTime() + days * DAY_MS) };
+}
+
+/**
+ * DER of the extension's OID. asn1js prints arcs above 2^53 as '{hex}', and
+ * @peculiar/x509 round-trips extensions through that string, which truncates a
+ * 2.25 UUID OID to '2.25'. So certificates carrying it are finished here: the
+ * library builds everything else, then the extension is set from the decimal
+ * string (which asn1js encodes correctly) and the TBS is signed again.
+ */
+const X25519_OID_DER = Uint8Array.of(
+  0x06, 0x14, 0x69, 0x81, 0xde, 0x9d, 0x9e, 0x8a, 0xd1, 0xb4, 0xba, 0xb8, 0x9d, 0x9c, 0x9a, 0xcb, 0xaf, 0xa5, 0xdc,
+  0xf9, 0x83, 0x70,
+);
+/** A stand-in OID used only until the certificate is finished. */
+const PLACEHOLDER_OID = '1.3.6.1.4.1.0.1';
+
+function x25519ExtensionPlaceholder(encryptionKey: Uint8Array): x509.Extension {
+  return new x509.Extension(PLACEHOLDER_OID, false, buf(concatBytes(X25519_SPKI_PREFIX, encryptionKey)));
+}
+
+async function finishWithX25519Oid(draft: x509.X509Certificate, caKey: CryptoKey): Promise<Uint8Array> {
+  const cert = AsnConvert.parse(draft.rawData, asn1X509.Certificate);
+  const tbs = cert.tbsCertificate;
+  for (const extension of tbs.extensions ?? []) {
+    if (extension.extnID === PLACEHOLDER_OID) {
+      tbs.extensions = new asn1X509.Extensions(
+        (tbs.extensions ?? []).map((e) =>
+          e === extension
+            ? new asn1X509.Extension({ extnID: X25519_KEY_EXTENSION_OID, critical: false, extnValue: new OctetString(extension.extnValue.buffer) })
+            : e,
+        ),
+      );
+    }
+  }
+  const tbsDer = AsnConvert.serialize(tbs);
+  const raw = await subtle().sign(ECDSA_SHA256, caKey, tbsDer);
+  const der = new x509.AsnEcSignatureFormatter().toAsnSignature(ECDSA_SHA256, raw);
+  if (der === null) throw new Error('cannot encode the CA signature');
+  cert.signatureValue = der;
+  return new Uint8Array(AsnConvert.serialize(cert));
+}
+
+export async function generateCaKeyPair(): Promise<CryptoKeyPair> {
+  return (await subtle().generateKey(P256, true, ['sign', 'verify'])) as CryptoKeyPair;
+}
+
+export async function createCertificateAuthority(
+  options: { name?: string; days?: number; now?: Date; keys?: CryptoKeyPair } = {},
+): Promise<CertificateAuthority> {
+  const keys = options.keys ?? (await generateCaKeyPair());
+  const certificate = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serialNumber(),
+    name: `CN=${options.name ?? 'sisp CA'}`,
+    ...validity(options.days ?? CA_CERT_DAYS, options.now ?? new Date()),
+    keys,
+    signingAlgorithm: ECDSA_SHA256,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  return { certificate: new Uint8Array(certificate.rawData), privateKey: keys.privateKey };
+}
+
+/** What an issued end-entity certificate says. Exported for tests that need odd ones. */
+export interface CertificateProfile {
+  readonly subject: string;
+  readonly publicKey: CryptoKey;
+  readonly keyUsage: number;
+  readonly isCa?: boolean;
+  /** X25519 key carried in the 2.25 extension; omitted only by negative tests. */
+  readonly encryptionKey?: Uint8Array;
+  readonly extraExtensions?: readonly x509.Extension[];
+  readonly days?: number;
+  readonly now?: Date;
+}
+
+export async function issueCertificate(ca: CertificateAuthority, profile: CertificateProfile): Promise<Uint8Array> {
+  const caCert = new x509.X509Certificate(buf(ca.certificate));
+  const extensions = [
+    new x509.BasicConstraintsExtension(profile.isCa ?? false, undefined, true),
+    new x509.KeyUsagesExtension(profile.keyUsage, true),
+    await x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey),
+    ...(profile.extraExtensions ?? []),
+  ];
+  if (profile.encryptionKey !== undefined) extensions.push(x25519ExtensionPlaceholder(profile.encryptionKey));
+  const draft = await x509.X509CertificateGenerator.create({
+    serialNumber: serialNumber(),
+    subject: profile.subject,
+    issuer: caCert.subject,
+    ...validity(profile.days ?? USER_CERT_DAYS, profile.now ?? new Date()),
+    publicKey: profile.publicKey,
+    signingKey: ca.privateKey,
+    signingAlgorithm: ECDSA_SHA256,
+    extensions,
+  });
+  return finishWithX25519Oid(draft, ca.privateKey);
+}
+
+export async function issueUserCertificate(
+  ca: CertificateAuthority,
+  subject: { username: string; signingKey: CryptoKey; encryptionKey: Uint8Array },
+  options: { days?: number; now?: Date } = {},
+): Promise<Uint8Array> {
+  if (!isCanonicalUsername(subject.username)) throw sispError('E_INVALID_NAME');
+  return issueCertificate(ca, {
+    subject: `CN=${subject.username}`,
+    publicKey: subject.signingKey,
+    keyUsage: x509.KeyUsageFlags.digitalSignature,
+    encryptionKey: subject.encryptionKey,
+    ...options,
+  });
+}
+
+/** The server's TLS certificate, which also certifies its X25519 key. */
+export async function issueServerCertificate(
+  ca: CertificateAuthority,
+  subject: { tlsPublicKey: CryptoKey; encryptionKey: Uint8Array; hostnames: string[]; ips: string[] },
+  options: { days?: number; now?: Date } = {},
+): Promise<Uint8Array> {
+  const names = [
+    ...subject.hostnames.map((value) => ({ type: 'dns' as const, value })),
+    ...subject.ips.map((value) => ({ type: 'ip' as const, value })),
+  ];
+  return issueCertificate(ca, {
+    subject: 'CN=sisp server',
+    publicKey: subject.tlsPublicKey,
+    keyUsage: x509.KeyUsageFlags.digitalSignature,
+    encryptionKey: subject.encryptionKey,
+    extraExtensions: [
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth], false),
+      new x509.SubjectAlternativeNameExtension(names, false),
+    ],
+    ...options,
+  });
+}
+
+function parse(der: Uint8Array): x509.X509Certificate {
+  try {
+    return new x509.X509Certificate(buf(der));
+  } catch (cause) {
+    throw sispError('E_CERTIFICATE', 'the certificate cannot be parsed', { cause });
+  }
+}
+
+function invalid(why: string): never {
+  throw sispError('E_CERTIFICATE', `certificate rejected: ${why}`);
+}
+
+/** Checks signature, issuer, validity, serial and basic constraints against the CA. */
+async function verifyIssuedBy(cert: x509.X509Certificate, caDer: Uint8Array, now: Date): Promise<void> {
+  const ca = parse(caDer);
+  if (cert.issuer !== ca.subject) invalid('issued by another authority');
+  const alg = cert.signatureAlgorithm as { name?: string; hash?: { name?: string } };
+  if (alg.name !== 'ECDSA' || alg.hash?.name !== 'SHA-256') invalid('unexpected signature algorithm');
+  let signatureOk = false;
+  try {
+    signatureOk = await cert.verify({ publicKey: ca.publicKey, signatureOnly: true });
+  } catch {
+    signatureOk = false;
+  }
+  if (!signatureOk) invalid('signature does not verify against the CA');
+  const time = now.getTime();
+  if (time < cert.notBefore.getTime() - CLOCK_SKEW_MS) invalid('not yet valid');
+  if (time > cert.notAfter.getTime()) invalid('expired');
+  // RFC 5280 4.1.2.2: positive, at most 20 octets.
+  if (!/^[0-9a-f]{1,42}$/.test(cert.serialNumber) || /^0+$/.test(cert.serialNumber)) invalid('bad serial number');
+  const constraints = cert.getExtension(x509.BasicConstraintsExtension);
+  if (constraints?.ca !== false) invalid('must not be a CA certificate');
+}
+
+function requireKeyUsage(cert: x509.X509Certificate, flags: number): void {
+  const usage = cert.getExtension(x509.KeyUsagesExtension);
+  if (usage === null || !usage.critical) invalid('missing key usage');
+  if (usage.usages !== flags) invalid('wrong key usage');
+}
+
+/**
+ * Finds the X25519 key in the certificate's DER. Matched on the encoded OID, since
+ * the parsed string form of a 2.25 UUID arc is lossy (see X25519_OID_DER). Only
+ * called after the CA signature verified, so the bytes are the CA's own.
+ */
+function x25519FromExtension(der: Uint8Array): Uint8Array {
+  const expected = concatBytes(X25519_OID_DER, Uint8Array.of(0x04, 44), X25519_SPKI_PREFIX);
+  let found = -1;
+  for (let at = der.indexOf(0x06); at >= 0; at = der.indexOf(0x06, at + 1)) {
+    if (equalBytes(der.subarray(at, at + X25519_OID_DER.length), X25519_OID_DER)) {
+      if (found >= 0) invalid('duplicate X25519 key');
+      found = at;
+    }
+  }
+  if (found < 0) invalid('missing X25519 key');
+  const start = found + expected.length;
+  if (!equalBytes(der.subarray(found, start), expected) || start + 32 > der.length) invalid('malformed X25519 key');
+  return der.slice(start, start + 32);
+}
+
+export async function verifyUserCertificate(
+  der: Uint8Array,
+  caCertificate: Uint8Array,
+  options: { username?: string; now?: Date } = {},
+): Promise<VerifiedUser> {
+  const cert = parse(der);
+  await verifyIssuedBy(cert, caCertificate, options.now ?? new Date());
+  requireKeyUsage(cert, x509.KeyUsageFlags.digitalSignature);
+  const names = cert.subjectName.getField('CN');
+  const username = names[0];
+  if (names.length !== 1 || username === undefined || !isCanonicalUsername(username)) invalid('bad subject name');
+  if (cert.subject !== `CN=${username}`) invalid('unexpected subject fields');
+  if (options.username !== undefined && options.username !== username) invalid('issued to another user');
+  const spki = new Uint8Array(cert.publicKey.rawData);
+  if (cert.publicKey.algorithm.name !== 'Ed25519' || spki.length !== 44 || !equalBytes(spki.subarray(0, 12), ED25519_SPKI_PREFIX)) {
+    invalid(`subject key is not Ed25519 (${ED25519_OID})`);
+  }
+  return {
+    username,
+    signingKey: spki.slice(12),
+    encryptionKey: x25519FromExtension(der),
+    serial: cert.serialNumber,
+    notAfter: cert.notAfter,
+  };
+}
+
+export async function verifyServerCertificate(
+  der: Uint8Array,
+  caCertificate: Uint8Array,
+  options: { now?: Date } = {},
+): Promise<{ encryptionKey: Uint8Array }> {
+  const cert = parse(der);
+  await verifyIssuedBy(cert, caCertificate, options.now ?? new Date());
+  requireKeyUsage(cert, x509.KeyUsageFlags.digitalSignature);
+  const eku = cert.getExtension(x509.ExtendedKeyUsageExtension);
+  if (eku?.usages.includes(x509.ExtendedKeyUsage.serverAuth) !== true) invalid('not a server certificate');
+  return { encryptionKey: x25519FromExtension(der) };
+}
+
+/** Checks that a CA certificate is self-signed, a CA, and currently valid. */
+export async function verifyCaCertificate(der: Uint8Array, now = new Date()): Promise<void> {
+  const cert = parse(der);
+  const ok = await cert.verify({ publicKey: cert.publicKey, signatureOnly: true }).catch(() => false);
+  if (!ok || cert.issuer !== cert.subject) invalid('CA certificate is not self-signed');
+  if (cert.getExtension(x509.BasicConstraintsExtension)?.ca !== true) invalid('not a CA certificate');
+  if (now.getTime() > cert.notAfter.getTime()) invalid('CA certificate expired');
+}
+
+export async function certificatePublicKeyRaw(key: CryptoKey): Promise<Uint8Array> {
+  return exportRawPublic(key);
+}
+
+export function toPem(der: Uint8Array, label = 'CERTIFICATE'): string {
+  let binary = '';
+  for (const byte of der) binary += String.fromCharCode(byte);
+  const base64 = btoa(binary).replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  return `-----BEGIN ${label}-----\n${base64}\n-----END ${label}-----\n`;
+}
+
+export function fromPem(pem: string, label = 'CERTIFICATE'): Uint8Array {
+  const match = new RegExp(`-----BEGIN ${label}-----([A-Za-z0-9+/=\\s]+)-----END ${label}-----`).exec(pem);
+  if (match?.[1] === undefined) throw sispError('E_CERTIFICATE', 'not a PEM certificate');
+  const binary = atob(match[1].replace(/\s+/g, ''));
+  return Uint8Array.from(binary, (char) => char.charCodeAt(0));
+}

@@ -1,0 +1,93 @@
+/**
+ * Content-key wrap with HPKE (RFC 9180) base mode: DHKEM(X25519, HKDF-SHA256),
+ * HKDF-SHA256, AES-256-GCM, via @hpke/core. The info string binds the image id and
+ * the recipient, so a wrapped key cannot be replayed to another image or person.
+ */
+import { Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
+import { checkBytes, equalBytes } from '../protocol/bytes.js';
+import { encodeDeterministic } from '../protocol/cbor.js';
+import { sispError } from '../protocol/errors.js';
+import { SERVER_RECIPIENT } from '../protocol/messages.js';
+import { importX25519Public } from './keys.js';
+import { buf } from './webcrypto.js';
+
+export { SERVER_RECIPIENT };
+
+export const HPKE_ENC_SIZE = 32;
+export const WRAPPED_KEY_SIZE = 32 + 16;
+
+export interface WrappedKey {
+  readonly enc: Uint8Array;
+  readonly ct: Uint8Array;
+}
+
+export function hpkeSuite(): CipherSuite {
+  return new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes256Gcm() });
+}
+
+/** info = CBOR {label, image, recipient}: deterministic, so both sides derive it alike. */
+export function wrapInfo(imageId: Uint8Array, recipient: string): Uint8Array {
+  return encodeDeterministic({ label: 'sisp/2 key wrap', image: imageId, recipient });
+}
+
+export async function wrapContentKey(
+  contentKey: Uint8Array,
+  recipientPublicKey: Uint8Array,
+  imageId: Uint8Array,
+  recipient: string,
+): Promise<WrappedKey> {
+  checkBytes('contentKey', contentKey, 32);
+  const suite = hpkeSuite();
+  const publicKey = await importX25519Public(recipientPublicKey);
+  // A low-order recipient key would make the KEM secret public knowledge.
+  const sender = await suite
+    .createSenderContext({ recipientPublicKey: publicKey, info: buf(wrapInfo(imageId, recipient)) })
+    .catch((cause: unknown) => {
+      throw sispError('E_BAD_KEY', 'cannot wrap to that key', { cause });
+    });
+  const ct = new Uint8Array(await sender.seal(buf(contentKey)));
+  return { enc: new Uint8Array(sender.enc), ct };
+}
+
+export async function unwrapContentKey(
+  wrapped: WrappedKey,
+  recipientPrivateKey: CryptoKey,
+  imageId: Uint8Array,
+  recipient: string,
+): Promise<Uint8Array> {
+  if (!(wrapped.enc instanceof Uint8Array) || wrapped.enc.length !== HPKE_ENC_SIZE) {
+    throw sispError('E_TAMPERED', 'wrapped key is malformed');
+  }
+  if (!(wrapped.ct instanceof Uint8Array) || wrapped.ct.length !== WRAPPED_KEY_SIZE) {
+    throw sispError('E_TAMPERED', 'wrapped key is malformed');
+  }
+  const suite = hpkeSuite();
+  try {
+    const context = await suite.createRecipientContext({
+      recipientKey: recipientPrivateKey,
+      enc: buf(wrapped.enc),
+      info: buf(wrapInfo(imageId, recipient)),
+    });
+    const key = new Uint8Array(await context.open(buf(wrapped.ct)));
+    if (key.length !== 32 || equalBytes(key, new Uint8Array(32))) throw new Error('bad content key');
+    return key;
+  } catch (cause) {
+    throw sispError('E_TAMPERED', 'the wrapped content key could not be opened', { cause });
+  }
+}
+
+/** The server's step for public images: open its own copy, seal one for the downloader. */
+export async function rewrapContentKey(
+  wrapped: WrappedKey,
+  serverPrivateKey: CryptoKey,
+  imageId: Uint8Array,
+  toPublicKey: Uint8Array,
+  toRecipient: string,
+): Promise<WrappedKey> {
+  const contentKey = await unwrapContentKey(wrapped, serverPrivateKey, imageId, SERVER_RECIPIENT);
+  try {
+    return await wrapContentKey(contentKey, toPublicKey, imageId, toRecipient);
+  } finally {
+    contentKey.fill(0);
+  }
+}

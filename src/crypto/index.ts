@@ -1,0 +1,13 @@
+export * from './aead.js';
+export * from './certificates.js';
+export * from './envelope.js';
+export * from './envelope-stream.js';
+export * from './fingerprint.js';
+export * from './hash.js';
+export * from './hkdf.js';
+export * from './hpke.js';
+export * from './keys.js';
+export * from './keystore.js';
+export * from './manifest.js';
+export * from './signatures.js';
+export { randomBytes } from './webcrypto.js';

@@ -1,0 +1,169 @@
+/**
+ * The client's key file: both private keys as PKCS#8, optionally sealed under a
+ * passphrase (scrypt from @noble/hashes, since WebCrypto has no memory-hard KDF,
+ * then AES-256-GCM). The public parts stay readable without the passphrase and are
+ * bound to the sealed part as associated data.
+ */
+import { scryptAsync } from '@noble/hashes/scrypt.js';
+import { equalBytes, utf8 } from '../protocol/bytes.js';
+import { decodeStrict, encodeDeterministic } from '../protocol/cbor.js';
+import { sispError } from '../protocol/errors.js';
+import { isCanonicalUsername } from '../protocol/names.js';
+import { bytes, literal, refine, struct, text, uint } from '../protocol/schema.js';
+import { exportPkcs8, exportRawPublic, importPkcs8, type Identity } from './keys.js';
+import { buf, randomBytes, subtle } from './webcrypto.js';
+
+export const KEYSTORE_VERSION = 1;
+
+export interface ScryptParams {
+  readonly N: number;
+  readonly r: number;
+  readonly p: number;
+}
+
+/** 2^17 x 8 x 1: 128 MiB and about a second, the usual interactive-login setting. */
+export const DEFAULT_SCRYPT: ScryptParams = { N: 2 ** 17, r: 8, p: 1 };
+/** Refuse files that ask for more than this: a key file must not be a memory bomb. */
+const MAX_SCRYPT_MEMORY = 1024 * 1024 * 1024;
+
+const secretSchema = struct({ signing: bytes({ max: 256 }), encryption: bytes({ max: 256 }) });
+const fileSchema = struct(
+  {
+    v: literal(KEYSTORE_VERSION),
+    username: refine(text({ max: 32 }), isCanonicalUsername, 'not a canonical username'),
+    signingKey: bytes({ exact: 32 }),
+    encryptionKey: bytes({ exact: 32 }),
+  },
+  {
+    plain: bytes({ max: 1024 }),
+    scrypt: struct({ N: uint(2 ** 24, 2), r: uint(64, 1), p: uint(16, 1), salt: bytes({ exact: 32 }) }),
+    nonce: bytes({ exact: 12 }),
+    sealed: bytes({ max: 1024 }),
+  },
+);
+
+export interface UnlockedKeys {
+  readonly username: string;
+  readonly identity: Identity;
+}
+
+async function deriveKey(passphrase: string, salt: Uint8Array, params: ScryptParams): Promise<CryptoKey> {
+  if (128 * params.N * params.r + 128 * params.r * params.p > MAX_SCRYPT_MEMORY || (params.N & (params.N - 1)) !== 0) {
+    throw sispError('E_PASSPHRASE', 'the key file asks for unsafe scrypt parameters');
+  }
+  const raw = await scryptAsync(utf8(passphrase.normalize('NFC')), salt, { ...params, dkLen: 32, maxmem: MAX_SCRYPT_MEMORY + 1024 });
+  try {
+    return await subtle().importKey('raw', buf(raw), 'AES-GCM', false, ['encrypt', 'decrypt']);
+  } finally {
+    raw.fill(0);
+  }
+}
+
+export async function sealKeystore(
+  username: string,
+  identity: Identity,
+  options: { passphrase?: string; scrypt?: ScryptParams } = {},
+): Promise<Uint8Array> {
+  const publicPart = {
+    v: KEYSTORE_VERSION,
+    username,
+    signingKey: await exportRawPublic(identity.signing.publicKey),
+    encryptionKey: await exportRawPublic(identity.encryption.publicKey),
+  } as const;
+  const secret = encodeDeterministic({
+    signing: await exportPkcs8(identity.signing.privateKey),
+    encryption: await exportPkcs8(identity.encryption.privateKey),
+  });
+  if (options.passphrase === undefined || options.passphrase === '') {
+    return encodeDeterministic({ ...publicPart, plain: secret });
+  }
+  const params = options.scrypt ?? DEFAULT_SCRYPT;
+  const scrypt = { ...params, salt: randomBytes(32) };
+  const nonce = randomBytes(12);
+  const key = await deriveKey(options.passphrase, scrypt.salt, params);
+  const aad = encodeDeterministic({ ...publicPart, scrypt });
+  const sealed = new Uint8Array(
+    await subtle().encrypt({ name: 'AES-GCM', iv: buf(nonce), additionalData: buf(aad) }, key, buf(secret)),
+  );
+  secret.fill(0);
+  return encodeDeterministic({ ...publicPart, scrypt, nonce, sealed });
+}
+
+/** Reads the public part only: no passphrase needed. */
+export function keystoreInfo(file: Uint8Array): { username: string; signingKey: Uint8Array; encryptionKey: Uint8Array; encrypted: boolean } {
+  const parsed = parseFile(file);
+  return {
+    username: parsed.username,
+    signingKey: parsed.signingKey,
+    encryptionKey: parsed.encryptionKey,
+    encrypted: parsed.sealed !== undefined,
+  };
+}
+
+function parseFile(file: Uint8Array) {
+  try {
+    const parsed = fileSchema(decodeStrict(file, { maxBytes: 8192, maxDepth: 4 }), 'keystore');
+    const isPlain = parsed.plain !== undefined;
+    const isSealed = parsed.scrypt !== undefined && parsed.nonce !== undefined && parsed.sealed !== undefined;
+    if (isPlain === isSealed) throw new Error('keystore is neither plain nor sealed');
+    return parsed;
+  } catch (cause) {
+    throw sispError('E_PASSPHRASE', 'the key file is damaged or not a sisp key file', { cause });
+  }
+}
+
+export function keystoreIsEncrypted(file: Uint8Array): boolean {
+  return parseFile(file).sealed !== undefined;
+}
+
+export async function openKeystore(file: Uint8Array, passphrase?: string): Promise<UnlockedKeys> {
+  const parsed = parseFile(file);
+  let secret: Uint8Array;
+  if (parsed.plain !== undefined) {
+    secret = parsed.plain;
+  } else {
+    const { scrypt, nonce, sealed } = parsed;
+    if (scrypt === undefined || nonce === undefined || sealed === undefined) throw sispError('E_PASSPHRASE');
+    if (passphrase === undefined) throw sispError('E_PASSPHRASE', 'this key file needs its passphrase');
+    const key = await deriveKey(passphrase, scrypt.salt, scrypt);
+    const aad = encodeDeterministic({
+      v: parsed.v,
+      username: parsed.username,
+      signingKey: parsed.signingKey,
+      encryptionKey: parsed.encryptionKey,
+      scrypt,
+    });
+    try {
+      secret = new Uint8Array(
+        await subtle().decrypt({ name: 'AES-GCM', iv: buf(nonce), additionalData: buf(aad) }, key, buf(sealed)),
+      );
+    } catch {
+      throw sispError('E_PASSPHRASE', 'wrong passphrase, or the key file is damaged');
+    }
+  }
+  const keys = secretSchema(decodeStrict(secret, { maxBytes: 1024, maxDepth: 2 }), 'secret');
+  const signingPrivate = await importPkcs8(keys.signing, 'Ed25519');
+  const encryptionPrivate = await importPkcs8(keys.encryption, 'X25519');
+  const identity = await identityFromPrivate(signingPrivate, encryptionPrivate);
+  // The public part must belong to the private keys, or the file was spliced.
+  if (
+    !equalBytes(await exportRawPublic(identity.signing.publicKey), parsed.signingKey) ||
+    !equalBytes(await exportRawPublic(identity.encryption.publicKey), parsed.encryptionKey)
+  ) {
+    throw sispError('E_PASSPHRASE', 'the key file is inconsistent');
+  }
+  return { username: parsed.username, identity };
+}
+
+/** Rebuilds the public halves from private keys via JWK (WebCrypto has no direct call). */
+async function identityFromPrivate(signing: CryptoKey, encryption: CryptoKey): Promise<Identity> {
+  const toPublic = async (key: CryptoKey, name: 'Ed25519' | 'X25519', usages: KeyUsage[]) => {
+    const jwk = await subtle().exportKey('jwk', key);
+    const { d: _d, key_ops: _ops, ...publicJwk } = jwk;
+    return subtle().importKey('jwk', { ...publicJwk, key_ops: usages }, { name }, true, usages);
+  };
+  return {
+    signing: { privateKey: signing, publicKey: await toPublic(signing, 'Ed25519', ['verify']) },
+    encryption: { privateKey: encryption, publicKey: await toPublic(encryption, 'X25519', []) },
+  };
+}
