@@ -8,6 +8,7 @@
 import { concatBytes, equalBytes, toHex } from '../protocol/bytes.js';
 import { sispError } from '../protocol/errors.js';
 import { isCanonicalUsername } from '../protocol/names.js';
+import { ecdsaDerToRaw, splitSignedDer } from './der.js';
 import { exportRawPublic } from './keys.js';
 import { buf, randomBytes, subtle } from './webcrypto.js';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
@@ -201,18 +202,12 @@ function invalid(why: string): never {
 }
 
 /** Checks signature, issuer, validity, serial and basic constraints against the CA. */
-async function verifyIssuedBy(cert: x509.X509Certificate, caDer: Uint8Array, now: Date): Promise<void> {
+async function verifyIssuedBy(der: Uint8Array, cert: x509.X509Certificate, caDer: Uint8Array, now: Date): Promise<void> {
   const ca = parse(caDer);
   if (cert.issuer !== ca.subject) invalid('issued by another authority');
   const alg = cert.signatureAlgorithm as { name?: string; hash?: { name?: string } };
   if (alg.name !== 'ECDSA' || alg.hash?.name !== 'SHA-256') invalid('unexpected signature algorithm');
-  let signatureOk = false;
-  try {
-    signatureOk = await cert.verify({ publicKey: ca.publicKey, signatureOnly: true });
-  } catch {
-    signatureOk = false;
-  }
-  if (!signatureOk) invalid('signature does not verify against the CA');
+  if (!(await verifyCaSignature(der, caDer))) invalid('signature does not verify against the CA');
   const time = now.getTime();
   if (time < cert.notBefore.getTime() - CLOCK_SKEW_MS) invalid('not yet valid');
   if (time > cert.notAfter.getTime()) invalid('expired');
@@ -220,6 +215,28 @@ async function verifyIssuedBy(cert: x509.X509Certificate, caDer: Uint8Array, now
   if (!/^[0-9a-f]{1,42}$/.test(cert.serialNumber) || /^0+$/.test(cert.serialNumber)) invalid('bad serial number');
   const constraints = cert.getExtension(x509.BasicConstraintsExtension);
   if (constraints?.ca !== false) invalid('must not be a CA certificate');
+}
+
+/** ecdsa-with-SHA256 AlgorithmIdentifier, parameters absent (RFC 5758). */
+const ECDSA_SHA256_ALGORITHM = Uint8Array.of(0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02);
+
+/**
+ * Verifies the CA's signature over the exact signed bytes, with a strict DER
+ * signature decoder (the library's accepts BER variants, which Wycheproof flags).
+ */
+export async function verifyCaSignature(der: Uint8Array, caDer: Uint8Array): Promise<boolean> {
+  try {
+    const { tbs, algorithm, signature } = splitSignedDer(der);
+    if (!equalBytes(algorithm, ECDSA_SHA256_ALGORITHM)) return false;
+    const caKey = await subtle().importKey('spki', buf(caSpki(caDer)), P256, false, ['verify']);
+    return await subtle().verify(ECDSA_SHA256, caKey, buf(ecdsaDerToRaw(signature)), buf(tbs));
+  } catch {
+    return false;
+  }
+}
+
+function caSpki(caDer: Uint8Array): Uint8Array {
+  return new Uint8Array(parse(caDer).publicKey.rawData);
 }
 
 function requireKeyUsage(cert: x509.X509Certificate, flags: number): void {
@@ -254,7 +271,7 @@ export async function verifyUserCertificate(
   options: { username?: string; now?: Date } = {},
 ): Promise<VerifiedUser> {
   const cert = parse(der);
-  await verifyIssuedBy(cert, caCertificate, options.now ?? new Date());
+  await verifyIssuedBy(der, cert, caCertificate, options.now ?? new Date());
   requireKeyUsage(cert, x509.KeyUsageFlags.digitalSignature);
   const names = cert.subjectName.getField('CN');
   const username = names[0];
@@ -280,7 +297,7 @@ export async function verifyServerCertificate(
   options: { now?: Date } = {},
 ): Promise<{ encryptionKey: Uint8Array }> {
   const cert = parse(der);
-  await verifyIssuedBy(cert, caCertificate, options.now ?? new Date());
+  await verifyIssuedBy(der, cert, caCertificate, options.now ?? new Date());
   requireKeyUsage(cert, x509.KeyUsageFlags.digitalSignature);
   const eku = cert.getExtension(x509.ExtendedKeyUsageExtension);
   if (eku?.usages.includes(x509.ExtendedKeyUsage.serverAuth) !== true) invalid('not a server certificate');
@@ -290,7 +307,7 @@ export async function verifyServerCertificate(
 /** Checks that a CA certificate is self-signed, a CA, and currently valid. */
 export async function verifyCaCertificate(der: Uint8Array, now = new Date()): Promise<void> {
   const cert = parse(der);
-  const ok = await cert.verify({ publicKey: cert.publicKey, signatureOnly: true }).catch(() => false);
+  const ok = await verifyCaSignature(der, der);
   if (!ok || cert.issuer !== cert.subject) invalid('CA certificate is not self-signed');
   if (cert.getExtension(x509.BasicConstraintsExtension)?.ca !== true) invalid('not a CA certificate');
   if (now.getTime() > cert.notAfter.getTime()) invalid('CA certificate expired');

@@ -13,8 +13,10 @@ export const nodeAes256Gcm: AeadFactory = (key) => {
   if (key.length !== 32) return Promise.reject(new TypeError('AES-256-GCM key must be 32 bytes'));
   const aeadKey = Uint8Array.from(key);
   return Promise.resolve({
-    seal(nonce, plaintext) {
+    seal(nonce, plaintext, aad) {
+      if (nonce.length !== 12) throw new TypeError('nonce must be 12 bytes');
       const cipher = createCipheriv('aes-256-gcm', aeadKey, nonce);
+      if (aad !== undefined && aad.length > 0) cipher.setAAD(aad);
       const out = new Uint8Array(plaintext.length + TAG);
       // update() may return less than its input only for block modes; GCM is a stream mode.
       out.set(cipher.update(plaintext), 0);
@@ -22,11 +24,13 @@ export const nodeAes256Gcm: AeadFactory = (key) => {
       out.set(cipher.getAuthTag(), plaintext.length);
       return out;
     },
-    open(nonce, sealed) {
+    open(nonce, sealed, aad) {
       if (sealed.length < TAG) return null;
+      if (nonce.length !== 12) throw new TypeError('nonce must be 12 bytes');
       const body = sealed.subarray(0, sealed.length - TAG);
-      const decipher = createDecipheriv('aes-256-gcm', aeadKey, nonce);
+      const decipher = createDecipheriv('aes-256-gcm', aeadKey, nonce, { authTagLength: TAG });
       decipher.setAuthTag(sealed.subarray(sealed.length - TAG));
+      if (aad !== undefined && aad.length > 0) decipher.setAAD(aad);
       const plaintext = decipher.update(body);
       try {
         decipher.final();
