@@ -128,6 +128,11 @@ export class EnvelopeEncryptor {
   async update(plaintext: Uint8Array): Promise<Uint8Array[]> {
     checkBytes('plaintext', plaintext);
     if (this.#finished) throw new Error('EnvelopeEncryptor: update after finish');
+    if (this.#staged + plaintext.length < CHUNK_SIZE) {
+      this.#staging.set(plaintext, this.#staged);
+      this.#staged += plaintext.length;
+      return [];
+    }
     const out: Uint8Array[] = [];
     let offset = 0;
     if (this.#staged > 0) {
@@ -189,15 +194,19 @@ export class EnvelopeDecryptor {
     this.#aeadFactory = options.aead ?? webCryptoAes256Gcm;
   }
 
-  async update(ciphertext: Uint8Array): Promise<Uint8Array[]> {
+  update(ciphertext: Uint8Array): Promise<Uint8Array[]> {
     checkBytes('ciphertext', ciphertext);
     this.#throwIfFailed();
     if (this.#finished) throw new Error('EnvelopeDecryptor: update after finish');
-    try {
-      return await this.#consume(ciphertext);
-    } catch (error) {
-      throw this.#fail(error);
+    // Fast path for small pieces that complete nothing (a byte-at-a-time reader).
+    if (this.#aead !== undefined && this.#staged + ciphertext.length < SEALED_CHUNK_SIZE) {
+      this.#staging.set(ciphertext, this.#staged);
+      this.#staged += ciphertext.length;
+      return Promise.resolve([]);
     }
+    return this.#consume(ciphertext).catch((error: unknown) => {
+      throw this.#fail(error);
+    });
   }
 
   /** Authenticates the final chunk; throws E_TAMPERED on any truncation. */
