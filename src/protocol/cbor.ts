@@ -108,9 +108,12 @@ export function decodeStrict(bytes: Uint8Array, limits: CborLimits = DEFAULT_CBO
   if (!(bytes instanceof Uint8Array)) throw sispError('E_BAD_FRAME', 'input is not bytes');
   if (bytes.length > limits.maxBytes) throw sispError('E_TOO_LARGE', 'message too large');
   if (bytes.length === 0) throw sispError('E_BAD_FRAME', 'empty message');
+  // A plain view: subclasses (Node's Buffer) slice without copying, and decoded byte
+  // strings must be copies the caller owns, never views into a reused frame buffer.
+  const input = Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
   try {
-    const tokenizer = new GuardedTokenizer(bytes, limits.maxDepth);
-    return decode(bytes, { ...STRICT_OPTIONS, tokenizer });
+    const tokenizer = new GuardedTokenizer(input, limits.maxDepth);
+    return decode(input, { ...STRICT_OPTIONS, tokenizer });
   } catch (cause) {
     if (cause instanceof Error && cause.name === 'SispError') throw cause;
     // cborg's messages describe the malformation; keep them as detail, not as text
@@ -128,5 +131,7 @@ export function decodeStrict(bytes: Uint8Array, limits: CborLimits = DEFAULT_CBO
  * wherever bytes are signed.
  */
 export function encodeDeterministic(value: unknown): Uint8Array {
-  return encode(value, rfc8949EncodeOptions);
+  const out = encode(value, rfc8949EncodeOptions);
+  // cborg may hand back a Node Buffer; callers get a plain Uint8Array everywhere.
+  return Object.getPrototypeOf(out) === Uint8Array.prototype ? out : new Uint8Array(out.buffer, out.byteOffset, out.length);
 }

@@ -1,0 +1,170 @@
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { decodeStrict, encodeDeterministic } from '../../src/protocol/cbor.js';
+import { decodeFrame, encodeFrame } from '../../src/protocol/frame.js';
+import { MESSAGE_TYPES, type MessageType } from '../../src/protocol/messages.js';
+import { numRuns } from '../properties.js';
+import { SAMPLES } from './samples.js';
+
+function sampleFrame(type: MessageType, id = 7): Uint8Array {
+  return encodeFrame(type, type === 'event.new_image' ? 0 : id, SAMPLES[type] as never);
+}
+
+describe('frames', () => {
+  for (const type of MESSAGE_TYPES) {
+    it(`${type} round-trips`, () => {
+      const bytes = sampleFrame(type);
+      const result = decodeFrame(bytes);
+      assert.ok(result.ok, result.ok ? '' : result.error.message);
+      assert.equal(result.message.type, type);
+      assert.deepEqual(result.message.body, SAMPLES[type]);
+      // Decoding then encoding gives the same bytes: one encoding per message.
+      assert.deepEqual(encodeFrame(result.message.type, result.message.id, result.message.body as never), bytes);
+    });
+  }
+
+  it('every message type has a sample', () => {
+    assert.deepEqual(Object.keys(SAMPLES).sort(), [...MESSAGE_TYPES].sort());
+  });
+
+  it('refuses an unknown type, a wrong version, a bad id, extra fields and wrong shapes with typed errors', () => {
+    const cases: [unknown, string][] = [
+      [[2, 'no.such', 1, {}], 'E_BAD_REQUEST'],
+      [[3, 'list', 1, {}], 'E_VERSION'],
+      [[1, 'list', 1, {}], 'E_VERSION'],
+      [[2, 'list', -1, {}], 'E_BAD_FRAME'],
+      [[2, 'list', 2 ** 32, {}], 'E_BAD_FRAME'],
+      [[2, 'list', 1, { extra: true }], 'E_BAD_REQUEST'],
+      [[2, 'list', 1], 'E_BAD_FRAME'],
+      [[2, 'list', 1, {}, 0], 'E_BAD_FRAME'],
+      [{ v: 2 }, 'E_BAD_FRAME'],
+      [[2, 'auth', 1, { username: 'Alice', signature: new Uint8Array(64) }], 'E_BAD_REQUEST'],
+      [[2, 'auth', 1, { username: 'alice', signature: new Uint8Array(63) }], 'E_BAD_REQUEST'],
+      [[2, 'post.chunk', 1, { data: new Uint8Array(0) }], 'E_BAD_REQUEST'],
+      [[2, 'download', 1, { owner: 'alice', name: '../x' }], 'E_BAD_REQUEST'],
+      [[2, 'credit', 1, { bytes: 0 }], 'E_BAD_REQUEST'],
+      [[2, 'error', 0, { code: 'E_NOPE', message: 'x' }], 'E_BAD_REQUEST'],
+    ];
+    for (const [value, code] of cases) {
+      const result = decodeFrame(encodeDeterministic(value));
+      assert.equal(result.ok, false, JSON.stringify(value, (_, v: unknown) => (v instanceof Uint8Array ? `bytes(${v.length})` : v)));
+      if (!result.ok) assert.equal(result.error.code, code);
+    }
+    // The request id is recovered when readable, so the error can answer it.
+    const result = decodeFrame(encodeDeterministic([2, 'list', 41, { extra: 1 }]));
+    assert.equal(result.ok ? -1 : result.id, 41);
+  });
+
+  it('refuses frames over the size limit before decoding', () => {
+    const big = encodeFrame('post.chunk', 1, { data: new Uint8Array(1 << 20) });
+    const result = decodeFrame(big, { maxFrame: 1 << 19, maxDepth: 8 });
+    assert.equal(result.ok ? '' : result.error.code, 'E_TOO_LARGE');
+  });
+});
+
+describe('strict CBOR', () => {
+  const refuse = (name: string, bytes: Uint8Array) =>
+    it(`refuses ${name}`, () => {
+      const before = process.memoryUsage().heapUsed;
+      assert.throws(() => decodeStrict(bytes), (e) => (e as { code?: string }).code === 'E_BAD_FRAME');
+      const result = decodeFrame(bytes);
+      assert.equal(result.ok, false);
+      // "Little memory": nothing sized by the declared length was allocated.
+      assert.ok(process.memoryUsage().heapUsed - before < 64 * 1024 * 1024);
+    });
+  refuse('duplicate map keys', Uint8Array.of(0xa2, 0x61, 0x61, 0x01, 0x61, 0x61, 0x02));
+  refuse('an indefinite-length array', Uint8Array.of(0x9f, 0x01, 0xff));
+  refuse('an indefinite-length byte string', Uint8Array.of(0x5f, 0x41, 0x00, 0xff));
+  refuse('an indefinite-length map', Uint8Array.of(0xbf, 0x61, 0x61, 0x01, 0xff));
+  refuse('a non-shortest integer', Uint8Array.of(0x18, 0x01));
+  refuse('a non-shortest length', Uint8Array.of(0x59, 0x00, 0x01, 0x00));
+  refuse('trailing bytes', Uint8Array.of(0x01, 0x01));
+  refuse('invalid UTF-8', Uint8Array.of(0x62, 0xc3, 0x28));
+  refuse('an overlong UTF-8 encoding', Uint8Array.of(0x62, 0xc0, 0xaf));
+  refuse('a UTF-16 surrogate in UTF-8', Uint8Array.of(0x63, 0xed, 0xa0, 0x80));
+  refuse('nesting 10,000 deep', Uint8Array.from({ length: 10_001 }, (_, i) => (i < 10_000 ? 0x81 : 0x01)));
+  refuse('maps nesting 10,000 deep', Uint8Array.from({ length: 20_001 }, (_, i) => (i % 2 === 0 ? 0xa1 : 0x60)).subarray(0, 20_000));
+  refuse('a byte string declaring 2^63 bytes', Uint8Array.of(0x5b, 0x80, 0, 0, 0, 0, 0, 0, 0));
+  refuse('an array declaring 2^63 items', Uint8Array.of(0x9b, 0x80, 0, 0, 0, 0, 0, 0, 0));
+  refuse('an array declaring 2^32 items', Uint8Array.of(0x9b, 0, 0, 0, 1, 0, 0, 0, 0));
+  refuse('a map declaring 2^53 entries', Uint8Array.of(0xbb, 0, 0x20, 0, 0, 0, 0, 0, 0));
+  refuse('a text string declaring 4 GiB', Uint8Array.of(0x7a, 0xff, 0xff, 0xff, 0xff));
+  refuse('a tag', Uint8Array.of(0xc1, 0x01));
+  refuse('a float', Uint8Array.of(0xf9, 0x3c, 0x00));
+  refuse('undefined', Uint8Array.of(0xf7));
+  refuse('a lone break', Uint8Array.of(0xff));
+  refuse('a 64-bit integer beyond 2^53', Uint8Array.of(0x1b, 0x00, 0x20, 0, 0, 0, 0, 0, 0));
+  refuse('empty input', new Uint8Array(0));
+  refuse('a truncated map', Uint8Array.of(0xa2, 0x61, 0x61));
+
+  it('decoded byte strings are copies, never views into the input', () => {
+    const input = Buffer.from(encodeDeterministic({ d: new Uint8Array([1, 2, 3]) }));
+    const value = decodeStrict(input) as { d: Uint8Array };
+    input.fill(0);
+    assert.deepEqual([...value.d], [1, 2, 3]);
+    assert.equal(Object.getPrototypeOf(value.d), Uint8Array.prototype);
+  });
+});
+
+describe('frame properties', () => {
+  const samples = MESSAGE_TYPES.map((type) => sampleFrame(type));
+
+  it('decoding arbitrary bytes never throws', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 2048 }), (bytes) => {
+        const result = decodeFrame(bytes);
+        assert.equal(typeof result.ok, 'boolean');
+      }),
+      { numRuns: numRuns(2000) },
+    );
+  });
+
+  it('decoding mutated valid frames never throws, and anything accepted re-encodes to itself', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...samples),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
+        fc.option(fc.nat(), { nil: undefined }),
+        (frame, edits, cut) => {
+          const mutated = frame.slice(0, cut === undefined ? frame.length : cut % (frame.length + 1));
+          for (const [at, byte] of edits) if (mutated.length > 0) mutated[at % mutated.length] = byte;
+          const result = decodeFrame(mutated);
+          if (result.ok) {
+            assert.deepEqual(encodeFrame(result.message.type, result.message.id, result.message.body as never), mutated);
+          }
+        },
+      ),
+      { numRuns: numRuns(3000) },
+    );
+  });
+
+  it('encode/decode is the identity on generated list.result bodies', () => {
+    const name = fc.stringMatching(/^[a-z][a-z0-9_-]{2,31}$/);
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            image: fc.uint8Array({ minLength: 16, maxLength: 16 }),
+            owner: name,
+            name: fc.stringMatching(/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/),
+            contentType: fc.constantFrom('image/jpeg' as const, 'image/png' as const, 'image/gif' as const, 'image/webp' as const),
+            size: fc.nat(),
+            created: fc.nat(),
+            audience: fc.constantFrom('public' as const, 'private' as const),
+          }),
+          { maxLength: 20 },
+        ).map((list) => list.map((entry) => ({ ...entry }))), // fast-check records have null prototypes
+        fc.nat({ max: 0xffff_ffff }),
+        (images, id) => {
+          const bytes = encodeFrame('list.result', id, { images });
+          const result = decodeFrame(bytes);
+          assert.ok(result.ok);
+          assert.deepEqual(result.message.body, { images });
+          assert.equal(result.message.id, id);
+        },
+      ),
+      { numRuns: numRuns(300) },
+    );
+  });
+});

@@ -1,0 +1,64 @@
+/** One valid body for every message type: fixed bytes, so encodings are stable. */
+import type { MessageBody, MessageType } from '../../src/protocol/messages.js';
+
+const fill = (length: number, byte: number) => new Uint8Array(length).fill(byte);
+
+export const SAMPLES: { [T in MessageType]: MessageBody<T> } = {
+  hello: { versions: [2], agent: 'sisp-cli/0.1' },
+  welcome: {
+    version: 2,
+    nonce: fill(32, 0x4e),
+    caFingerprint: fill(32, 0xca),
+    serverCertificate: fill(300, 0x30),
+    maxFrame: 1_049_600,
+    maxImage: 1_073_741_824,
+  },
+  register: { username: 'alice', signingKey: fill(32, 0x51), encryptionKey: fill(32, 0xe1), proof: fill(64, 0x50) },
+  registered: { username: 'alice', certificate: fill(400, 0x30) },
+  auth: { username: 'alice', signature: fill(64, 0x5a) },
+  authed: { username: 'alice', certificate: fill(400, 0x30) },
+  'post.begin': {
+    manifest: fill(200, 0x4d),
+    signature: fill(64, 0x53),
+    keys: [
+      { recipient: '@server', enc: fill(32, 0xe0), ct: fill(48, 0xc0) },
+      { recipient: 'alice', enc: fill(32, 0xe1), ct: fill(48, 0xc1) },
+    ],
+    replace: false,
+  },
+  'post.ready': { credit: 8 * 1024 * 1024 },
+  'post.chunk': { data: fill(1000, 0xdd) },
+  'post.end': {},
+  'post.abort': {},
+  'post.done': { image: fill(16, 0x1d), created: 1_764_000_000_000 },
+  download: { owner: 'alice', name: 'sunset' },
+  'download.begin': {
+    manifest: fill(200, 0x4d),
+    signature: fill(64, 0x53),
+    certificate: fill(400, 0x30),
+    key: { enc: fill(32, 0xe2), ct: fill(48, 0xc2) },
+  },
+  'download.chunk': { data: fill(1000, 0xdd) },
+  'download.end': {},
+  credit: { bytes: 4 * 1024 * 1024 },
+  list: {},
+  'list.result': {
+    images: [
+      {
+        image: fill(16, 0x1d),
+        owner: 'alice',
+        name: 'sunset',
+        contentType: 'image/png',
+        size: 30605,
+        created: 1_764_000_000_000,
+        audience: 'public',
+      },
+    ],
+  },
+  share: { image: fill(16, 0x1d), keys: [{ recipient: 'carol', enc: fill(32, 0xe3), ct: fill(48, 0xc3) }] },
+  'share.done': {},
+  'cert.get': { username: 'bob' },
+  cert: { username: 'bob', certificate: fill(400, 0x30) },
+  'event.new_image': { image: fill(16, 0x1d), name: 'sunset', owner: 'alice' },
+  error: { code: 'E_NOT_FOUND', message: 'Not found.' },
+};
