@@ -12,11 +12,30 @@ export default tseslint.config(
     },
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     rules: {
-      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          // node:test's describe/it return promises the runner itself awaits.
+          allowForKnownSafeCalls: [
+            {
+              from: 'package',
+              package: 'node:test',
+              name: ['describe', 'it', 'test', 'before', 'after', 'beforeEach', 'afterEach'],
+            },
+          ],
+        },
+      ],
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
-      '@typescript-eslint/ban-ts-comment': ['error', { 'ts-ignore': true, 'ts-expect-error': true }],
+      '@typescript-eslint/ban-ts-comment': [
+        'error',
+        { 'ts-ignore': true, 'ts-expect-error': true },
+      ],
       'no-restricted-imports': 'off',
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
     },
   },
   {
@@ -28,11 +47,18 @@ export default tseslint.config(
         {
           patterns: [
             { group: ['node:*'], message: 'protocol/ and crypto/ must stay isomorphic' },
-            { group: ['../server/*', '../client/*', '../node/*'], message: 'layering: imports go downward only' },
+            {
+              group: ['../server/*', '../client/*', '../node/*'],
+              message: 'layering: imports go downward only',
+            },
           ],
         },
       ],
-      'no-restricted-globals': ['error', { name: 'Buffer', message: 'use Uint8Array' }, { name: 'process', message: 'isomorphic code' }],
+      'no-restricted-globals': [
+        'error',
+        { name: 'Buffer', message: 'use Uint8Array' },
+        { name: 'process', message: 'isomorphic code' },
+      ],
     },
   },
   {

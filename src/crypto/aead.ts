@@ -11,9 +11,17 @@ export const GCM_TAG = 16;
 
 export interface Aead {
   /** Returns ciphertext || tag. The envelope uses empty associated data. */
-  seal(nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Uint8Array | Promise<Uint8Array>;
+  seal(
+    nonce: Uint8Array,
+    plaintext: Uint8Array,
+    aad?: Uint8Array,
+  ): Uint8Array | Promise<Uint8Array>;
   /** Returns the plaintext, or null when authentication fails. */
-  open(nonce: Uint8Array, sealed: Uint8Array, aad?: Uint8Array): Uint8Array | null | Promise<Uint8Array | null>;
+  open(
+    nonce: Uint8Array,
+    sealed: Uint8Array,
+    aad?: Uint8Array,
+  ): Uint8Array | null | Promise<Uint8Array | null>;
 }
 
 /** Builds an AES-256-GCM Aead for a 32-byte key. */
@@ -27,7 +35,10 @@ function gcmParams(nonce: Uint8Array, aad: Uint8Array | undefined): AesGcmParams
 }
 
 export const webCryptoAes256Gcm: AeadFactory = async (key) => {
-  const cryptoKey = await subtle().importKey('raw', buf(key), 'AES-GCM', false, ['encrypt', 'decrypt']);
+  const cryptoKey = await subtle().importKey('raw', buf(key), 'AES-GCM', false, [
+    'encrypt',
+    'decrypt',
+  ]);
   return {
     async seal(nonce, plaintext, aad) {
       const params = gcmParams(nonce, aad);

@@ -18,8 +18,34 @@ import { x509 } from './x509.js';
 /** OID for the X25519 key extension: 2.25 arc from UUID 6f1d3c2a-8b47-4e0e-9c35-2d7a5b9e41f0. */
 export const X25519_KEY_EXTENSION_OID = '2.25.147696104456286835305333220784226583024';
 const ED25519_OID = '1.3.101.112';
-const X25519_SPKI_PREFIX = Uint8Array.of(0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00);
-const ED25519_SPKI_PREFIX = Uint8Array.of(0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00);
+const X25519_SPKI_PREFIX = Uint8Array.of(
+  0x30,
+  0x2a,
+  0x30,
+  0x05,
+  0x06,
+  0x03,
+  0x2b,
+  0x65,
+  0x6e,
+  0x03,
+  0x21,
+  0x00,
+);
+const ED25519_SPKI_PREFIX = Uint8Array.of(
+  0x30,
+  0x2a,
+  0x30,
+  0x05,
+  0x06,
+  0x03,
+  0x2b,
+  0x65,
+  0x70,
+  0x03,
+  0x21,
+  0x00,
+);
 const ECDSA_SHA256 = { name: 'ECDSA', hash: 'SHA-256' } as const;
 const P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 /** Tolerance for clocks that disagree a little. */
@@ -50,7 +76,10 @@ function serialNumber(): string {
 }
 
 function validity(days: number, now: Date): { notBefore: Date; notAfter: Date } {
-  return { notBefore: new Date(now.getTime() - CLOCK_SKEW_MS), notAfter: new Date(now.getTime() + days * DAY_MS) };
+  return {
+    notBefore: new Date(now.getTime() - CLOCK_SKEW_MS),
+    notAfter: new Date(now.getTime() + days * DAY_MS),
+  };
 }
 
 /**
@@ -61,29 +90,55 @@ function validity(days: number, now: Date): { notBefore: Date; notAfter: Date } 
  * string (which asn1js encodes correctly) and the TBS is signed again.
  */
 const X25519_OID_DER = Uint8Array.of(
-  0x06, 0x14, 0x69, 0x81, 0xde, 0x9d, 0x9e, 0x8a, 0xd1, 0xb4, 0xba, 0xb8, 0x9d, 0x9c, 0x9a, 0xcb, 0xaf, 0xa5, 0xdc,
-  0xf9, 0x83, 0x70,
+  0x06,
+  0x14,
+  0x69,
+  0x81,
+  0xde,
+  0x9d,
+  0x9e,
+  0x8a,
+  0xd1,
+  0xb4,
+  0xba,
+  0xb8,
+  0x9d,
+  0x9c,
+  0x9a,
+  0xcb,
+  0xaf,
+  0xa5,
+  0xdc,
+  0xf9,
+  0x83,
+  0x70,
 );
 /** A stand-in OID used only until the certificate is finished. */
 const PLACEHOLDER_OID = '1.3.6.1.4.1.0.1';
 
 function x25519ExtensionPlaceholder(encryptionKey: Uint8Array): x509.Extension {
-  return new x509.Extension(PLACEHOLDER_OID, false, buf(concatBytes(X25519_SPKI_PREFIX, encryptionKey)));
+  return new x509.Extension(
+    PLACEHOLDER_OID,
+    false,
+    buf(concatBytes(X25519_SPKI_PREFIX, encryptionKey)),
+  );
 }
 
-async function finishWithX25519Oid(draft: x509.X509Certificate, caKey: CryptoKey): Promise<Uint8Array> {
+async function finishWithX25519Oid(
+  draft: x509.X509Certificate,
+  caKey: CryptoKey,
+): Promise<Uint8Array> {
   const cert = AsnConvert.parse(draft.rawData, asn1X509.Certificate);
   const tbs = cert.tbsCertificate;
-  for (const extension of tbs.extensions ?? []) {
-    if (extension.extnID === PLACEHOLDER_OID) {
-      tbs.extensions = new asn1X509.Extensions(
-        (tbs.extensions ?? []).map((e) =>
-          e === extension
-            ? new asn1X509.Extension({ extnID: X25519_KEY_EXTENSION_OID, critical: false, extnValue: new OctetString(extension.extnValue.buffer) })
-            : e,
-        ),
-      );
-    }
+  const extensions = tbs.extensions;
+  const index = extensions?.findIndex((extension) => extension.extnID === PLACEHOLDER_OID) ?? -1;
+  const placeholder = extensions?.[index];
+  if (extensions !== undefined && placeholder !== undefined) {
+    extensions[index] = new asn1X509.Extension({
+      extnID: X25519_KEY_EXTENSION_OID,
+      critical: false,
+      extnValue: new OctetString(placeholder.extnValue.buffer),
+    });
   }
   const tbsDer = AsnConvert.serialize(tbs);
   const raw = await subtle().sign(ECDSA_SHA256, caKey, tbsDer);
@@ -94,7 +149,7 @@ async function finishWithX25519Oid(draft: x509.X509Certificate, caKey: CryptoKey
 }
 
 export async function generateCaKeyPair(): Promise<CryptoKeyPair> {
-  return (await subtle().generateKey(P256, true, ['sign', 'verify'])) as CryptoKeyPair;
+  return subtle().generateKey(P256, true, ['sign', 'verify']);
 }
 
 export async function createCertificateAuthority(
@@ -109,7 +164,10 @@ export async function createCertificateAuthority(
     signingAlgorithm: ECDSA_SHA256,
     extensions: [
       new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
+        true,
+      ),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
@@ -120,7 +178,7 @@ export async function createCertificateAuthority(
 export interface CertificateProfile {
   readonly subject: string;
   readonly publicKey: CryptoKey;
-  readonly keyUsage: number;
+  readonly keyUsage: x509.KeyUsageFlags;
   readonly isCa?: boolean;
   /** X25519 key carried in the 2.25 extension; omitted only by negative tests. */
   readonly encryptionKey?: Uint8Array;
@@ -129,7 +187,10 @@ export interface CertificateProfile {
   readonly now?: Date;
 }
 
-export async function issueCertificate(ca: CertificateAuthority, profile: CertificateProfile): Promise<Uint8Array> {
+export async function issueCertificate(
+  ca: CertificateAuthority,
+  profile: CertificateProfile,
+): Promise<Uint8Array> {
   const caCert = new x509.X509Certificate(buf(ca.certificate));
   const extensions = [
     new x509.BasicConstraintsExtension(profile.isCa ?? false, undefined, true),
@@ -137,7 +198,8 @@ export async function issueCertificate(ca: CertificateAuthority, profile: Certif
     await x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey),
     ...(profile.extraExtensions ?? []),
   ];
-  if (profile.encryptionKey !== undefined) extensions.push(x25519ExtensionPlaceholder(profile.encryptionKey));
+  if (profile.encryptionKey !== undefined)
+    extensions.push(x25519ExtensionPlaceholder(profile.encryptionKey));
   const draft = await x509.X509CertificateGenerator.create({
     serialNumber: serialNumber(),
     subject: profile.subject,
@@ -169,7 +231,12 @@ export async function issueUserCertificate(
 /** The server's TLS certificate, which also certifies its X25519 key. */
 export async function issueServerCertificate(
   ca: CertificateAuthority,
-  subject: { tlsPublicKey: CryptoKey; encryptionKey: Uint8Array; hostnames: string[]; ips: string[] },
+  subject: {
+    tlsPublicKey: CryptoKey;
+    encryptionKey: Uint8Array;
+    hostnames: string[];
+    ips: string[];
+  },
   options: { days?: number; now?: Date } = {},
 ): Promise<Uint8Array> {
   const names = [
@@ -202,23 +269,43 @@ function invalid(why: string): never {
 }
 
 /** Checks signature, issuer, validity, serial and basic constraints against the CA. */
-async function verifyIssuedBy(der: Uint8Array, cert: x509.X509Certificate, caDer: Uint8Array, now: Date): Promise<void> {
+async function verifyIssuedBy(
+  der: Uint8Array,
+  cert: x509.X509Certificate,
+  caDer: Uint8Array,
+  now: Date,
+): Promise<void> {
   const ca = parse(caDer);
   if (cert.issuer !== ca.subject) invalid('issued by another authority');
   const alg = cert.signatureAlgorithm as { name?: string; hash?: { name?: string } };
-  if (alg.name !== 'ECDSA' || alg.hash?.name !== 'SHA-256') invalid('unexpected signature algorithm');
+  if (alg.name !== 'ECDSA' || alg.hash?.name !== 'SHA-256')
+    invalid('unexpected signature algorithm');
   if (!(await verifyCaSignature(der, caDer))) invalid('signature does not verify against the CA');
   const time = now.getTime();
   if (time < cert.notBefore.getTime() - CLOCK_SKEW_MS) invalid('not yet valid');
   if (time > cert.notAfter.getTime()) invalid('expired');
   // RFC 5280 4.1.2.2: positive, at most 20 octets.
-  if (!/^[0-9a-f]{1,42}$/.test(cert.serialNumber) || /^0+$/.test(cert.serialNumber)) invalid('bad serial number');
+  if (!/^[0-9a-f]{1,42}$/.test(cert.serialNumber) || /^0+$/.test(cert.serialNumber))
+    invalid('bad serial number');
   const constraints = cert.getExtension(x509.BasicConstraintsExtension);
   if (constraints?.ca !== false) invalid('must not be a CA certificate');
 }
 
 /** ecdsa-with-SHA256 AlgorithmIdentifier, parameters absent (RFC 5758). */
-const ECDSA_SHA256_ALGORITHM = Uint8Array.of(0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02);
+const ECDSA_SHA256_ALGORITHM = Uint8Array.of(
+  0x30,
+  0x0a,
+  0x06,
+  0x08,
+  0x2a,
+  0x86,
+  0x48,
+  0xce,
+  0x3d,
+  0x04,
+  0x03,
+  0x02,
+);
 
 /**
  * Verifies the CA's signature over the exact signed bytes, with a strict DER
@@ -239,7 +326,7 @@ function caSpki(caDer: Uint8Array): Uint8Array {
   return new Uint8Array(parse(caDer).publicKey.rawData);
 }
 
-function requireKeyUsage(cert: x509.X509Certificate, flags: number): void {
+function requireKeyUsage(cert: x509.X509Certificate, flags: x509.KeyUsageFlags): void {
   const usage = cert.getExtension(x509.KeyUsagesExtension);
   if (usage === null || !usage.critical) invalid('missing key usage');
   if (usage.usages !== flags) invalid('wrong key usage');
@@ -261,7 +348,8 @@ function x25519FromExtension(der: Uint8Array): Uint8Array {
   }
   if (found < 0) invalid('missing X25519 key');
   const start = found + expected.length;
-  if (!equalBytes(der.subarray(found, start), expected) || start + 32 > der.length) invalid('malformed X25519 key');
+  if (!equalBytes(der.subarray(found, start), expected) || start + 32 > der.length)
+    invalid('malformed X25519 key');
   return der.slice(start, start + 32);
 }
 
@@ -275,11 +363,17 @@ export async function verifyUserCertificate(
   requireKeyUsage(cert, x509.KeyUsageFlags.digitalSignature);
   const names = cert.subjectName.getField('CN');
   const username = names[0];
-  if (names.length !== 1 || username === undefined || !isCanonicalUsername(username)) invalid('bad subject name');
+  if (names.length !== 1 || username === undefined || !isCanonicalUsername(username))
+    invalid('bad subject name');
   if (cert.subject !== `CN=${username}`) invalid('unexpected subject fields');
-  if (options.username !== undefined && options.username !== username) invalid('issued to another user');
+  if (options.username !== undefined && options.username !== username)
+    invalid('issued to another user');
   const spki = new Uint8Array(cert.publicKey.rawData);
-  if (cert.publicKey.algorithm.name !== 'Ed25519' || spki.length !== 44 || !equalBytes(spki.subarray(0, 12), ED25519_SPKI_PREFIX)) {
+  if (
+    cert.publicKey.algorithm.name !== 'Ed25519' ||
+    spki.length !== 44 ||
+    !equalBytes(spki.subarray(0, 12), ED25519_SPKI_PREFIX)
+  ) {
     invalid(`subject key is not Ed25519 (${ED25519_OID})`);
   }
   return {
@@ -300,7 +394,8 @@ export async function verifyServerCertificate(
   await verifyIssuedBy(der, cert, caCertificate, options.now ?? new Date());
   requireKeyUsage(cert, x509.KeyUsageFlags.digitalSignature);
   const eku = cert.getExtension(x509.ExtendedKeyUsageExtension);
-  if (eku?.usages.includes(x509.ExtendedKeyUsage.serverAuth) !== true) invalid('not a server certificate');
+  if (eku?.usages.includes(x509.ExtendedKeyUsage.serverAuth) !== true)
+    invalid('not a server certificate');
   return { encryptionKey: x25519FromExtension(der) };
 }
 
@@ -309,7 +404,8 @@ export async function verifyCaCertificate(der: Uint8Array, now = new Date()): Pr
   const cert = parse(der);
   const ok = await verifyCaSignature(der, der);
   if (!ok || cert.issuer !== cert.subject) invalid('CA certificate is not self-signed');
-  if (cert.getExtension(x509.BasicConstraintsExtension)?.ca !== true) invalid('not a CA certificate');
+  if (cert.getExtension(x509.BasicConstraintsExtension)?.ca !== true)
+    invalid('not a CA certificate');
   if (now.getTime() > cert.notAfter.getTime()) invalid('CA certificate expired');
 }
 
@@ -320,12 +416,16 @@ export async function certificatePublicKeyRaw(key: CryptoKey): Promise<Uint8Arra
 export function toPem(der: Uint8Array, label = 'CERTIFICATE'): string {
   let binary = '';
   for (const byte of der) binary += String.fromCharCode(byte);
-  const base64 = btoa(binary).replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  const base64 = btoa(binary)
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
   return `-----BEGIN ${label}-----\n${base64}\n-----END ${label}-----\n`;
 }
 
 export function fromPem(pem: string, label = 'CERTIFICATE'): Uint8Array {
-  const match = new RegExp(`-----BEGIN ${label}-----([A-Za-z0-9+/=\\s]+)-----END ${label}-----`).exec(pem);
+  const match = new RegExp(
+    `-----BEGIN ${label}-----([A-Za-z0-9+/=\\s]+)-----END ${label}-----`,
+  ).exec(pem);
   if (match?.[1] === undefined) throw sispError('E_CERTIFICATE', 'not a PEM certificate');
   const binary = atob(match[1].replace(/\s+/g, ''));
   return Uint8Array.from(binary, (char) => char.charCodeAt(0));

@@ -49,7 +49,7 @@ export function readTlv(der: Uint8Array, offset: number, limit = der.length): Tl
 export function readSequence(der: Uint8Array, tlv: Tlv): Tlv[] {
   if (tlv.tag !== 0x30) bad('expected a SEQUENCE');
   const children: Tlv[] = [];
-  for (let at = tlv.contentStart; at < tlv.end; ) {
+  for (let at = tlv.contentStart; at < tlv.end;) {
     const child = readTlv(der, at, tlv.end);
     children.push(child);
     at = child.end;
@@ -70,7 +70,8 @@ function unsignedInteger(der: Uint8Array, tlv: Tlv, size: number): Uint8Array {
   let content = der.subarray(tlv.contentStart, tlv.end);
   if (content.length === 0) bad('empty INTEGER');
   if (((content[0] ?? 0) & 0x80) !== 0) bad('negative INTEGER');
-  if (content.length > 1 && content[0] === 0 && ((content[1] ?? 0) & 0x80) === 0) bad('non-minimal INTEGER');
+  if (content.length > 1 && content[0] === 0 && ((content[1] ?? 0) & 0x80) === 0)
+    bad('non-minimal INTEGER');
   if (content[0] === 0 && content.length > 1) content = content.subarray(1);
   if (content.length > size) bad('INTEGER too large');
   const out = new Uint8Array(size);
@@ -83,7 +84,8 @@ export function ecdsaDerToRaw(der: Uint8Array, size = 32): Uint8Array {
   const sequence = readSingle(der);
   const parts = readSequence(der, sequence);
   const [r, s] = parts;
-  if (parts.length !== 2 || r === undefined || s === undefined) bad('ECDSA signature is not two INTEGERs');
+  if (parts.length !== 2 || r === undefined || s === undefined)
+    bad('ECDSA signature is not two INTEGERs');
   const out = new Uint8Array(size * 2);
   out.set(unsignedInteger(der, r, size), 0);
   out.set(unsignedInteger(der, s, size), size);
@@ -91,15 +93,26 @@ export function ecdsaDerToRaw(der: Uint8Array, size = 32): Uint8Array {
 }
 
 /** A certificate split into the signed bytes, the signature algorithm and the signature. */
-export function splitSignedDer(der: Uint8Array): { tbs: Uint8Array; algorithm: Uint8Array; signature: Uint8Array } {
+export function splitSignedDer(der: Uint8Array): {
+  tbs: Uint8Array;
+  algorithm: Uint8Array;
+  signature: Uint8Array;
+} {
   const outer = readSingle(der);
   const parts = readSequence(der, outer);
   const [tbs, algorithm, signature] = parts;
-  if (parts.length !== 3 || tbs === undefined || algorithm === undefined || signature === undefined) {
+  if (
+    parts.length !== 3 ||
+    tbs === undefined ||
+    algorithm === undefined ||
+    signature === undefined
+  ) {
     bad('a certificate has three parts');
   }
-  if (tbs.tag !== 0x30 || algorithm.tag !== 0x30 || signature.tag !== 0x03) bad('unexpected certificate structure');
-  if (der[signature.contentStart] !== 0 || signature.end - signature.contentStart < 2) bad('signature BIT STRING');
+  if (tbs.tag !== 0x30 || algorithm.tag !== 0x30 || signature.tag !== 0x03)
+    bad('unexpected certificate structure');
+  if (der[signature.contentStart] !== 0 || signature.end - signature.contentStart < 2)
+    bad('signature BIT STRING');
   return {
     tbs: der.subarray(tbs.start, tbs.end),
     algorithm: der.subarray(algorithm.start, algorithm.end),

@@ -23,7 +23,10 @@ export async function* sealStream(
  * Releases plaintext chunk by chunk, only after each chunk authenticates. After a
  * failure every further next() rejects with the same E_TAMPERED error.
  */
-export function openStream(source: ByteSource, options: EnvelopeOptions): AsyncIterableIterator<Uint8Array> {
+export function openStream(
+  source: ByteSource,
+  options: EnvelopeOptions,
+): AsyncIterableIterator<Uint8Array> {
   const decryptor = new EnvelopeDecryptor(options);
   const input: AsyncIterator<Uint8Array> | Iterator<Uint8Array> =
     Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]();
@@ -75,7 +78,8 @@ export function sealTransform(options: EnvelopeOptions): TransformStream<Uint8Ar
       controller.enqueue(encryptor.header());
     },
     async transform(chunk, controller) {
-      for (const sealed of await (encryptor as EnvelopeEncryptor).update(chunk)) controller.enqueue(sealed);
+      for (const sealed of await (encryptor as EnvelopeEncryptor).update(chunk))
+        controller.enqueue(sealed);
     },
     async flush(controller) {
       controller.enqueue(await (encryptor as EnvelopeEncryptor).finish());

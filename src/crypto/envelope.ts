@@ -14,7 +14,14 @@
  */
 import { checkBytes, concatBytes, equalBytes, utf8 } from '../protocol/bytes.js';
 import { sispError, type SispError } from '../protocol/errors.js';
-import { AES_256_GCM_KEY, GCM_NONCE, GCM_TAG, webCryptoAes256Gcm, type Aead, type AeadFactory } from './aead.js';
+import {
+  AES_256_GCM_KEY,
+  GCM_NONCE,
+  GCM_TAG,
+  webCryptoAes256Gcm,
+  type Aead,
+  type AeadFactory,
+} from './aead.js';
 import { hkdfExpand } from './hkdf.js';
 import { randomBytes } from './webcrypto.js';
 
@@ -65,7 +72,11 @@ export function plaintextLength(ciphertextLength: number): number | null {
   return fullChunks * CHUNK_SIZE + rest - GCM_TAG;
 }
 
-export function deriveEnvelopeKeys(key: Uint8Array, salt: Uint8Array, context: Uint8Array): EnvelopeKeys {
+export function deriveEnvelopeKeys(
+  key: Uint8Array,
+  salt: Uint8Array,
+  context: Uint8Array,
+): EnvelopeKeys {
   checkBytes('salt', salt, SALT_SIZE);
   checkBytes('context', context);
   if (!(key instanceof Uint8Array) || key.length !== INPUT_KEY_SIZE) {
@@ -112,7 +123,9 @@ export class EnvelopeEncryptor {
   }
 
   /** `salt` is for test vectors only; real use takes a fresh random one. */
-  static async create(options: EnvelopeOptions & { readonly salt?: Uint8Array }): Promise<EnvelopeEncryptor> {
+  static async create(
+    options: EnvelopeOptions & { readonly salt?: Uint8Array },
+  ): Promise<EnvelopeEncryptor> {
     const salt = options.salt ?? randomBytes(SALT_SIZE);
     const keys = deriveEnvelopeKeys(options.key, salt, options.context);
     const aead = await (options.aead ?? webCryptoAes256Gcm)(keys.aeadKey);
@@ -165,7 +178,8 @@ export class EnvelopeEncryptor {
   }
 
   async #seal(chunk: Uint8Array): Promise<Uint8Array> {
-    if (this.#counter >= MAX_CHUNKS) throw sispError('E_TOO_LARGE', 'message too long for the envelope');
+    if (this.#counter >= MAX_CHUNKS)
+      throw sispError('E_TOO_LARGE', 'message too long for the envelope');
     return this.#aead.seal(chunkNonce(this.#baseNonce, this.#counter++), chunk);
   }
 }

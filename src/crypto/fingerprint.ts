@@ -12,7 +12,10 @@ export async function certificateFingerprint(der: Uint8Array): Promise<Uint8Arra
 }
 
 /** A user's identity: both public keys, under a label. */
-export async function keyFingerprint(signingKey: Uint8Array, encryptionKey: Uint8Array): Promise<Uint8Array> {
+export async function keyFingerprint(
+  signingKey: Uint8Array,
+  encryptionKey: Uint8Array,
+): Promise<Uint8Array> {
   return sha256Digest(concatBytes(utf8('sisp/2 key fingerprint\n'), signingKey, encryptionKey));
 }
 

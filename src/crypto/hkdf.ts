@@ -16,7 +16,12 @@ function hashOf(name: HkdfHash): CHash {
 }
 
 /** T(i) = HMAC(PRK, T(i-1) || info || i), output = first `length` bytes of T(1)||T(2)||... */
-export function hkdfExpand(hash: HkdfHash, prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+export function hkdfExpand(
+  hash: HkdfHash,
+  prk: Uint8Array,
+  info: Uint8Array,
+  length: number,
+): Uint8Array {
   const fn = hashOf(hash);
   if (!Number.isSafeInteger(length) || length < 0 || length > 255 * fn.outputLen) {
     throw new RangeError('HKDF-Expand length out of range');
@@ -24,7 +29,12 @@ export function hkdfExpand(hash: HkdfHash, prk: Uint8Array, info: Uint8Array, le
   const out = new Uint8Array(length);
   let previous = new Uint8Array(0);
   for (let counter = 1, offset = 0; offset < length; counter++) {
-    const block = hmac.create(fn, prk).update(previous).update(info).update(Uint8Array.of(counter)).digest();
+    const block = hmac
+      .create(fn, prk)
+      .update(previous)
+      .update(info)
+      .update(Uint8Array.of(counter))
+      .digest();
     out.set(block.subarray(0, Math.min(block.length, length - offset)), offset);
     offset += block.length;
     previous = block;

@@ -22,7 +22,11 @@ export interface WrappedKey {
 }
 
 export function hpkeSuite(): CipherSuite {
-  return new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes256Gcm() });
+  return new CipherSuite({
+    kem: new DhkemX25519HkdfSha256(),
+    kdf: new HkdfSha256(),
+    aead: new Aes256Gcm(),
+  });
 }
 
 /** info = CBOR {label, image, recipient}: deterministic, so both sides derive it alike. */
@@ -69,7 +73,8 @@ export async function unwrapContentKey(
       info: buf(wrapInfo(imageId, recipient)),
     });
     const key = new Uint8Array(await context.open(buf(wrapped.ct)));
-    if (key.length !== 32 || equalBytes(key, new Uint8Array(32))) throw new Error('bad content key');
+    if (key.length !== 32 || equalBytes(key, new Uint8Array(32)))
+      throw new Error('bad content key');
     return key;
   } catch (cause) {
     throw sispError('E_TAMPERED', 'the wrapped content key could not be opened', { cause });

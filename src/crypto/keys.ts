@@ -21,8 +21,10 @@ export interface PublicIdentity {
 }
 
 export async function generateIdentity(): Promise<Identity> {
-  const signing = (await subtle().generateKey({ name: 'Ed25519' }, true, ['sign', 'verify'])) as CryptoKeyPair;
-  const encryption = (await subtle().generateKey({ name: 'X25519' }, true, ['deriveBits'])) as CryptoKeyPair;
+  const signing = await subtle().generateKey({ name: 'Ed25519' }, true, ['sign', 'verify']);
+  const encryption = (await subtle().generateKey({ name: 'X25519' }, true, [
+    'deriveBits',
+  ])) as CryptoKeyPair;
   return { signing, encryption };
 }
 
@@ -77,7 +79,22 @@ export async function importPkcs8(
 
 /** PKCS#8 wrapping of a raw 32-byte X25519 private key (RFC 8410). */
 const X25519_PKCS8_PREFIX = Uint8Array.of(
-  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20,
+  0x30,
+  0x2e,
+  0x02,
+  0x01,
+  0x00,
+  0x30,
+  0x05,
+  0x06,
+  0x03,
+  0x2b,
+  0x65,
+  0x6e,
+  0x04,
+  0x22,
+  0x04,
+  0x20,
 );
 
 export async function importX25519PrivateRaw(raw: Uint8Array): Promise<CryptoKey> {
@@ -93,7 +110,9 @@ export async function x25519(privateKey: CryptoKey, peerPublic: Uint8Array): Pro
   const peer = await importX25519Public(peerPublic);
   let shared: Uint8Array;
   try {
-    shared = new Uint8Array(await subtle().deriveBits({ name: 'X25519', public: peer }, privateKey, 256));
+    shared = new Uint8Array(
+      await subtle().deriveBits({ name: 'X25519', public: peer }, privateKey, 256),
+    );
   } catch (cause) {
     throw sispError('E_BAD_KEY', 'X25519 key agreement failed', { cause });
   }

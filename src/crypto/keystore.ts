@@ -36,7 +36,12 @@ const fileSchema = struct(
   },
   {
     plain: bytes({ max: 1024 }),
-    scrypt: struct({ N: uint(2 ** 24, 2), r: uint(64, 1), p: uint(16, 1), salt: bytes({ exact: 32 }) }),
+    scrypt: struct({
+      N: uint(2 ** 24, 2),
+      r: uint(64, 1),
+      p: uint(16, 1),
+      salt: bytes({ exact: 32 }),
+    }),
     nonce: bytes({ exact: 12 }),
     sealed: bytes({ max: 1024 }),
   },
@@ -47,11 +52,22 @@ export interface UnlockedKeys {
   readonly identity: Identity;
 }
 
-async function deriveKey(passphrase: string, salt: Uint8Array, params: ScryptParams): Promise<CryptoKey> {
-  if (128 * params.N * params.r + 128 * params.r * params.p > MAX_SCRYPT_MEMORY || (params.N & (params.N - 1)) !== 0) {
+async function deriveKey(
+  passphrase: string,
+  salt: Uint8Array,
+  params: ScryptParams,
+): Promise<CryptoKey> {
+  if (
+    128 * params.N * params.r + 128 * params.r * params.p > MAX_SCRYPT_MEMORY ||
+    (params.N & (params.N - 1)) !== 0
+  ) {
     throw sispError('E_PASSPHRASE', 'the key file asks for unsafe scrypt parameters');
   }
-  const raw = await scryptAsync(utf8(passphrase.normalize('NFC')), salt, { ...params, dkLen: 32, maxmem: MAX_SCRYPT_MEMORY + 1024 });
+  const raw = await scryptAsync(utf8(passphrase.normalize('NFC')), salt, {
+    ...params,
+    dkLen: 32,
+    maxmem: MAX_SCRYPT_MEMORY + 1024,
+  });
   try {
     return await subtle().importKey('raw', buf(raw), 'AES-GCM', false, ['encrypt', 'decrypt']);
   } finally {
@@ -83,14 +99,23 @@ export async function sealKeystore(
   const key = await deriveKey(options.passphrase, scrypt.salt, params);
   const aad = encodeDeterministic({ ...publicPart, scrypt });
   const sealed = new Uint8Array(
-    await subtle().encrypt({ name: 'AES-GCM', iv: buf(nonce), additionalData: buf(aad) }, key, buf(secret)),
+    await subtle().encrypt(
+      { name: 'AES-GCM', iv: buf(nonce), additionalData: buf(aad) },
+      key,
+      buf(secret),
+    ),
   );
   secret.fill(0);
   return encodeDeterministic({ ...publicPart, scrypt, nonce, sealed });
 }
 
 /** Reads the public part only: no passphrase needed. */
-export function keystoreInfo(file: Uint8Array): { username: string; signingKey: Uint8Array; encryptionKey: Uint8Array; encrypted: boolean } {
+export function keystoreInfo(file: Uint8Array): {
+  username: string;
+  signingKey: Uint8Array;
+  encryptionKey: Uint8Array;
+  encrypted: boolean;
+} {
   const parsed = parseFile(file);
   return {
     username: parsed.username,
@@ -104,7 +129,8 @@ function parseFile(file: Uint8Array) {
   try {
     const parsed = fileSchema(decodeStrict(file, { maxBytes: 8192, maxDepth: 4 }), 'keystore');
     const isPlain = parsed.plain !== undefined;
-    const isSealed = parsed.scrypt !== undefined && parsed.nonce !== undefined && parsed.sealed !== undefined;
+    const isSealed =
+      parsed.scrypt !== undefined && parsed.nonce !== undefined && parsed.sealed !== undefined;
     if (isPlain === isSealed) throw new Error('keystore is neither plain nor sealed');
     return parsed;
   } catch (cause) {
@@ -123,8 +149,10 @@ export async function openKeystore(file: Uint8Array, passphrase?: string): Promi
     secret = parsed.plain;
   } else {
     const { scrypt, nonce, sealed } = parsed;
-    if (scrypt === undefined || nonce === undefined || sealed === undefined) throw sispError('E_PASSPHRASE');
-    if (passphrase === undefined) throw sispError('E_PASSPHRASE', 'this key file needs its passphrase');
+    if (scrypt === undefined || nonce === undefined || sealed === undefined)
+      throw sispError('E_PASSPHRASE');
+    if (passphrase === undefined)
+      throw sispError('E_PASSPHRASE', 'this key file needs its passphrase');
     const key = await deriveKey(passphrase, scrypt.salt, scrypt);
     const aad = encodeDeterministic({
       v: parsed.v,
@@ -135,7 +163,11 @@ export async function openKeystore(file: Uint8Array, passphrase?: string): Promi
     });
     try {
       secret = new Uint8Array(
-        await subtle().decrypt({ name: 'AES-GCM', iv: buf(nonce), additionalData: buf(aad) }, key, buf(sealed)),
+        await subtle().decrypt(
+          { name: 'AES-GCM', iv: buf(nonce), additionalData: buf(aad) },
+          key,
+          buf(sealed),
+        ),
       );
     } catch {
       throw sispError('E_PASSPHRASE', 'wrong passphrase, or the key file is damaged');

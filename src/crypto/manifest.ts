@@ -6,9 +6,25 @@
 import { checkBytes, equalBytes } from '../protocol/bytes.js';
 import { decodeStrict, encodeDeterministic } from '../protocol/cbor.js';
 import { sispError } from '../protocol/errors.js';
-import { CONTENT_TYPES, IMAGE_ID_LENGTH, MAX_MANIFEST, MAX_RECIPIENTS, type ContentType } from '../protocol/messages.js';
+import {
+  CONTENT_TYPES,
+  IMAGE_ID_LENGTH,
+  MAX_MANIFEST,
+  MAX_RECIPIENTS,
+  type ContentType,
+} from '../protocol/messages.js';
 import { isCanonicalImageName, isCanonicalUsername } from '../protocol/names.js';
-import { array, bytes, literal, oneOf, refine, struct, text, uint, type Schema } from '../protocol/schema.js';
+import {
+  array,
+  bytes,
+  literal,
+  oneOf,
+  refine,
+  struct,
+  text,
+  uint,
+  type Schema,
+} from '../protocol/schema.js';
 import { concatBytes, utf8 } from '../protocol/bytes.js';
 import { signPayload, verifyPayload } from './signatures.js';
 
@@ -40,7 +56,8 @@ const audience: Schema<Audience> = (value, path) => {
   const names = array(username, { min: 1, max: MAX_RECIPIENTS })(value, path);
   // Canonical form: sorted, no duplicates. Anything else would be a second encoding.
   for (let i = 1; i < names.length; i++) {
-    if ((names[i - 1] ?? '') >= (names[i] ?? '')) throw sispError('E_BAD_REQUEST', `invalid field ${path}: not sorted and unique`);
+    if ((names[i - 1] ?? '') >= (names[i] ?? ''))
+      throw sispError('E_BAD_REQUEST', `invalid field ${path}: not sorted and unique`);
   }
   return names;
 };
@@ -76,7 +93,7 @@ export function decodeManifest(encoded: Uint8Array): Manifest {
   const value = decodeStrict(encoded, { maxBytes: MAX_MANIFEST, maxDepth: 4 });
   let manifest: Manifest;
   try {
-    manifest = manifestSchema(value, 'manifest') as Manifest;
+    manifest = manifestSchema(value, 'manifest');
   } catch (cause) {
     throw sispError('E_TAMPERED', 'the image manifest is malformed', { cause });
   }
@@ -86,7 +103,10 @@ export function decodeManifest(encoded: Uint8Array): Manifest {
   return manifest;
 }
 
-export async function signManifest(privateKey: CryptoKey, encoded: Uint8Array): Promise<Uint8Array> {
+export async function signManifest(
+  privateKey: CryptoKey,
+  encoded: Uint8Array,
+): Promise<Uint8Array> {
   return signPayload('manifest', privateKey, encoded);
 }
 

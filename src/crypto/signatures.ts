@@ -55,6 +55,14 @@ export function registerPayload(fields: {
 }
 
 /** Auth response: the server's nonce, the username and the CA fingerprint. */
-export function authPayload(fields: { username: string; nonce: Uint8Array; caFingerprint: Uint8Array }): Uint8Array {
-  return encodeDeterministic({ username: fields.username, nonce: fields.nonce, ca: fields.caFingerprint });
+export function authPayload(fields: {
+  username: string;
+  nonce: Uint8Array;
+  caFingerprint: Uint8Array;
+}): Uint8Array {
+  return encodeDeterministic({
+    username: fields.username,
+    nonce: fields.nonce,
+    ca: fields.caFingerprint,
+  });
 }

@@ -71,7 +71,11 @@ export function toArrayBufferView(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
 
 // Input checks by name, in the manner of noble's abytes/anumber: a wrong type from a
 // caller is a programming error, reported with the parameter's name.
-export function checkBytes(name: string, value: unknown, length?: number): asserts value is Uint8Array {
+export function checkBytes(
+  name: string,
+  value: unknown,
+  length?: number,
+): asserts value is Uint8Array {
   if (!(value instanceof Uint8Array)) {
     throw new TypeError(`${name} must be a Uint8Array`);
   }
@@ -80,7 +84,12 @@ export function checkBytes(name: string, value: unknown, length?: number): asser
   }
 }
 
-export function checkInteger(name: string, value: unknown, min = 0, max = Number.MAX_SAFE_INTEGER): asserts value is number {
+export function checkInteger(
+  name: string,
+  value: unknown,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): asserts value is number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
     throw new TypeError(`${name} must be an integer in [${min}, ${max}]`);
   }

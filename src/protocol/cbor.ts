@@ -75,13 +75,15 @@ class GuardedTokenizer implements DecodeTokenizer {
   #check(token: Token): void {
     const type = token.type;
     if (Type.equals(type, Type.tag)) throw sispError('E_BAD_FRAME', 'CBOR tags are not allowed');
-    if (Type.equals(type, Type.float)) throw sispError('E_BAD_FRAME', 'CBOR floats are not allowed');
+    if (Type.equals(type, Type.float))
+      throw sispError('E_BAD_FRAME', 'CBOR floats are not allowed');
     if (Type.equals(type, Type.undefined) || Type.equals(type, Type.break)) {
       throw sispError('E_BAD_FRAME', 'CBOR simple value not allowed');
     }
     if (Type.equals(type, Type.string)) {
       const raw = token.byteValue;
-      if (raw === undefined || !isValidUtf8(raw)) throw sispError('E_BAD_FRAME', 'invalid UTF-8 in CBOR text');
+      if (raw === undefined || !isValidUtf8(raw))
+        throw sispError('E_BAD_FRAME', 'invalid UTF-8 in CBOR text');
     }
   }
 
@@ -110,7 +112,10 @@ export function decodeStrict(bytes: Uint8Array, limits: CborLimits = DEFAULT_CBO
   if (bytes.length === 0) throw sispError('E_BAD_FRAME', 'empty message');
   // A plain view: subclasses (Node's Buffer) slice without copying, and decoded byte
   // strings must be copies the caller owns, never views into a reused frame buffer.
-  const input = Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+  const input =
+    Object.getPrototypeOf(bytes) === Uint8Array.prototype
+      ? bytes
+      : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
   try {
     const tokenizer = new GuardedTokenizer(input, limits.maxDepth);
     return decode(input, { ...STRICT_OPTIONS, tokenizer });
@@ -133,5 +138,7 @@ export function decodeStrict(bytes: Uint8Array, limits: CborLimits = DEFAULT_CBO
 export function encodeDeterministic(value: unknown): Uint8Array {
   const out = encode(value, rfc8949EncodeOptions);
   // cborg may hand back a Node Buffer; callers get a plain Uint8Array everywhere.
-  return Object.getPrototypeOf(out) === Uint8Array.prototype ? out : new Uint8Array(out.buffer, out.byteOffset, out.length);
+  return Object.getPrototypeOf(out) === Uint8Array.prototype
+    ? out
+    : new Uint8Array(out.buffer, out.byteOffset, out.length);
 }

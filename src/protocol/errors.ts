@@ -42,7 +42,10 @@ export class SispError extends Error {
   readonly detail: string | undefined;
 
   constructor(code: ErrorCode, message?: string, options?: { detail?: string; cause?: unknown }) {
-    super(message ?? ERROR_CODES[code], options?.cause === undefined ? {} : { cause: options.cause });
+    super(
+      message ?? ERROR_CODES[code],
+      options?.cause === undefined ? {} : { cause: options.cause },
+    );
     this.name = 'SispError';
     this.code = code;
     this.detail = options?.detail;

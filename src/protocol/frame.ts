@@ -43,7 +43,10 @@ export function encodeFrame<T extends MessageType>(
   return encodeDeterministic([PROTOCOL_VERSION, type, id, body]);
 }
 
-export function decodeFrame(bytes: Uint8Array, limits: FrameLimits = DEFAULT_FRAME_LIMITS): DecodeResult {
+export function decodeFrame(
+  bytes: Uint8Array,
+  limits: FrameLimits = DEFAULT_FRAME_LIMITS,
+): DecodeResult {
   let id: number | undefined;
   try {
     const cborLimits: CborLimits = { maxBytes: limits.maxFrame, maxDepth: limits.maxDepth };
@@ -52,13 +55,21 @@ export function decodeFrame(bytes: Uint8Array, limits: FrameLimits = DEFAULT_FRA
       throw sispError('E_BAD_FRAME', 'a frame is [version, type, id, body]');
     }
     const [version, type, rawId, body] = value as [unknown, unknown, unknown, unknown];
-    if (typeof rawId === 'number' && Number.isSafeInteger(rawId) && rawId >= 0 && rawId <= MAX_REQUEST_ID) {
+    if (
+      typeof rawId === 'number' &&
+      Number.isSafeInteger(rawId) &&
+      rawId >= 0 &&
+      rawId <= MAX_REQUEST_ID
+    ) {
       id = rawId;
     } else {
       throw sispError('E_BAD_FRAME', 'invalid request id');
     }
     if (typeof version !== 'number' || !SUPPORTED_VERSIONS.includes(version)) {
-      throw sispError('E_VERSION', `unsupported protocol version; this peer speaks ${SUPPORTED_VERSIONS.join(', ')}`);
+      throw sispError(
+        'E_VERSION',
+        `unsupported protocol version; this peer speaks ${SUPPORTED_VERSIONS.join(', ')}`,
+      );
     }
     if (!isMessageType(type)) throw sispError('E_BAD_REQUEST', 'unknown message type');
     const validated: unknown = MESSAGE_SCHEMAS[type](body, type);

@@ -127,7 +127,10 @@ export const MESSAGE_SCHEMAS = {
   // Server push (request id 0).
   'event.new_image': struct({ image: imageId, name: imageName, owner: username }),
 
-  error: struct({ code: errorCode, message: text({ max: 512 }) }, { supported: array(uint(255), { max: 8 }) }),
+  error: struct(
+    { code: errorCode, message: text({ max: 512 }) },
+    { supported: array(uint(255), { max: 8 }) },
+  ),
 } as const;
 
 export type MessageType = keyof typeof MESSAGE_SCHEMAS;

@@ -49,5 +49,7 @@ export function normalizeImageName(input: string): string {
 }
 
 export function isCanonicalImageName(value: string): boolean {
-  return value.normalize('NFC') === value && IMAGE_NAME_PATTERN.test(value) && value.trim() === value;
+  return (
+    value.normalize('NFC') === value && IMAGE_NAME_PATTERN.test(value) && value.trim() === value
+  );
 }

@@ -22,7 +22,9 @@ export function uint(max = Number.MAX_SAFE_INTEGER, min = 0): Schema<number> {
   };
 }
 
-export function bytes(options: { min?: number; max: number } | { exact: number }): Schema<Uint8Array> {
+export function bytes(
+  options: { min?: number; max: number } | { exact: number },
+): Schema<Uint8Array> {
   const min = 'exact' in options ? options.exact : (options.min ?? 0);
   const max = 'exact' in options ? options.exact : options.max;
   return (value, path) => {
@@ -64,7 +66,8 @@ export function literal<const T extends string | number>(expected: T): Schema<T>
 
 export function oneOf<const T extends readonly (string | number)[]>(choices: T): Schema<T[number]> {
   return (value, path) => {
-    if (!choices.some((choice) => choice === value)) fail(path, `expected one of ${choices.join(', ')}`);
+    if (!choices.some((choice) => choice === value))
+      fail(path, `expected one of ${choices.join(', ')}`);
     return value as T[number];
   };
 }
@@ -91,6 +94,8 @@ function isPlainRecord(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+// The default means "no optional fields"; an empty mapped type is exactly that.
+// eslint-disable-next-line @typescript-eslint/no-generated-empty-object-type
 export function struct<R extends Fields, O extends Fields = Record<never, never>>(
   required: R,
   optional?: O,
@@ -114,7 +119,11 @@ export function struct<R extends Fields, O extends Fields = Record<never, never>
 }
 
 /** Narrows a schema with a predicate, e.g. a canonical-form check. */
-export function refine<T>(base: Schema<T>, predicate: (value: T) => boolean, what: string): Schema<T> {
+export function refine<T>(
+  base: Schema<T>,
+  predicate: (value: T) => boolean,
+  what: string,
+): Schema<T> {
   return (value, path) => {
     const parsed = base(value, path);
     if (!predicate(parsed)) fail(path, what);

@@ -45,7 +45,9 @@ describe('certificates', () => {
       encryptionKey: pub.encryptionKey,
     });
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it('passes the real openssl verify, and openssl reads the Ed25519 key and the extension', () => {
     writeFileSync(join(dir, 'ca.pem'), toPem(ca.certificate));
@@ -62,7 +64,9 @@ describe('certificates', () => {
   it('openssl refuses a user certificate against another CA', async () => {
     const other = await createCertificateAuthority({ name: 'sisp CA' });
     writeFileSync(join(dir, 'other.pem'), toPem(other.certificate));
-    assert.throws(() => openssl(['verify', '-CAfile', join(dir, 'other.pem'), join(dir, 'alice.pem')]));
+    assert.throws(() =>
+      openssl(['verify', '-CAfile', join(dir, 'other.pem'), join(dir, 'alice.pem')]),
+    );
   });
 
   it('verifies a good certificate and returns both keys', async () => {
@@ -88,11 +92,19 @@ describe('certificates', () => {
   });
 
   it('refuses an expired and a not-yet-valid certificate', async () => {
-    await rejects(verifyUserCertificate(aliceCert, ca.certificate, { now: new Date(Date.now() + 900 * DAY) }));
-    await rejects(verifyUserCertificate(aliceCert, ca.certificate, { now: new Date(Date.now() - 2 * DAY) }));
+    await rejects(
+      verifyUserCertificate(aliceCert, ca.certificate, { now: new Date(Date.now() + 900 * DAY) }),
+    );
+    await rejects(
+      verifyUserCertificate(aliceCert, ca.certificate, { now: new Date(Date.now() - 2 * DAY) }),
+    );
     const old = await issueUserCertificate(
       ca,
-      { username: 'alice', signingKey: alice.signing.publicKey, encryptionKey: new Uint8Array(32).fill(9) },
+      {
+        username: 'alice',
+        signingKey: alice.signing.publicKey,
+        encryptionKey: new Uint8Array(32).fill(9),
+      },
       { now: new Date(Date.now() - 30 * DAY), days: 1 },
     );
     await rejects(verifyUserCertificate(old, ca.certificate));
@@ -114,13 +126,18 @@ describe('certificates', () => {
       verifyUserCertificate(await issueCertificate(ca, { ...base, ...profile }), ca.certificate);
     await rejects(verify({ keyUsage: x509.KeyUsageFlags.keyCertSign }));
     await rejects(verify({ keyUsage: x509.KeyUsageFlags.keyEncipherment }));
-    await rejects(verify({ keyUsage: x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyCertSign }));
+    await rejects(
+      verify({ keyUsage: x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyCertSign }),
+    );
     await rejects(verify({ isCa: true }));
     await rejects(verify({ subject: 'CN=Alice' }));
     await rejects(verify({ subject: 'CN=alice, O=evil' }));
     const { encryptionKey: _omit, ...withoutX25519 } = base;
     await rejects(verifyUserCertificate(await issueCertificate(ca, withoutX25519), ca.certificate));
-    const ecKey = (await subtle().generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as CryptoKeyPair;
+    const ecKey = await subtle().generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+      'sign',
+      'verify',
+    ]);
     await rejects(verify({ publicKey: ecKey.publicKey }));
     // The control: the same construction with the right pieces verifies.
     assert.equal((await verify({})).username, 'alice');
@@ -135,7 +152,10 @@ describe('certificates', () => {
   });
 
   it('issues a server certificate that openssl verifies for TLS and that carries the X25519 key', async () => {
-    const tls = (await subtle().generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as CryptoKeyPair;
+    const tls = await subtle().generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+      'sign',
+      'verify',
+    ]);
     const x = new Uint8Array(32).fill(7);
     const cert = await issueServerCertificate(ca, {
       tlsPublicKey: tls.publicKey,
@@ -144,7 +164,14 @@ describe('certificates', () => {
       ips: ['127.0.0.1'],
     });
     writeFileSync(join(dir, 'server.pem'), toPem(cert));
-    const out = openssl(['verify', '-purpose', 'sslserver', '-CAfile', join(dir, 'ca.pem'), join(dir, 'server.pem')]);
+    const out = openssl([
+      'verify',
+      '-purpose',
+      'sslserver',
+      '-CAfile',
+      join(dir, 'ca.pem'),
+      join(dir, 'server.pem'),
+    ]);
     assert.match(out, /OK/);
     assert.deepEqual((await verifyServerCertificate(cert, ca.certificate)).encryptionKey, x);
     await rejects(verifyServerCertificate(aliceCert, ca.certificate));

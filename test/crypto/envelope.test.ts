@@ -14,7 +14,12 @@ import {
   SEALED_CHUNK_SIZE,
   sealedLength,
 } from '../../src/crypto/envelope.js';
-import { openStream, openTransform, sealStream, sealTransform } from '../../src/crypto/envelope-stream.js';
+import {
+  openStream,
+  openTransform,
+  sealStream,
+  sealTransform,
+} from '../../src/crypto/envelope-stream.js';
 import { envelopeContext } from '../../src/crypto/manifest.js';
 import { buf, randomBytes } from '../../src/crypto/webcrypto.js';
 import { nodeAes256Gcm } from '../../src/node/aead.js';
@@ -24,28 +29,51 @@ import { numRuns } from '../properties.js';
 
 const context = envelopeContext(new Uint8Array(16).fill(7));
 
-async function seal(plaintext: Uint8Array, key: Uint8Array, step = plaintext.length || 1, aead: AeadFactory = nodeAes256Gcm) {
+async function seal(
+  plaintext: Uint8Array,
+  key: Uint8Array,
+  step = plaintext.length || 1,
+  aead: AeadFactory = nodeAes256Gcm,
+) {
   const encryptor = await EnvelopeEncryptor.create({ key, context, aead });
   const out = [encryptor.header()];
-  for (let i = 0; i < plaintext.length; i += step) out.push(...(await encryptor.update(plaintext.subarray(i, i + step))));
+  for (let i = 0; i < plaintext.length; i += step)
+    out.push(...(await encryptor.update(plaintext.subarray(i, i + step))));
   out.push(await encryptor.finish());
   return concatBytes(...out);
 }
 
-async function open(ciphertext: Uint8Array, key: Uint8Array, step = ciphertext.length || 1, aead: AeadFactory = nodeAes256Gcm, ctx = context) {
+async function open(
+  ciphertext: Uint8Array,
+  key: Uint8Array,
+  step = ciphertext.length || 1,
+  aead: AeadFactory = nodeAes256Gcm,
+  ctx = context,
+) {
   const decryptor = new EnvelopeDecryptor({ key, context: ctx, aead });
   const out: Uint8Array[] = [];
-  for (let i = 0; i < ciphertext.length; i += step) out.push(...(await decryptor.update(ciphertext.subarray(i, i + step))));
+  for (let i = 0; i < ciphertext.length; i += step)
+    out.push(...(await decryptor.update(ciphertext.subarray(i, i + step))));
   out.push(...(await decryptor.finish()));
   return concatBytes(...out);
 }
 
 async function assertTampered(ciphertext: Uint8Array, key: Uint8Array, ctx = context) {
-  await assert.rejects(open(ciphertext, key, undefined, nodeAes256Gcm, ctx), (e) => isSispError(e, 'E_TAMPERED'));
+  await assert.rejects(open(ciphertext, key, undefined, nodeAes256Gcm, ctx), (e) =>
+    isSispError(e, 'E_TAMPERED'),
+  );
 }
 
 describe('envelope sizes', () => {
-  const sizes = [0, 1, CHUNK_SIZE - 1, CHUNK_SIZE, CHUNK_SIZE + 1, 2 * CHUNK_SIZE, 10 * 1024 * 1024];
+  const sizes = [
+    0,
+    1,
+    CHUNK_SIZE - 1,
+    CHUNK_SIZE,
+    CHUNK_SIZE + 1,
+    2 * CHUNK_SIZE,
+    10 * 1024 * 1024,
+  ];
   for (const size of sizes) {
     it(`${size} bytes round trip, whole and in odd pieces; length formula holds`, async () => {
       const key = generateContentKey();
@@ -74,7 +102,10 @@ describe('envelope sizes', () => {
     const plaintext = randomBytes(10 * 1024 * 1024);
     const sealed = await seal(plaintext, key);
     const decryptor = new EnvelopeDecryptor({ key, context, aead: nodeAes256Gcm });
-    const hashIn = (await import('node:crypto')).createHash('sha256').update(plaintext).digest('hex');
+    const hashIn = (await import('node:crypto'))
+      .createHash('sha256')
+      .update(plaintext)
+      .digest('hex');
     const hash = (await import('node:crypto')).createHash('sha256');
     const one = new Uint8Array(1);
     for (let i = 0; i < sealed.length; i++) {
@@ -97,7 +128,8 @@ describe('envelope tampering', () => {
   const key = generateContentKey();
   const plaintext = randomBytes(3 * CHUNK_SIZE + 100);
   let sealed: Uint8Array;
-  const chunk = (i: number) => sealed.subarray(HEADER_SIZE + i * SEALED_CHUNK_SIZE, HEADER_SIZE + (i + 1) * SEALED_CHUNK_SIZE);
+  const chunk = (i: number) =>
+    sealed.subarray(HEADER_SIZE + i * SEALED_CHUNK_SIZE, HEADER_SIZE + (i + 1) * SEALED_CHUNK_SIZE);
   const header = () => sealed.subarray(0, HEADER_SIZE);
   const last = () => sealed.subarray(HEADER_SIZE + 3 * SEALED_CHUNK_SIZE);
 
@@ -107,8 +139,20 @@ describe('envelope tampering', () => {
   });
 
   it('any flipped bit, in salt, commitment, chunk bodies and tags, is refused', async () => {
-    const positions = [0, 23, 24, 55, HEADER_SIZE, HEADER_SIZE + CHUNK_SIZE + 3, HEADER_SIZE + SEALED_CHUNK_SIZE - 1];
-    positions.push(HEADER_SIZE + SEALED_CHUNK_SIZE * 2 + 500, sealed.length - 17, sealed.length - 1);
+    const positions = [
+      0,
+      23,
+      24,
+      55,
+      HEADER_SIZE,
+      HEADER_SIZE + CHUNK_SIZE + 3,
+      HEADER_SIZE + SEALED_CHUNK_SIZE - 1,
+    ];
+    positions.push(
+      HEADER_SIZE + SEALED_CHUNK_SIZE * 2 + 500,
+      sealed.length - 17,
+      sealed.length - 1,
+    );
     for (const position of positions) {
       for (const bit of [0, 7]) {
         const bad = sealed.slice();
@@ -134,12 +178,22 @@ describe('envelope tampering', () => {
     await assertTampered(concatBytes(header(), chunk(0), chunk(2), last()), key);
     await assertTampered(concatBytes(header(), chunk(1), chunk(0), chunk(2), last()), key);
     await assertTampered(concatBytes(header(), chunk(0), chunk(0), chunk(2), last()), key);
-    await assertTampered(concatBytes(header(), chunk(0), chunk(1), chunk(2), chunk(2), last()), key);
+    await assertTampered(
+      concatBytes(header(), chunk(0), chunk(1), chunk(2), chunk(2), last()),
+      key,
+    );
     await assertTampered(concatBytes(header(), chunk(0), chunk(1), chunk(2), last(), last()), key);
   });
 
   it('truncation at every chunk boundary and mid-chunk is refused', async () => {
-    for (const cut of [0, 10, HEADER_SIZE, HEADER_SIZE + 1, HEADER_SIZE + SEALED_CHUNK_SIZE, HEADER_SIZE + 2 * SEALED_CHUNK_SIZE]) {
+    for (const cut of [
+      0,
+      10,
+      HEADER_SIZE,
+      HEADER_SIZE + 1,
+      HEADER_SIZE + SEALED_CHUNK_SIZE,
+      HEADER_SIZE + 2 * SEALED_CHUNK_SIZE,
+    ]) {
       await assertTampered(sealed.subarray(0, cut), key);
     }
     await assertTampered(sealed.subarray(0, HEADER_SIZE + 3 * SEALED_CHUNK_SIZE), key);
@@ -159,7 +213,10 @@ describe('envelope tampering', () => {
   });
 
   it('a wrong-size key is E_BAD_KEY', () => {
-    assert.throws(() => new EnvelopeDecryptor({ key: new Uint8Array(31), context }), (e) => isSispError(e, 'E_BAD_KEY'));
+    assert.throws(
+      () => new EnvelopeDecryptor({ key: new Uint8Array(31), context }),
+      (e) => isSispError(e, 'E_BAD_KEY'),
+    );
   });
 });
 
@@ -176,7 +233,10 @@ describe('envelope streams', () => {
     for await (const part of openStream(sealedParts, { key, context })) opened.push(part);
     assert.ok(equalBytes(concatBytes(...opened), plaintext));
 
-    const roundTrip = new Blob([buf(plaintext)]).stream().pipeThrough(sealTransform({ key, context })).pipeThrough(openTransform({ key, context }));
+    const roundTrip = new Blob([buf(plaintext)])
+      .stream()
+      .pipeThrough(sealTransform({ key, context }))
+      .pipeThrough(openTransform({ key, context }));
     const collected = new Uint8Array(await new Response(roundTrip).arrayBuffer());
     assert.ok(equalBytes(collected, plaintext));
   });
@@ -192,10 +252,14 @@ describe('envelope streams', () => {
   it('property: any plaintext and any split round-trips', async () => {
     const key = generateContentKey();
     await fc.assert(
-      fc.asyncProperty(fc.uint8Array({ maxLength: 3 * CHUNK_SIZE }), fc.integer({ min: 1, max: 20_000 }), async (plaintext, step) => {
-        const sealed = await seal(plaintext, key, step);
-        assert.ok(equalBytes(await open(sealed, key, step), plaintext));
-      }),
+      fc.asyncProperty(
+        fc.uint8Array({ maxLength: 3 * CHUNK_SIZE }),
+        fc.integer({ min: 1, max: 20_000 }),
+        async (plaintext, step) => {
+          const sealed = await seal(plaintext, key, step);
+          assert.ok(equalBytes(await open(sealed, key, step), plaintext));
+        },
+      ),
       { numRuns: numRuns(40) },
     );
   });

@@ -39,7 +39,11 @@ describe('HPKE (RFC 9180 base mode, X25519 / HKDF-SHA256 / AES-256-GCM)', () => 
   it('RFC 9180 A.1.1: the recipient opens every encryption in sequence', async () => {
     const suite = rfcSuite();
     const recipientKey = await importX25519PrivateRaw(fromHex(vector.skRm));
-    const context = await suite.createRecipientContext({ recipientKey, enc: ab(vector.enc), info: ab(vector.info) });
+    const context = await suite.createRecipientContext({
+      recipientKey,
+      enc: ab(vector.enc),
+      info: ab(vector.info),
+    });
     for (const encryption of vector.encryptions) {
       const plaintext = await context.open(ab(encryption.ciphertext), ab(encryption.aad));
       assert.equal(toHex(new Uint8Array(plaintext)), encryption.plaintext);
@@ -68,19 +72,39 @@ describe('HPKE (RFC 9180 base mode, X25519 / HKDF-SHA256 / AES-256-GCM)', () => 
   it('wraps and unwraps a content key for a named recipient', async () => {
     const bob = await generateIdentity();
     const key = randomBytes(32);
-    const wrapped = await wrapContentKey(key, (await publicIdentity(bob)).encryptionKey, imageId, 'bob');
+    const wrapped = await wrapContentKey(
+      key,
+      (await publicIdentity(bob)).encryptionKey,
+      imageId,
+      'bob',
+    );
     assert.equal(wrapped.enc.length, 32);
     assert.equal(wrapped.ct.length, 48);
-    assert.deepEqual(await unwrapContentKey(wrapped, bob.encryption.privateKey, imageId, 'bob'), key);
+    assert.deepEqual(
+      await unwrapContentKey(wrapped, bob.encryption.privateKey, imageId, 'bob'),
+      key,
+    );
   });
 
   it('refuses a flipped bit, a wrong info (image or recipient), a wrong key and a malformed enc', async () => {
     const bob = await generateIdentity();
     const eve = await generateIdentity();
     const key = randomBytes(32);
-    const wrapped = await wrapContentKey(key, (await publicIdentity(bob)).encryptionKey, imageId, 'bob');
-    const tampered = async (candidate: WrappedKey, privateKey = bob.encryption.privateKey, id = imageId, who = 'bob') =>
-      assert.rejects(unwrapContentKey(candidate, privateKey, id, who), (e) => isSispError(e, 'E_TAMPERED'));
+    const wrapped = await wrapContentKey(
+      key,
+      (await publicIdentity(bob)).encryptionKey,
+      imageId,
+      'bob',
+    );
+    const tampered = async (
+      candidate: WrappedKey,
+      privateKey = bob.encryption.privateKey,
+      id = imageId,
+      who = 'bob',
+    ) =>
+      assert.rejects(unwrapContentKey(candidate, privateKey, id, who), (e) =>
+        isSispError(e, 'E_TAMPERED'),
+      );
     for (const index of [0, 17, 47]) {
       const ct = wrapped.ct.slice();
       ct[index] = (ct[index] ?? 0) ^ 0x01;
@@ -101,7 +125,12 @@ describe('HPKE (RFC 9180 base mode, X25519 / HKDF-SHA256 / AES-256-GCM)', () => 
     const server = await generateIdentity();
     const carol = await generateIdentity();
     const key = randomBytes(32);
-    const toServer = await wrapContentKey(key, (await publicIdentity(server)).encryptionKey, imageId, SERVER_RECIPIENT);
+    const toServer = await wrapContentKey(
+      key,
+      (await publicIdentity(server)).encryptionKey,
+      imageId,
+      SERVER_RECIPIENT,
+    );
     const toCarol = await rewrapContentKey(
       toServer,
       server.encryption.privateKey,
@@ -110,7 +139,10 @@ describe('HPKE (RFC 9180 base mode, X25519 / HKDF-SHA256 / AES-256-GCM)', () => 
       'carol',
     );
     assert.notDeepEqual(toCarol.ct, toServer.ct);
-    assert.deepEqual(await unwrapContentKey(toCarol, carol.encryption.privateKey, imageId, 'carol'), key);
+    assert.deepEqual(
+      await unwrapContentKey(toCarol, carol.encryption.privateKey, imageId, 'carol'),
+      key,
+    );
     // The server's copy names the server: it cannot be handed to carol as-is.
     await assert.rejects(unwrapContentKey(toServer, carol.encryption.privateKey, imageId, 'carol'));
   });

@@ -1,6 +1,11 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { generateIdentity, publicIdentity, signEd25519, verifyEd25519 } from '../../src/crypto/keys.js';
+import {
+  generateIdentity,
+  publicIdentity,
+  signEd25519,
+  verifyEd25519,
+} from '../../src/crypto/keys.js';
 import { keystoreInfo, openKeystore, sealKeystore } from '../../src/crypto/keystore.js';
 import { encodeDeterministic, decodeStrict } from '../../src/protocol/cbor.js';
 import { isSispError } from '../../src/protocol/errors.js';
@@ -15,16 +20,25 @@ describe('keystore', () => {
     assert.equal(opened.username, 'alice');
     const message = new Uint8Array([1, 2, 3]);
     const signature = await signEd25519(opened.identity.signing.privateKey, message);
-    assert.equal(await verifyEd25519((await publicIdentity(identity)).signingKey, signature, message), true);
+    assert.equal(
+      await verifyEd25519((await publicIdentity(identity)).signingKey, signature, message),
+      true,
+    );
     assert.deepEqual(await publicIdentity(opened.identity), await publicIdentity(identity));
     assert.equal(keystoreInfo(file).encrypted, false);
   });
 
   it('passphrase file: right passphrase opens, wrong or missing one is E_PASSPHRASE', async () => {
     const identity = await generateIdentity();
-    const file = await sealKeystore('alice', identity, { passphrase: 'correct horse', scrypt: FAST });
+    const file = await sealKeystore('alice', identity, {
+      passphrase: 'correct horse',
+      scrypt: FAST,
+    });
     assert.equal(keystoreInfo(file).encrypted, true);
-    assert.deepEqual(await publicIdentity((await openKeystore(file, 'correct horse')).identity), await publicIdentity(identity));
+    assert.deepEqual(
+      await publicIdentity((await openKeystore(file, 'correct horse')).identity),
+      await publicIdentity(identity),
+    );
     await assert.rejects(openKeystore(file, 'wrong horse'), (e) => isSispError(e, 'E_PASSPHRASE'));
     await assert.rejects(openKeystore(file), (e) => isSispError(e, 'E_PASSPHRASE'));
   });
@@ -37,23 +51,30 @@ describe('keystore', () => {
     assert.equal(Buffer.from(file).includes(Buffer.from(secret.subarray(16, 48))), false);
   });
 
-  it('a spliced public part (another user\'s keys or name) is refused', async () => {
+  it("a spliced public part (another user's keys or name) is refused", async () => {
     const alice = await generateIdentity();
     const bob = await publicIdentity(await generateIdentity());
-    const file = decodeStrict(await sealKeystore('alice', alice, { passphrase: 'pw', scrypt: FAST })) as Record<string, unknown>;
+    const file = decodeStrict(
+      await sealKeystore('alice', alice, { passphrase: 'pw', scrypt: FAST }),
+    ) as Record<string, unknown>;
     const swapped = encodeDeterministic({ ...file, signingKey: bob.signingKey });
     await assert.rejects(openKeystore(swapped, 'pw'), (e) => isSispError(e, 'E_PASSPHRASE'));
     const renamed = encodeDeterministic({ ...file, username: 'mallory' });
     await assert.rejects(openKeystore(renamed, 'pw'), (e) => isSispError(e, 'E_PASSPHRASE'));
     const plain = decodeStrict(await sealKeystore('alice', alice)) as Record<string, unknown>;
-    await assert.rejects(openKeystore(encodeDeterministic({ ...plain, encryptionKey: bob.encryptionKey })), (e) =>
-      isSispError(e, 'E_PASSPHRASE'),
+    await assert.rejects(
+      openKeystore(encodeDeterministic({ ...plain, encryptionKey: bob.encryptionKey })),
+      (e) => isSispError(e, 'E_PASSPHRASE'),
     );
   });
 
   it('refuses garbage and memory-bomb scrypt parameters', async () => {
-    await assert.rejects(openKeystore(new Uint8Array([1, 2, 3])), (e) => isSispError(e, 'E_PASSPHRASE'));
-    const file = decodeStrict(await sealKeystore('alice', await generateIdentity(), { passphrase: 'pw', scrypt: FAST })) as {
+    await assert.rejects(openKeystore(new Uint8Array([1, 2, 3])), (e) =>
+      isSispError(e, 'E_PASSPHRASE'),
+    );
+    const file = decodeStrict(
+      await sealKeystore('alice', await generateIdentity(), { passphrase: 'pw', scrypt: FAST }),
+    ) as {
       scrypt: Record<string, unknown>;
     };
     const bomb = encodeDeterministic({ ...file, scrypt: { ...file.scrypt, N: 2 ** 24, r: 64 } });

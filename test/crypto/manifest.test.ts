@@ -10,7 +10,13 @@ import {
   verifyManifest,
   type Manifest,
 } from '../../src/crypto/manifest.js';
-import { authPayload, registerPayload, signPayload, signedBytes, verifyPayload } from '../../src/crypto/signatures.js';
+import {
+  authPayload,
+  registerPayload,
+  signPayload,
+  signedBytes,
+  verifyPayload,
+} from '../../src/crypto/signatures.js';
 import { encodeDeterministic } from '../../src/protocol/cbor.js';
 import { isSispError } from '../../src/protocol/errors.js';
 
@@ -48,13 +54,19 @@ describe('manifest', () => {
       { ...manifest, extra: 1 },
     ];
     for (const value of bad) {
-      assert.throws(() => decodeManifest(encodeDeterministic(value)), (e) => isSispError(e, 'E_TAMPERED'));
+      assert.throws(
+        () => decodeManifest(encodeDeterministic(value)),
+        (e) => isSispError(e, 'E_TAMPERED'),
+      );
     }
     // A map whose keys are not in RFC 8949 order is refused even though its content is valid.
     const canonical = encodeManifest(manifest);
     const reordered = encode(manifest, { mapSorter: (a, b) => -compareKeys(a, b) });
     assert.notDeepEqual(reordered, canonical);
-    assert.throws(() => decodeManifest(reordered), (e) => isSispError(e, 'E_TAMPERED'));
+    assert.throws(
+      () => decodeManifest(reordered),
+      (e) => isSispError(e, 'E_TAMPERED'),
+    );
   });
 
   it('signature verifies, and fails for any changed field or another signer', async () => {
@@ -77,7 +89,11 @@ describe('manifest', () => {
     ];
     for (const change of changes) {
       const changed = encodeManifest({ ...manifest, ...change });
-      assert.equal(await verifyManifest(alicePublic.signingKey, signature, changed), false, JSON.stringify(Object.keys(change)));
+      assert.equal(
+        await verifyManifest(alicePublic.signingKey, signature, changed),
+        false,
+        JSON.stringify(Object.keys(change)),
+      );
     }
     const forged = await signManifest(mallory.signing.privateKey, encoded);
     assert.equal(await verifyManifest(alicePublic.signingKey, forged, encoded), false);
@@ -101,7 +117,10 @@ describe('manifest', () => {
     const reg = registerPayload({ username: 'alice', ...pub, nonce, caFingerprint: ca });
     const regSignature = await signPayload('register', alice.signing.privateKey, reg);
     assert.equal(await verifyPayload('auth', pub.signingKey, regSignature, reg), false);
-    assert.notDeepEqual(signedBytes('auth', auth).subarray(0, 12), signedBytes('manifest', auth).subarray(0, 12));
+    assert.notDeepEqual(
+      signedBytes('auth', auth).subarray(0, 12),
+      signedBytes('manifest', auth).subarray(0, 12),
+    );
   });
 });
 

@@ -23,10 +23,21 @@ describe('Wycheproof AES-GCM (256-bit keys, 96-bit IVs, 128-bit tags)', () => {
     keySize: number;
     ivSize: number;
     tagSize: number;
-    tests: { tcId: number; key: string; iv: string; aad: string; msg: string; ct: string; tag: string; result: Result }[];
+    tests: {
+      tcId: number;
+      key: string;
+      iv: string;
+      aad: string;
+      msg: string;
+      ct: string;
+      tag: string;
+      result: Result;
+    }[];
   }
   const file = loadWycheproof<Group>('aes_gcm_test.json');
-  const groups = file.testGroups.filter((g) => Number(g.keySize) === 256 && Number(g.ivSize) === 96 && Number(g.tagSize) === 128);
+  const groups = file.testGroups.filter(
+    (g) => g.keySize === 256 && g.ivSize === 96 && g.tagSize === 128,
+  );
   const backends: [string, AeadFactory][] = [
     ['webcrypto', webCryptoAes256Gcm],
     ['node', nodeAes256Gcm],
@@ -42,7 +53,10 @@ describe('Wycheproof AES-GCM (256-bit keys, 96-bit IVs, 128-bit tags)', () => {
           const opened = await aead.open(nonce, sealed, fromHex(test.aad));
           if (test.result === 'valid') {
             assert.equal(opened === null ? null : toHex(opened), test.msg, `tcId ${test.tcId}`);
-            assert.equal(toHex(await aead.seal(nonce, fromHex(test.msg), fromHex(test.aad))), test.ct + test.tag);
+            assert.equal(
+              toHex(await aead.seal(nonce, fromHex(test.msg), fromHex(test.aad))),
+              test.ct + test.tag,
+            );
           } else if (test.result === 'invalid') {
             assert.equal(opened, null, `tcId ${test.tcId} accepted`);
           }
@@ -77,7 +91,14 @@ describe('Wycheproof Ed25519', () => {
 
 describe('Wycheproof X25519', () => {
   interface Group {
-    tests: { tcId: number; public: string; private: string; shared: string; result: Result; flags: string[] }[];
+    tests: {
+      tcId: number;
+      public: string;
+      private: string;
+      shared: string;
+      result: Result;
+      flags: string[];
+    }[];
   }
   const file = loadWycheproof<Group>('x25519_test.json');
   it(`all ${file.numberOfTests} cases; low-order points rejected`, async () => {
@@ -110,7 +131,15 @@ describe('Wycheproof X25519', () => {
 
 describe('Wycheproof HKDF-SHA-256', () => {
   interface Group {
-    tests: { tcId: number; ikm: string; salt: string; info: string; size: number; okm: string; result: Result }[];
+    tests: {
+      tcId: number;
+      ikm: string;
+      salt: string;
+      info: string;
+      size: number;
+      okm: string;
+      result: Result;
+    }[];
   }
   const file = loadWycheproof<Group>('hkdf_sha256_test.json');
   it(`all ${file.numberOfTests} cases through hkdfExtract + hkdfExpand`, () => {
@@ -139,11 +168,22 @@ describe('Wycheproof ECDSA P-256 SHA-256 (DER signatures, as in certificates)', 
   const alg = { name: 'ECDSA', hash: 'SHA-256' };
   it(`all ${file.numberOfTests} cases`, async () => {
     for (const group of file.testGroups) {
-      const key = await subtle().importKey('spki', buf(fromHex(group.publicKeyDer)), { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
+      const key = await subtle().importKey(
+        'spki',
+        buf(fromHex(group.publicKeyDer)),
+        { name: 'ECDSA', namedCurve: 'P-256' },
+        false,
+        ['verify'],
+      );
       for (const test of group.tests) {
-        let ok = false;
+        let ok: boolean;
         try {
-          ok = await subtle().verify(alg, key, buf(ecdsaDerToRaw(fromHex(test.sig))), buf(fromHex(test.msg)));
+          ok = await subtle().verify(
+            alg,
+            key,
+            buf(ecdsaDerToRaw(fromHex(test.sig))),
+            buf(fromHex(test.msg)),
+          );
         } catch {
           ok = false;
         }
