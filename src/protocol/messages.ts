@@ -93,7 +93,8 @@ export const MESSAGE_SCHEMAS = {
   'post.done': struct({ image: imageId, created: uint() }),
 
   // Download: the server sends begin, then chunks within the client's credit, then end.
-  download: struct({}, { owner: username, name: imageName, image: imageId }),
+  /** By image id, or by owner and name; `credit` is the first window the server may fill. */
+  download: struct({ credit }, { owner: username, name: imageName, image: imageId }),
   'download.begin': struct({
     manifest: bytes({ min: 1, max: MAX_MANIFEST }),
     signature,

@@ -36,7 +36,7 @@ export const SAMPLES: { [T in MessageType]: MessageBody<T> } = {
   'post.end': {},
   'post.abort': {},
   'post.done': { image: fill(16, 0x1d), created: 1_764_000_000_000 },
-  download: { owner: 'alice', name: 'sunset' },
+  download: { credit: 4 * 1024 * 1024, owner: 'alice', name: 'sunset' },
   'download.begin': {
     manifest: fill(200, 0x4d),
     signature: fill(64, 0x53),
