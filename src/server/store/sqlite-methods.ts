@@ -1,0 +1,193 @@
+/**
+ * The store's SQL, run synchronously by better-sqlite3 inside the store worker.
+ * WAL mode with synchronous=FULL: a commit is on disk when it returns, which is what
+ * lets the server acknowledge an upload only once it is durable.
+ */
+import Database from 'better-sqlite3';
+import { MIGRATIONS } from './migrations.js';
+import type { CreateUserResult, ImageRecord, KeyGrant, StoreMethods, UserRecord } from './types.js';
+
+interface ImageRow {
+  id: Uint8Array;
+  owner: string;
+  name: string;
+  content_type: string;
+  size: number;
+  ct_length: number;
+  sha256: Uint8Array;
+  manifest: Uint8Array;
+  signature: Uint8Array;
+  audience: 'public' | 'private';
+  created: number;
+}
+
+const plain = (bytes: Uint8Array): Uint8Array => new Uint8Array(bytes);
+
+function toImage(row: ImageRow): ImageRecord {
+  return {
+    id: plain(row.id),
+    owner: row.owner,
+    name: row.name,
+    contentType: row.content_type,
+    size: row.size,
+    ctLength: row.ct_length,
+    sha256: plain(row.sha256),
+    manifest: plain(row.manifest),
+    signature: plain(row.signature),
+    audience: row.audience,
+    created: row.created,
+  };
+}
+
+const VISIBLE = `(i.audience = 'public' OR i.owner = @viewer OR EXISTS (
+  SELECT 1 FROM image_keys k WHERE k.image = i.id AND k.recipient = @viewer))`;
+
+export function openSqlite(path: string): StoreMethods & { close(): void } {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+
+  const statements = {
+    getUser: db.prepare<[string], UserRow>('SELECT * FROM users WHERE username = ?'),
+    insertUser: db.prepare(
+      'INSERT INTO users (username, signing_key, encryption_key, certificate, created) VALUES (?, ?, ?, ?, ?)',
+    ),
+    getImage: db.prepare<[Uint8Array], ImageRow>('SELECT * FROM images WHERE id = ?'),
+    findImage: db.prepare<[string, string], ImageRow>(
+      'SELECT * FROM images WHERE owner = ? AND name = ?',
+    ),
+    deleteImage: db.prepare('DELETE FROM images WHERE id = ?'),
+    insertImage: db.prepare(
+      `INSERT INTO images (id, owner, name, content_type, size, ct_length, sha256, manifest, signature, audience, created)
+       VALUES (@id, @owner, @name, @contentType, @size, @ctLength, @sha256, @manifest, @signature, @audience, @created)`,
+    ),
+    insertKey: db.prepare(
+      'INSERT OR REPLACE INTO image_keys (image, recipient, enc, ct) VALUES (?, ?, ?, ?)',
+    ),
+    findVisibleByName: db.prepare<{ viewer: string; name: string }, ImageRow>(
+      `SELECT * FROM images i WHERE i.name = @name AND ${VISIBLE} ORDER BY i.owner`,
+    ),
+    listVisible: db.prepare<{ viewer: string }, ImageRow>(
+      `SELECT * FROM images i WHERE ${VISIBLE} ORDER BY i.created, i.owner, i.name`,
+    ),
+    canSee: db.prepare<{ viewer: string; id: Uint8Array }, { one: number }>(
+      `SELECT 1 AS one FROM images i WHERE i.id = @id AND ${VISIBLE}`,
+    ),
+    getKey: db.prepare<
+      [Uint8Array, string],
+      { recipient: string; enc: Uint8Array; ct: Uint8Array }
+    >('SELECT recipient, enc, ct FROM image_keys WHERE image = ? AND recipient = ?'),
+    blobInUse: db.prepare<[Uint8Array], { one: number }>(
+      'SELECT 1 AS one FROM images WHERE sha256 = ? LIMIT 1',
+    ),
+    allBlobs: db.prepare<[], { sha256: Uint8Array }>('SELECT DISTINCT sha256 FROM images'),
+  };
+
+  const createUser = db.transaction((user: UserRecord): CreateUserResult => {
+    const existing = statements.getUser.get(user.username);
+    if (existing !== undefined) {
+      const same =
+        Buffer.compare(existing.signing_key, user.signingKey) === 0 &&
+        Buffer.compare(existing.encryption_key, user.encryptionKey) === 0;
+      return same ? 'same' : 'taken';
+    }
+    statements.insertUser.run(
+      user.username,
+      user.signingKey,
+      user.encryptionKey,
+      user.certificate,
+      user.created,
+    );
+    return 'created';
+  });
+
+  const putImage = db.transaction(
+    (image: ImageRecord, keys: readonly KeyGrant[], replace: boolean) => {
+      const existing = statements.findImage.get(image.owner, image.name);
+      let replacedBlob: Uint8Array | null = null;
+      if (existing !== undefined) {
+        if (!replace) return 'exists' as const;
+        statements.deleteImage.run(existing.id);
+        replacedBlob = plain(existing.sha256);
+      }
+      statements.insertImage.run(image);
+      for (const key of keys) statements.insertKey.run(image.id, key.recipient, key.enc, key.ct);
+      return { replacedBlob };
+    },
+  );
+
+  const addKeys = db.transaction((imageId: Uint8Array, keys: readonly KeyGrant[]) => {
+    for (const key of keys) statements.insertKey.run(imageId, key.recipient, key.enc, key.ct);
+  });
+
+  return {
+    getUser(username) {
+      const row = statements.getUser.get(username);
+      return row === undefined ? undefined : toUser(row);
+    },
+    createUser: (user) => createUser(user),
+    putImage: (image, keys, replace) => putImage(image, keys, replace),
+    getImage(id) {
+      const row = statements.getImage.get(id);
+      return row === undefined ? undefined : toImage(row);
+    },
+    findImage(owner, name) {
+      const row = statements.findImage.get(owner, name);
+      return row === undefined ? undefined : toImage(row);
+    },
+    findVisibleByName: (viewer, name) =>
+      statements.findVisibleByName.all({ viewer, name }).map(toImage),
+    listVisible: (viewer) => statements.listVisible.all({ viewer }).map(toImage),
+    canSee: (viewer, id) => statements.canSee.get({ viewer, id }) !== undefined,
+    getKey(imageId, recipient) {
+      const row = statements.getKey.get(imageId, recipient);
+      return row === undefined
+        ? undefined
+        : { recipient: row.recipient, enc: plain(row.enc), ct: plain(row.ct) };
+    },
+    addKeys: (imageId, keys) => {
+      addKeys(imageId, keys);
+    },
+    blobInUse: (sha256) => statements.blobInUse.get(sha256) !== undefined,
+    allBlobs: () => statements.allBlobs.all().map((row) => plain(row.sha256)),
+    close: () => {
+      db.close();
+    },
+  };
+}
+
+interface UserRow {
+  username: string;
+  signing_key: Uint8Array;
+  encryption_key: Uint8Array;
+  certificate: Uint8Array;
+  created: number;
+}
+
+function toUser(row: UserRow): UserRecord {
+  return {
+    username: row.username,
+    signingKey: plain(row.signing_key),
+    encryptionKey: plain(row.encryption_key),
+    certificate: plain(row.certificate),
+    created: row.created,
+  };
+}
+
+function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(
+      `database schema version ${current} is newer than this sisp (${MIGRATIONS.length})`,
+    );
+  }
+  MIGRATIONS.slice(current).forEach((sql, index) => {
+    db.transaction(() => {
+      db.exec(sql);
+      db.pragma(`user_version = ${current + index + 1}`);
+    })();
+  });
+}

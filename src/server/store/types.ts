@@ -1,0 +1,69 @@
+/**
+ * The metadata store interface. SQLite implements it now (in a worker thread, so no
+ * synchronous I/O runs on the event loop); PostgreSQL will implement the same calls.
+ * Every method is one transaction.
+ */
+export interface UserRecord {
+  readonly username: string;
+  readonly signingKey: Uint8Array;
+  readonly encryptionKey: Uint8Array;
+  readonly certificate: Uint8Array;
+  readonly created: number;
+}
+
+export interface KeyGrant {
+  readonly recipient: string;
+  readonly enc: Uint8Array;
+  readonly ct: Uint8Array;
+}
+
+export interface ImageRecord {
+  readonly id: Uint8Array;
+  readonly owner: string;
+  readonly name: string;
+  readonly contentType: string;
+  readonly size: number;
+  readonly ctLength: number;
+  /** SHA-256 of the envelope: also the blob's address. */
+  readonly sha256: Uint8Array;
+  readonly manifest: Uint8Array;
+  readonly signature: Uint8Array;
+  readonly audience: 'public' | 'private';
+  readonly created: number;
+}
+
+export type CreateUserResult = 'created' | 'same' | 'taken';
+
+export interface StoreMethods {
+  getUser(username: string): UserRecord | undefined;
+  /** Inserts, or reports that the name exists with the same keys or other keys. */
+  createUser(user: UserRecord): CreateUserResult;
+  /**
+   * Inserts an image and its key grants. With `replace`, an existing image of the
+   * same owner and name is removed in the same transaction. Returns the replaced
+   * image's blob digest (for garbage collection), null if none, or 'exists'.
+   */
+  putImage(
+    image: ImageRecord,
+    keys: readonly KeyGrant[],
+    replace: boolean,
+  ): { replacedBlob: Uint8Array | null } | 'exists';
+  getImage(id: Uint8Array): ImageRecord | undefined;
+  findImage(owner: string, name: string): ImageRecord | undefined;
+  /** Images with this name that `viewer` may see. */
+  findVisibleByName(viewer: string, name: string): ImageRecord[];
+  listVisible(viewer: string): ImageRecord[];
+  canSee(viewer: string, imageId: Uint8Array): boolean;
+  getKey(imageId: Uint8Array, recipient: string): KeyGrant | undefined;
+  addKeys(imageId: Uint8Array, keys: readonly KeyGrant[]): void;
+  blobInUse(sha256: Uint8Array): boolean;
+  allBlobs(): Uint8Array[];
+}
+
+type Async<T> = {
+  [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<R> : never;
+};
+
+export interface Store extends Async<StoreMethods> {
+  close(): Promise<void>;
+}

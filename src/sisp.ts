@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+/**
+ * The one executable. This file is the only place that knows both the client and
+ * the server, and only to dispatch: `sisp serve` runs the server, anything else is
+ * the client.
+ */
+const args = process.argv.slice(2);
+
+async function main(): Promise<number> {
+  if (args[0] === 'serve') {
+    const { runServer } = await import('./server/main.js');
+    return runServer(args.slice(1));
+  }
+  const { runClient } = await import('./client/main.js');
+  return runClient(args);
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    // Last resort: main() handles its own errors; this only catches bugs.
+    process.stderr.write(
+      `error: ${error instanceof Error ? error.message : 'unexpected failure'}\n`,
+    );
+    process.exitCode = 1;
+  },
+);
