@@ -1,4 +1,170 @@
-export function runClient(_args: string[]): Promise<number> {
-  process.stdout.write('sisp client: not yet\n');
-  return Promise.resolve(0);
+/** The client CLI: global options, one subcommand each, errors as one plain line. */
+import { resolve } from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { isSispError } from '../protocol/errors.js';
+import { SispClient, type ClientOptions } from './client.js';
+import {
+  commandCert,
+  commandDisplay,
+  commandDownload,
+  commandPost,
+  formatList,
+  listImages,
+  type Output,
+} from './commands.js';
+import { defaultHome, Home } from './home.js';
+import { runPrompt } from './prompt.js';
+import { commandWatch } from './watch.js';
+
+interface GlobalOptions {
+  home?: string;
+  server?: string;
+  ca?: string;
+}
+
+function clientOptions(globals: GlobalOptions): ClientOptions {
+  const env = process.env;
+  const home = new Home(globals.home === undefined ? defaultHome(env) : resolve(globals.home));
+  const server = globals.server ?? (env.SISP_SERVER === '' ? undefined : env.SISP_SERVER);
+  const ca = globals.ca ?? (env.SISP_CA === '' ? undefined : env.SISP_CA);
+  const passphrase = env.SISP_PASSPHRASE === '' ? undefined : env.SISP_PASSPHRASE;
+  return {
+    home,
+    ...(server === undefined ? {} : { server }),
+    ...(ca === undefined ? {} : { caFile: ca }),
+    ...(passphrase === undefined ? {} : { passphrase }),
+  };
+}
+
+async function withClient<T>(
+  options: ClientOptions,
+  action: (client: SispClient) => Promise<T>,
+): Promise<T> {
+  const client = await SispClient.login(options);
+  try {
+    return await action(client);
+  } finally {
+    client.close();
+  }
+}
+
+export async function runClient(argv: string[]): Promise<number> {
+  const output: Output = { out: process.stdout, err: process.stderr };
+  const program = new Command('sisp')
+    .description('secure image sharing: encrypt, sign, share, verify, decrypt')
+    .option('--home <dir>', 'client state directory (env SISP_HOME; default $XDG_CONFIG_HOME/sisp)')
+    .option('--server <url>', 'server address, wss://HOST:PORT/ (env SISP_SERVER)')
+    .option('--ca <file>', "the server's CA certificate, DATA/ca.pem (env SISP_CA)")
+    .exitOverride()
+    .configureOutput({
+      writeErr: (text) => process.stderr.write(text),
+      writeOut: (text) => process.stdout.write(text),
+    })
+    .showSuggestionAfterError();
+  const globals = (): ClientOptions => clientOptions(program.opts<GlobalOptions>());
+  let result = 0;
+
+  program.command('serve').description('run the server (see sisp serve --help)');
+  program
+    .command('register <username>')
+    .description('make keys, register with the server, store the keys (mode 0600)')
+    .action(async (username: string) => {
+      const options = globals();
+      const client = await SispClient.connect(options);
+      try {
+        const { fingerprint } = await client.register(username, options.passphrase);
+        output.out.write(
+          `registered ${client.username}\nkey fingerprint: ${fingerprint}\nkeys stored in ${options.home.dir}\n`,
+        );
+      } finally {
+        client.close();
+      }
+    });
+  program
+    .command('post <name> <path>')
+    .description('encrypt, sign and share an image (everyone, or --to named users)')
+    .option('--to <users>', 'comma-separated recipients; only they (and you) can decrypt it')
+    .option('--replace', 'replace your existing image of the same name')
+    .action(async (name: string, path: string, options: { to?: string; replace?: boolean }) => {
+      const to = options.to
+        ?.split(',')
+        .map((user) => user.trim())
+        .filter((user) => user !== '');
+      await withClient(globals(), (client) =>
+        commandPost(client, output, name, path, {
+          ...(to === undefined ? {} : { to }),
+          replace: options.replace === true,
+        }),
+      );
+    });
+  program
+    .command('download <image>')
+    .description('verify, decrypt and save an image (name or owner/name)')
+    .option('--out <dir>', 'where to write it (default HOME/downloads)')
+    .action(async (image: string, options: { out?: string }) => {
+      const client = globals();
+      await withClient(client, async (connected) => {
+        const outDir = options.out === undefined ? client.home.downloads : resolve(options.out);
+        const downloaded = await commandDownload(connected, output, image, outDir);
+        output.out.write(`${downloaded.path}\n`);
+      });
+    });
+  program
+    .command('display <image>')
+    .description('show an image in the terminal (downloads it if needed)')
+    .option('--open', "open it in the system's image viewer instead")
+    .action(async (image: string, options: { open?: boolean }) => {
+      await withClient(globals(), (client) => commandDisplay(client, output, image, options));
+    });
+  program
+    .command('list')
+    .description('images you may see')
+    .action(async () => {
+      await withClient(globals(), async (client) => {
+        output.out.write(formatList(await listImages(client)));
+      });
+    });
+  program
+    .command('watch')
+    .description('print NEW_IMAGE <name> <owner> for each new image, until interrupted')
+    .action(async () => {
+      const controller = new AbortController();
+      const stop = (): void => {
+        controller.abort();
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      await commandWatch(globals(), output, controller.signal);
+    });
+  program
+    .command('cert [username]')
+    .description("a user's certificate (PEM, verified against the CA) and key fingerprint")
+    .action(async (username?: string) => {
+      await withClient(globals(), (client) => commandCert(client, output, username));
+    });
+
+  try {
+    const commandGiven = argv.some(
+      (arg) => !arg.startsWith('-') && program.commands.some((c) => c.name() === arg),
+    );
+    if (!commandGiven && !argv.includes('--help') && !argv.includes('-h')) {
+      program.parse(argv, { from: 'user' });
+      return await runPrompt(globals(), output, process.stdin);
+    }
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    output.err.write(`error: ${describe(error)}\n`);
+    result = 1;
+  }
+  return result;
+}
+
+function describe(error: unknown): string {
+  if (isSispError(error)) return error.message;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
+    return `cannot access ${(error as NodeJS.ErrnoException).path ?? 'a file'} (${code})`;
+  }
+  return 'unexpected failure';
 }

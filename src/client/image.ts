@@ -1,0 +1,45 @@
+/**
+ * What kind of image a file is, judged by its content (sharp/libvips reads the
+ * header; the extension is ignored). Only JPEG, PNG, GIF and WebP are accepted, and
+ * nothing is decoded beyond the header here.
+ */
+import sharp from 'sharp';
+import { sispError } from '../protocol/errors.js';
+import type { ContentType } from '../protocol/messages.js';
+
+const FORMATS: Record<string, ContentType> = {
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  gif: 'image/gif',
+  webp: 'image/webp',
+};
+
+export const EXTENSIONS: Record<ContentType, string> = {
+  'image/jpeg': 'jpg',
+  'image/png': 'png',
+  'image/gif': 'gif',
+  'image/webp': 'webp',
+};
+
+export interface ImageInfo {
+  readonly contentType: ContentType;
+  readonly width: number;
+  readonly height: number;
+}
+
+export async function inspectImage(path: string): Promise<ImageInfo> {
+  let metadata: Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>;
+  try {
+    metadata = await sharp(path, { failOn: 'error' }).metadata();
+  } catch {
+    throw sispError('E_BAD_REQUEST', `${path} is not an image (JPEG, PNG, GIF or WebP)`);
+  }
+  const contentType = metadata.format === undefined ? undefined : FORMATS[metadata.format];
+  if (contentType === undefined || metadata.width === undefined || metadata.height === undefined) {
+    throw sispError(
+      'E_BAD_REQUEST',
+      `${path} is not an image sisp accepts (JPEG, PNG, GIF or WebP)`,
+    );
+  }
+  return { contentType, width: metadata.width, height: metadata.height };
+}

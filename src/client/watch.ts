@@ -1,0 +1,66 @@
+/**
+ * `sisp watch`: one NEW_IMAGE line per newly visible image, flushed, until
+ * interrupted; reconnects by itself when the connection drops (server restart).
+ */
+import { isSispError } from '../protocol/errors.js';
+import { SispClient, type ClientOptions } from './client.js';
+import type { Output } from './commands.js';
+
+const FATAL_CODES = new Set([
+  'E_AUTH',
+  'E_CERTIFICATE',
+  'E_PASSPHRASE',
+  'E_KEY_CHANGED',
+  'E_BAD_REQUEST',
+]);
+
+export async function commandWatch(
+  options: ClientOptions,
+  output: Output,
+  signal: AbortSignal,
+): Promise<void> {
+  let delay = 500;
+  let announced = false;
+  while (!signal.aborted) {
+    let client: SispClient;
+    try {
+      client = await SispClient.login(options);
+    } catch (error) {
+      if (isSispError(error) && FATAL_CODES.has(error.code)) throw error;
+      if (!announced) output.err.write('waiting for the server...\n');
+      announced = true;
+      await sleep(delay, signal);
+      delay = Math.min(delay * 2, 5000);
+      continue;
+    }
+    if (announced) output.err.write('connected\n');
+    announced = false;
+    delay = 500;
+    await new Promise<void>((resolve) => {
+      client.connection.onEvent = (event) => {
+        output.out.write(`NEW_IMAGE ${event.body.name} ${event.body.owner}\n`);
+      };
+      client.connection.onClose = () => {
+        resolve();
+      };
+      signal.addEventListener('abort', () => {
+        client.close();
+        resolve();
+      });
+    });
+    if (!signal.aborted) {
+      output.err.write('connection lost; reconnecting...\n');
+      announced = true;
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
