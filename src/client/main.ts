@@ -148,7 +148,11 @@ export async function runClient(argv: string[]): Promise<number> {
       (arg) => !arg.startsWith('-') && program.commands.some((c) => c.name() === arg),
     );
     if (!commandGiven && !argv.includes('--help') && !argv.includes('-h')) {
-      program.parse(argv, { from: 'user' });
+      const parsed = program.parseOptions(argv);
+      if (parsed.unknown.length > 0 || parsed.operands.length > 0) {
+        output.err.write(`error: unknown command or option ${[...parsed.operands, ...parsed.unknown].join(' ')}; try sisp --help\n`);
+        return 2;
+      }
       return await runPrompt(globals(), output, process.stdin);
     }
     await program.parseAsync(argv, { from: 'user' });
