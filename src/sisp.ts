@@ -18,6 +18,8 @@ async function main(): Promise<number> {
 main().then(
   (code) => {
     process.exitCode = code;
+    // The work is done; a socket or stdin still open must not keep the process alive.
+    setTimeout(() => process.exit(code), 500).unref();
   },
   (error: unknown) => {
     // Last resort: main() handles its own errors; this only catches bugs.

@@ -150,7 +150,9 @@ export async function runClient(argv: string[]): Promise<number> {
     if (!commandGiven && !argv.includes('--help') && !argv.includes('-h')) {
       const parsed = program.parseOptions(argv);
       if (parsed.unknown.length > 0 || parsed.operands.length > 0) {
-        output.err.write(`error: unknown command or option ${[...parsed.operands, ...parsed.unknown].join(' ')}; try sisp --help\n`);
+        output.err.write(
+          `error: unknown command or option ${[...parsed.operands, ...parsed.unknown].join(' ')}; try sisp --help\n`,
+        );
         return 2;
       }
       return await runPrompt(globals(), output, process.stdin);
@@ -159,6 +161,8 @@ export async function runClient(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     output.err.write(`error: ${describe(error)}\n`);
+    if (process.env.SISP_DEBUG === '1' && error instanceof Error)
+      output.err.write(`${error.stack ?? ''}\n`);
     result = 1;
   }
   return result;

@@ -39,6 +39,8 @@ export async function runPrompt(
     terminal: interactive,
     prompt: 'sisp> ',
   });
+  // Take the iterator now: it buffers lines that arrive while we log in below.
+  const lines = rl[Symbol.asyncIterator]();
   let client: SispClient | undefined;
   let failures = 0;
 
@@ -150,7 +152,7 @@ export async function runPrompt(
   };
 
   // Lines run one at a time, in order, even when piped in faster than they finish.
-  for await (const line of rl) {
+  for await (const line of lines) {
     let keepGoing = true;
     try {
       keepGoing = await run(line);

@@ -5,8 +5,18 @@
  */
 import { EnvelopeEncryptor } from '../../src/crypto/envelope.js';
 import { importPkcs8 } from '../../src/crypto/keys.js';
-import { encodeManifest, envelopeContext, signManifest, type Manifest } from '../../src/crypto/manifest.js';
-import { authPayload, registerPayload, signedBytes, signPayload } from '../../src/crypto/signatures.js';
+import {
+  encodeManifest,
+  envelopeContext,
+  signManifest,
+  type Manifest,
+} from '../../src/crypto/manifest.js';
+import {
+  authPayload,
+  registerPayload,
+  signedBytes,
+  signPayload,
+} from '../../src/crypto/signatures.js';
 import { wrapInfo } from '../../src/crypto/hpke.js';
 import { concatBytes, fromHex, toHex, utf8 } from '../../src/protocol/bytes.js';
 import { encodeFrame } from '../../src/protocol/frame.js';
@@ -18,18 +28,26 @@ export const IMAGE_ID = fromHex('000102030405060708090a0b0c0d0e0f');
 export async function docVectors(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   out['frame-list'] = toHex(encodeFrame('list', 1, {}));
-  out['frame-auth'] = toHex(encodeFrame('auth', 2, { username: 'alice', signature: new Uint8Array(64).fill(0x5a) }));
+  out['frame-auth'] = toHex(
+    encodeFrame('auth', 2, { username: 'alice', signature: new Uint8Array(64).fill(0x5a) }),
+  );
   out['frame-event'] = toHex(
     encodeFrame('event.new_image', 0, { image: IMAGE_ID, name: 'sunset', owner: 'alice' }),
   );
-  out['frame-error'] = toHex(encodeFrame('error', 3, { code: 'E_NOT_FOUND', message: 'Not found.' }));
+  out['frame-error'] = toHex(
+    encodeFrame('error', 3, { code: 'E_NOT_FOUND', message: 'Not found.' }),
+  );
 
   const key = fromHex('000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f');
   const salt = fromHex('a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7');
   const context = envelopeContext(IMAGE_ID);
   out['envelope-context'] = toHex(context);
   const encryptor = await EnvelopeEncryptor.create({ key, context, salt });
-  const parts = [encryptor.header(), ...(await encryptor.update(utf8('NEW_IMAGE sunset alice'))), await encryptor.finish()];
+  const parts = [
+    encryptor.header(),
+    ...(await encryptor.update(utf8('NEW_IMAGE sunset alice'))),
+    await encryptor.finish(),
+  ];
   out['envelope'] = toHex(concatBytes(...parts));
 
   const manifest: Manifest = {
@@ -52,7 +70,9 @@ export async function docVectors(): Promise<Record<string, string>> {
 
   const nonce = new Uint8Array(32).fill(0x4e);
   const caFingerprint = new Uint8Array(32).fill(0xca);
-  out['auth-signed-bytes'] = toHex(signedBytes('auth', authPayload({ username: 'alice', nonce, caFingerprint })));
+  out['auth-signed-bytes'] = toHex(
+    signedBytes('auth', authPayload({ username: 'alice', nonce, caFingerprint })),
+  );
   out['register-signed-bytes'] = toHex(
     signedBytes(
       'register',
@@ -65,7 +85,9 @@ export async function docVectors(): Promise<Record<string, string>> {
       }),
     ),
   );
-  out['auth-signature'] = toHex(await signPayload('auth', signingKey, authPayload({ username: 'alice', nonce, caFingerprint })));
+  out['auth-signature'] = toHex(
+    await signPayload('auth', signingKey, authPayload({ username: 'alice', nonce, caFingerprint })),
+  );
   out['wrap-info'] = toHex(wrapInfo(IMAGE_ID, 'bob'));
   return out;
 }

@@ -1,0 +1,196 @@
+/**
+ * End-to-end harness: the real `sisp` executable (dist/sisp.js, built by `npm run
+ * build`) as a server process on a free port and as client processes, each client
+ * with its own home directory.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const SISP = join(root, 'dist', 'sisp.js');
+export const IMAGES = resolve(root, '..', 'shared', 'fixtures', 'images');
+
+if (!existsSync(SISP)) throw new Error('dist/sisp.js is missing: run `npm run build` first');
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `sisp-${prefix}-`));
+}
+
+export interface ServerProcess {
+  readonly url: string;
+  readonly dataDir: string;
+  readonly caPath: string;
+  readonly process: ChildProcess;
+  output(): string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export async function startServer(
+  options: { dataDir?: string; env?: Record<string, string>; port?: number } = {},
+): Promise<ServerProcess> {
+  const dataDir = options.dataDir ?? tempDir('data');
+  const child = spawn(
+    process.execPath,
+    [SISP, 'serve', '--data', dataDir, '--port', String(options.port ?? 0), '--quiet'],
+    {
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error(`server did not start: ${output}`));
+    }, 20_000);
+    const check = (): void => {
+      const match = /sisp serving (wss:\/\/\S+)/.exec(output);
+      if (match?.[1] !== undefined) {
+        clearTimeout(timer);
+        child.stdout.off('data', check);
+        resolveUrl(match[1]);
+      }
+    };
+    child.stdout.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}: ${output}`));
+    });
+  });
+  const exited = new Promise<number | null>((resolveExit) => {
+    if (child.exitCode !== null) resolveExit(child.exitCode);
+    child.once('exit', (code) => {
+      resolveExit(code);
+    });
+  });
+  return {
+    url,
+    dataDir,
+    caPath: join(dataDir, 'ca.pem'),
+    process: child,
+    output: () => output,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+export interface RunResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface ClientHome {
+  readonly dir: string;
+  run(
+    args: string[],
+    options?: { input?: string; env?: Record<string, string>; timeoutMs?: number },
+  ): Promise<RunResult>;
+  spawn(args: string[], options?: { env?: Record<string, string> }): LiveProcess;
+}
+
+export function clientHome(
+  server: { url: string; caPath: string },
+  dir = tempDir('home'),
+): ClientHome {
+  const base = ['--home', dir, '--server', server.url, '--ca', server.caPath];
+  return {
+    dir,
+    run: (args, options = {}) => runSisp([...base, ...args], options),
+    spawn: (args, options = {}) => new LiveProcess([...base, ...args], options.env ?? {}),
+  };
+}
+
+export function runSisp(
+  args: string[],
+  options: { input?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<RunResult> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(process.execPath, [SISP, ...args], {
+      env: { ...process.env, ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`sisp ${args.join(' ')} timed out\n${stdout}\n${stderr}`));
+    }, options.timeoutMs ?? 60_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolveRun({ code, stdout, stderr });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** A long-running client (watch), with a way to wait for output lines. */
+export class LiveProcess {
+  readonly child: ChildProcess;
+  stdout = '';
+  stderr = '';
+  readonly #waiters: (() => void)[] = [];
+
+  constructor(args: string[], env: Record<string, string>) {
+    this.child = spawn(process.execPath, [SISP, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout?.on('data', (chunk: Buffer) => {
+      this.stdout += chunk.toString();
+      for (const wake of this.#waiters.splice(0)) wake();
+    });
+    this.child.stderr?.on('data', (chunk: Buffer) => {
+      this.stderr += chunk.toString();
+      for (const wake of this.#waiters.splice(0)) wake();
+    });
+  }
+
+  async waitFor(
+    predicate: (stdout: string, stderr: string) => boolean,
+    timeoutMs = 15_000,
+  ): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!predicate(this.stdout, this.stderr)) {
+      const left = deadline - Date.now();
+      if (left <= 0)
+        throw new Error(`timed out waiting; stdout:\n${this.stdout}\nstderr:\n${this.stderr}`);
+      await new Promise<void>((resolveWait) => {
+        const timer = setTimeout(resolveWait, Math.min(left, 500));
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolveWait();
+        });
+      });
+    }
+  }
+
+  async stop(): Promise<number | null> {
+    if (this.child.exitCode !== null) return this.child.exitCode;
+    const exited = new Promise<number | null>((resolveExit) =>
+      this.child.once('exit', resolveExit),
+    );
+    this.child.kill('SIGINT');
+    return exited;
+  }
+}
+
+export function cleanup(...dirs: string[]): void {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+}
