@@ -92,7 +92,7 @@ export class Connection {
     if (this.#closedError !== undefined) return Promise.reject(this.#closedError);
     return new Promise((resolve, reject) => {
       this.#ws.send(encodeFrame(type, id, body), { binary: true }, (error) => {
-        if (error === undefined || error === null) resolve();
+        if (!(error instanceof Error)) resolve();
         else
           reject(
             this.#closedError ??

@@ -37,7 +37,7 @@ function decoder(path: string): Sharp {
   return sharp(path, { limitInputPixels: PIXEL_LIMIT, failOn: 'error', animated: false }).rotate();
 }
 
-async function decodeFailure(error: unknown): Promise<never> {
+function decodeFailure(error: unknown): never {
   const text = error instanceof Error ? error.message : '';
   if (/pixel limit/i.test(text))
     throw sispError('E_TOO_LARGE', 'the image is too large to display safely');
@@ -48,8 +48,8 @@ export async function imageDimensions(path: string): Promise<{ width: number; he
   try {
     const metadata = await sharp(path, { limitInputPixels: PIXEL_LIMIT }).metadata();
     const rotated = (metadata.orientation ?? 1) >= 5;
-    const width = metadata.width ?? 0;
-    const height = metadata.pageHeight ?? metadata.height ?? 0;
+    const width = metadata.width;
+    const height = metadata.pageHeight ?? metadata.height;
     return rotated ? { width: height, height: width } : { width, height };
   } catch (error) {
     return decodeFailure(error);

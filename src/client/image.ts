@@ -34,8 +34,8 @@ export async function inspectImage(path: string): Promise<ImageInfo> {
   } catch {
     throw sispError('E_BAD_REQUEST', `${path} is not an image (JPEG, PNG, GIF or WebP)`);
   }
-  const contentType = metadata.format === undefined ? undefined : FORMATS[metadata.format];
-  if (contentType === undefined || metadata.width === undefined || metadata.height === undefined) {
+  const contentType: ContentType | undefined = FORMATS[metadata.format];
+  if (contentType === undefined) {
     throw sispError(
       'E_BAD_REQUEST',
       `${path} is not an image sisp accepts (JPEG, PNG, GIF or WebP)`,

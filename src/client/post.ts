@@ -158,7 +158,9 @@ export async function postImage(client: SispClient, options: PostOptions): Promi
   const connection = client.connection;
   let credit = 0;
   let wake: (() => void) | undefined;
-  let failure: Error | undefined;
+  const state: { failure: Error | undefined } = { failure: undefined };
+  // Set by the message handler while we await; read through a call so narrowing cannot go stale.
+  const failed = (): Error | undefined => state.failure;
   let done: ((message: Message) => void) | undefined;
   const finished = new Promise<Message>((resolve) => {
     done = resolve;
@@ -175,7 +177,8 @@ export async function postImage(client: SispClient, options: PostOptions): Promi
       credit += message.body.bytes;
       wake?.();
     } else if (message.type === 'post.done' || message.type === 'error') {
-      if (message.type === 'error') failure = sispError(message.body.code, message.body.message);
+      if (message.type === 'error')
+        state.failure = sispError(message.body.code, message.body.message);
       ready?.();
       wake?.();
       done?.(message);
@@ -190,7 +193,7 @@ export async function postImage(client: SispClient, options: PostOptions): Promi
       replace: options.replace === true,
     });
     await readyPromise;
-    if (failure !== undefined) throw failure;
+    if (state.failure !== undefined) throw state.failure;
 
     // Pass 2: send, within credit, checking the bytes are the ones we signed.
     const check = nodeSha256();
@@ -199,11 +202,12 @@ export async function postImage(client: SispClient, options: PostOptions): Promi
       check.update(piece);
       let offset = 0;
       while (offset < piece.length) {
-        while (credit <= 0 && failure === undefined) {
+        while (credit <= 0 && failed() === undefined) {
           await new Promise<void>((resolve) => {
             wake = resolve;
           });
         }
+        const failure = failed();
         if (failure !== undefined) throw failure;
         const amount = Math.min(credit, piece.length - offset);
         credit -= amount;

@@ -48,7 +48,7 @@ export async function commandWatch(
         resolve();
       });
     });
-    if (!signal.aborted) {
+    if (!isAborted(signal)) {
       output.err.write('connection lost; reconnecting...\n');
       announced = true;
     }
@@ -63,4 +63,9 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
       resolve();
     });
   });
+}
+
+/** Read through a call: the signal changes while we await, which narrowing cannot see. */
+function isAborted(signal: AbortSignal): boolean {
+  return signal.aborted;
 }

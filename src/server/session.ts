@@ -19,7 +19,7 @@ import type { NewImageEvent } from './events.js';
 import { handleAccount } from './handlers/account.js';
 import { DownloadTransfer, handleDownloadRequest } from './handlers/download.js';
 import { handleQuery } from './handlers/query.js';
-import { handleUpload, type UploadTransfer } from './handlers/upload.js';
+import { admitChunk, handleUpload, type UploadTransfer } from './handlers/upload.js';
 
 /** Codes after which the connection is closed: the peer is not speaking the protocol. */
 const FATAL: ReadonlySet<ErrorCode> = new Set([
@@ -183,6 +183,13 @@ export class Session {
     if (message.type === 'credit') {
       this.#credit(message.id, message.body.bytes);
       return;
+    }
+    if (message.type === 'post.chunk' && this.state === 'ready') {
+      const refused = admitChunk(this, message.id, message.body.data.length);
+      if (refused !== undefined) {
+        this.fail(message.id, refused);
+        return;
+      }
     }
     this.#queued++;
     if (this.#queued > MAX_QUEUED) this.#ws.pause();

@@ -4,7 +4,14 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { cleanup, clientHome, IMAGES, startServer, tempDir, type ServerProcess } from './harness.js';
+import {
+  cleanup,
+  clientHome,
+  IMAGES,
+  startServer,
+  tempDir,
+  type ServerProcess,
+} from './harness.js';
 
 function filesUnder(dir: string): string[] {
   const out: string[] = [];
@@ -52,7 +59,11 @@ describe('durability and tampering', () => {
       dirs.push(out);
       const result = await bob.run(['download', 'alice/flower', '--out', out]);
       assert.equal(result.code, 1, `offset ${offset}`);
-      assert.match(result.stderr, /^error: .*(failed verification|the image failed)/, result.stderr);
+      assert.match(
+        result.stderr,
+        /^error: .*(failed verification|the image failed)/,
+        result.stderr,
+      );
       assert.deepEqual(readdirSync(out), [], `offset ${offset}: something was written`);
     }
     writeFileSync(blob, bytes);
@@ -69,28 +80,49 @@ describe('durability and tampering', () => {
     const homes = { alice: tempDir('home'), bob: tempDir('home'), carol: tempDir('home') };
     dirs.push(...Object.values(homes));
     const as = (name: keyof typeof homes) => clientHome(server, homes[name]);
-    for (const name of ['alice', 'bob', 'carol'] as const) assert.equal((await as(name).run(['register', name])).code, 0);
-    assert.equal((await as('alice').run(['post', 'shared', join(IMAGES, 'hopper.png'), '--to', 'bob'])).code, 0);
+    for (const name of ['alice', 'bob', 'carol'] as const)
+      assert.equal((await as(name).run(['register', name])).code, 0);
+    assert.equal(
+      (await as('alice').run(['post', 'shared', join(IMAGES, 'hopper.png'), '--to', 'bob'])).code,
+      0,
+    );
     const caBefore = readFileSync(join(dataDir, 'ca.pem'), 'utf8');
 
     // Orderly restart.
     assert.equal(await server.stop('SIGTERM'), 0);
     server = await startServer({ dataDir });
     servers.push(server);
-    assert.equal(readFileSync(join(dataDir, 'ca.pem'), 'utf8'), caBefore, 'the CA survives restarts');
+    assert.equal(
+      readFileSync(join(dataDir, 'ca.pem'), 'utf8'),
+      caBefore,
+      'the CA survives restarts',
+    );
     assert.equal((await as('bob').run(['download', 'alice/shared'])).code, 0);
     assert.equal((await as('carol').run(['download', 'alice/shared'])).code, 1);
 
     // kill -9 immediately after the post is acknowledged (the client has exited 0).
-    const posted = await as('alice').run(['post', 'durable', join(IMAGES, 'iss634.gif'), '--to', 'carol']);
+    const posted = await as('alice').run([
+      'post',
+      'durable',
+      join(IMAGES, 'iss634.gif'),
+      '--to',
+      'carol',
+    ]);
     assert.equal(posted.code, 0, posted.stderr);
     await server.stop('SIGKILL');
     server = await startServer({ dataDir });
     servers.push(server);
     const carolGets = await as('carol').run(['download', 'alice/durable']);
     assert.equal(carolGets.code, 0, carolGets.stderr);
-    assert.deepEqual(readFileSync(carolGets.stdout.trim()), readFileSync(join(IMAGES, 'iss634.gif')));
-    assert.equal((await as('bob').run(['download', 'alice/durable'])).code, 1, 'permissions survive too');
+    assert.deepEqual(
+      readFileSync(carolGets.stdout.trim()),
+      readFileSync(join(IMAGES, 'iss634.gif')),
+    );
+    assert.equal(
+      (await as('bob').run(['download', 'alice/durable'])).code,
+      1,
+      'permissions survive too',
+    );
     const listed = await as('bob').run(['list']);
     assert.match(listed.stdout, /alice\/shared/);
     // Existing users can still authenticate, and names stay taken.
@@ -104,7 +136,10 @@ describe('durability and tampering', () => {
     assert.equal((await alice.run(['register', 'alice'])).code, 0);
     const big = join(tempDir('img'), 'big.jpg');
     dirs.push(join(big, '..'));
-    writeFileSync(big, Buffer.concat([readFileSync(join(IMAGES, 'hopper.jpg')), randomBytes(64 * 1024 * 1024)]));
+    writeFileSync(
+      big,
+      Buffer.concat([readFileSync(join(IMAGES, 'hopper.jpg')), randomBytes(64 * 1024 * 1024)]),
+    );
     const upload = alice.run(['post', 'partial', big]);
     await new Promise((resolve) => setTimeout(resolve, 700));
     assert.equal(await server.stop('SIGTERM'), 0, 'exits 0 with a transfer in flight');
@@ -115,7 +150,9 @@ describe('durability and tampering', () => {
     const list = await clientHome(restarted, alice.dir).run(['list']);
     assert.ok(!list.stdout.includes('partial'), list.stdout);
     assert.deepEqual(readdirSync(join(server.dataDir, 'tmp')), []);
-    const blobs = existsSync(join(server.dataDir, 'blobs')) ? filesUnder(join(server.dataDir, 'blobs')) : [];
+    const blobs = existsSync(join(server.dataDir, 'blobs'))
+      ? filesUnder(join(server.dataDir, 'blobs'))
+      : [];
     assert.equal(blobs.length, 0);
     assert.ok(statSync(server.dataDir).isDirectory());
   });

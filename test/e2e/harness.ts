@@ -15,8 +15,16 @@ export const IMAGES = resolve(root, '..', 'shared', 'fixtures', 'images');
 
 if (!existsSync(SISP)) throw new Error('dist/sisp.js is missing: run `npm run build` first');
 
+const created: string[] = [];
+// Every temporary directory goes when the test process ends, passed or failed.
+process.on('exit', () => {
+  for (const dir of created) rmSync(dir, { recursive: true, force: true });
+});
+
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `sisp-${prefix}-`));
+  const dir = mkdtempSync(join(tmpdir(), `sisp-${prefix}-`));
+  created.push(dir);
+  return dir;
 }
 
 export interface ServerProcess {

@@ -29,8 +29,15 @@ export class RawPeer {
     ws.on('error', () => undefined);
   }
 
-  static async connect(url: string, caPath: string, options: { maxPayload?: number } = {}): Promise<RawPeer> {
-    const ws = new WebSocket(url, { ca: readFileSync(caPath, 'utf8'), maxPayload: options.maxPayload ?? 64 * 1024 * 1024 });
+  static async connect(
+    url: string,
+    caPath: string,
+    options: { maxPayload?: number } = {},
+  ): Promise<RawPeer> {
+    const ws = new WebSocket(url, {
+      ca: readFileSync(caPath, 'utf8'),
+      maxPayload: options.maxPayload ?? 64 * 1024 * 1024,
+    });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => {
         resolve();
@@ -61,7 +68,8 @@ export class RawPeer {
     for (;;) {
       const index = this.received.findIndex(predicate);
       if (index >= 0) return this.received.splice(index, 1)[0] as Message;
-      if (this.closeCode !== undefined) throw new Error(`connection closed (${this.closeCode}) while waiting`);
+      if (this.closeCode !== undefined)
+        throw new Error(`connection closed (${this.closeCode}) while waiting`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error('timed out waiting for a message');
       await new Promise<void>((resolve) => {

@@ -46,7 +46,13 @@ describe('private images, names and authorisation', () => {
     const carolWatch = carol.spawn(['watch']);
     try {
       await new Promise((resolve) => setTimeout(resolve, 1500));
-      const posted = await alice.run(['post', 'secret', join(IMAGES, 'hopper.webp'), '--to', 'bob']);
+      const posted = await alice.run([
+        'post',
+        'secret',
+        join(IMAGES, 'hopper.webp'),
+        '--to',
+        'bob',
+      ]);
       assert.equal(posted.code, 0, posted.stderr);
       await bobWatch.waitFor((stdout) => stdout.includes('NEW_IMAGE secret alice\n'));
       // A public post afterwards: carol sees that one, proving her watch was live.
@@ -59,7 +65,10 @@ describe('private images, names and authorisation', () => {
     }
     const bobDownload = await bob.run(['download', 'alice/secret']);
     assert.equal(bobDownload.code, 0, bobDownload.stderr);
-    assert.deepEqual(readFileSync(bobDownload.stdout.trim()), readFileSync(join(IMAGES, 'hopper.webp')));
+    assert.deepEqual(
+      readFileSync(bobDownload.stdout.trim()),
+      readFileSync(join(IMAGES, 'hopper.webp')),
+    );
     const carolList = await carol.run(['list']);
     assert.ok(!carolList.stdout.includes('secret'), carolList.stdout);
     const carolDownload = await carol.run(['download', 'alice/secret']);
@@ -69,7 +78,15 @@ describe('private images, names and authorisation', () => {
     const peer = await RawPeer.connect(server.url, server.caPath);
     const welcome = await hello(peer);
     const keys = await openKeystore(readFileSync(join(carol.dir, 'identity.key')));
-    const signature = await signPayload('auth', keys.identity.signing.privateKey, authPayload({ username: 'carol', nonce: welcome.nonce, caFingerprint: welcome.caFingerprint }));
+    const signature = await signPayload(
+      'auth',
+      keys.identity.signing.privateKey,
+      authPayload({
+        username: 'carol',
+        nonce: welcome.nonce,
+        caFingerprint: welcome.caFingerprint,
+      }),
+    );
     peer.send('auth', 2, { username: 'carol', signature });
     assert.equal((await peer.reply(2)).type, 'authed');
     peer.send('download', 3, { credit: 1 << 20, owner: 'alice', name: 'secret' });
@@ -101,7 +118,12 @@ describe('private images, names and authorisation', () => {
     const proof = await signPayload(
       'register',
       keys.identity.signing.privateKey,
-      registerPayload({ username: 'alice', ...pub, nonce: welcome.nonce, caFingerprint: welcome.caFingerprint }),
+      registerPayload({
+        username: 'alice',
+        ...pub,
+        nonce: welcome.nonce,
+        caFingerprint: welcome.caFingerprint,
+      }),
     );
     peer.send('register', 2, { username: 'alice', ...pub, proof });
     assert.equal((await peer.reply(2)).type, 'registered');
@@ -114,7 +136,11 @@ describe('private images, names and authorisation', () => {
     const peer = await RawPeer.connect(server.url, server.caPath);
     const welcome = await hello(peer);
     // Authenticating as bob with mallory's key fails, and ends the connection.
-    const forged = await signPayload('auth', mallory.signing.privateKey, authPayload({ username: 'bob', nonce: welcome.nonce, caFingerprint: welcome.caFingerprint }));
+    const forged = await signPayload(
+      'auth',
+      mallory.signing.privateKey,
+      authPayload({ username: 'bob', nonce: welcome.nonce, caFingerprint: welcome.caFingerprint }),
+    );
     peer.send('auth', 2, { username: 'bob', signature: forged });
     const refused = await peer.reply(2);
     assert.equal(refused.type === 'error' ? refused.body.code : refused.type, 'E_AUTH');
@@ -126,7 +152,12 @@ describe('private images, names and authorisation', () => {
     const proof = await signPayload(
       'register',
       mallory.signing.privateKey,
-      registerPayload({ username: 'mallory', ...malloryPub, nonce: welcome2.nonce, caFingerprint: welcome2.caFingerprint }),
+      registerPayload({
+        username: 'mallory',
+        ...malloryPub,
+        nonce: welcome2.nonce,
+        caFingerprint: welcome2.caFingerprint,
+      }),
     );
     second.send('register', 2, { username: 'mallory', ...malloryPub, proof });
     assert.equal((await second.reply(2)).type, 'registered');
@@ -154,8 +185,8 @@ describe('private images, names and authorisation', () => {
     // Listing and downloading are decided by the session's user: mallory sees no private image.
     second.send('list', 4, {});
     const listed = await second.reply(4);
-    assert.equal(listed.type, 'list.result');
-    if (listed.type === 'list.result') assert.ok(listed.body.images.every((image) => image.audience === 'public'));
+    if (listed.type !== 'list.result') assert.fail(listed.type);
+    assert.ok(listed.body.images.every((image) => image.audience === 'public'));
     // Requests before authentication are refused.
     const fresh = await RawPeer.connect(server.url, server.caPath);
     await hello(fresh);
@@ -167,18 +198,34 @@ describe('private images, names and authorisation', () => {
     assert.equal(malloryPub.signingKey.length, 32);
   });
 
-  it("a changed key for a pinned user is refused, naming both fingerprints", async () => {
+  it('a changed key for a pinned user is refused, naming both fingerprints', async () => {
     // bob has pinned alice (from downloading her image). Tamper with the pin file to
     // simulate the server presenting a different key for alice.
     const pinsPath = join(bob.dir, 'pins.json');
-    const pins = JSON.parse(readFileSync(pinsPath, 'utf8')) as Record<string, { signingKey: string; fingerprint: string }>;
+    const pins = JSON.parse(readFileSync(pinsPath, 'utf8')) as Record<
+      string,
+      { signingKey: string; fingerprint: string }
+    >;
     const alicePin = pins.alice;
     assert.ok(alicePin);
     const { writeFileSync } = await import('node:fs');
-    writeFileSync(pinsPath, JSON.stringify({ ...pins, alice: { ...alicePin, signingKey: '00'.repeat(32), fingerprint: '11111 22222 33333 44444 55555 66666 77777 88888' } }));
+    writeFileSync(
+      pinsPath,
+      JSON.stringify({
+        ...pins,
+        alice: {
+          ...alicePin,
+          signingKey: '00'.repeat(32),
+          fingerprint: '11111 22222 33333 44444 55555 66666 77777 88888',
+        },
+      }),
+    );
     const result = await bob.run(['download', 'alice/open']);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /^error: the key for alice has CHANGED: pinned 11111 22222 33333 44444 55555 66666 77777 88888, server now presents (\d{5} ){7}\d{5}/);
+    assert.match(
+      result.stderr,
+      /^error: the key for alice has CHANGED: pinned 11111 22222 33333 44444 55555 66666 77777 88888, server now presents (\d{5} ){7}\d{5}/,
+    );
     assert.equal(result.stderr.trim().split('\n').length, 1);
   });
 });

@@ -7,7 +7,7 @@
 import { sealedLength } from '../../crypto/envelope.js';
 import { decodeManifest, verifyManifest, type Manifest } from '../../crypto/manifest.js';
 import { equalBytes, toHex } from '../../protocol/bytes.js';
-import { isSispError, sispError } from '../../protocol/errors.js';
+import { isSispError, sispError, type SispError } from '../../protocol/errors.js';
 import { SERVER_RECIPIENT, type Message, type MessageBody } from '../../protocol/messages.js';
 import type { BlobWriter } from '../blobs.js';
 import type { Session } from '../session.js';
@@ -22,6 +22,8 @@ export class UploadTransfer {
   readonly writer: BlobWriter;
   granted: number;
   ungranted = 0;
+  /** Bytes that have arrived, counted on arrival, before they are written. */
+  arrived = 0;
 
   constructor(fields: {
     manifest: Manifest;
@@ -112,7 +114,8 @@ async function begin(session: Session, id: number, body: MessageBody<'post.begin
   }
   if ((await context.store.getImage(manifest.id)) !== undefined)
     throw sispError('E_BAD_REQUEST', 'image id already used');
-  const window = context.config.limits.uploadWindow;
+  // Never grant beyond the declared length: a chunk past it is then a credit violation.
+  const window = Math.min(context.config.limits.uploadWindow, manifest.ctLength);
   const upload = new UploadTransfer({
     manifest,
     manifestBytes: body.manifest,
@@ -153,13 +156,28 @@ async function checkKeys(
   return keys.map((key) => ({ recipient: key.recipient, enc: key.enc, ct: key.ct }));
 }
 
+/**
+ * Called as each chunk arrives, before it is queued: a client may have in flight
+ * only what it was granted, which is what bounds the memory one upload can take.
+ */
+export function admitChunk(session: Session, id: number, length: number): SispError | undefined {
+  const upload = session.uploads.get(id);
+  if (upload === undefined) return sispError('E_BAD_REQUEST', 'no upload in progress with that id');
+  upload.arrived += length;
+  if (upload.arrived > upload.granted) {
+    session.uploads.delete(id);
+    void upload.abort();
+    return sispError('E_BAD_REQUEST', 'sent more than the granted credit');
+  }
+  return undefined;
+}
+
 async function chunk(session: Session, id: number, data: Uint8Array): Promise<void> {
   const upload = session.uploads.get(id);
-  if (upload === undefined) throw sispError('E_BAD_REQUEST', 'no upload in progress with that id');
+  // Already failed and answered (see admitChunk): later chunks are dropped quietly.
+  if (upload === undefined) return;
   const received = upload.writer.length + data.length;
   try {
-    if (received > upload.granted)
-      throw sispError('E_BAD_REQUEST', 'sent more than the granted credit');
     if (received > upload.manifest.ctLength)
       throw sispError('E_TOO_LARGE', 'more data than the manifest declares');
     await upload.writer.write(data);
