@@ -14,14 +14,20 @@ interface Reply {
 }
 
 function workerUrl(): URL {
-  // Built code runs the .js file; tests running the TypeScript sources use tsx,
-  // which the worker inherits through execArgv.
+  // Built code runs the .js file; tests run the TypeScript sources through tsx.
   const js = new URL('./sqlite-worker.js', import.meta.url);
   return existsSync(js) ? js : new URL('./sqlite-worker.ts', import.meta.url);
 }
 
 export async function openSqliteStore(path: string): Promise<Store> {
-  const worker = new Worker(workerUrl(), { workerData: { path } });
+  const url = workerUrl();
+  // From TypeScript sources (tests), the worker first registers tsx, then loads the .ts file.
+  const worker = url.pathname.endsWith('.ts')
+    ? new Worker(
+        `import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(url.href)}); });`,
+        { eval: true, workerData: { path } },
+      )
+    : new Worker(url, { workerData: { path } });
   const pending = new Map<
     number,
     { resolve: (value: unknown) => void; reject: (error: Error) => void }
