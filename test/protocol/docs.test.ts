@@ -19,7 +19,7 @@ describe('docs/PROTOCOL.md', () => {
   });
 
   it('the error table lists exactly the codes in src/protocol/errors.ts', () => {
-    const rows = [...doc.matchAll(/^\| `(E_[A-Z_]+)` \| (.*) \|$/gm)].map((m) => [m[1], m[2]]);
+    const rows = [...doc.matchAll(/^\| `(E_[A-Z_]+)`\s*\| (.*?)\s*\|$/gm)].map((m) => [m[1], m[2]]);
     assert.deepEqual(rows, Object.entries(ERROR_CODES));
   });
 });

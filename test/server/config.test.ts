@@ -14,8 +14,16 @@ describe('server configuration', () => {
   });
 
   it('refuses nonsense values by name', () => {
-    for (const env of [{ SISP_MAX_IMAGE: '-1' }, { SISP_MAX_IMAGE: '1e9' }, { SISP_RATE: 'lots' }, { SISP_MAX_FRAME: '100' }]) {
-      assert.throws(() => limitsFromEnv(env), (e) => isSispError(e, 'E_BAD_REQUEST'));
+    for (const env of [
+      { SISP_MAX_IMAGE: '-1' },
+      { SISP_MAX_IMAGE: '1e9' },
+      { SISP_RATE: 'lots' },
+      { SISP_MAX_FRAME: '100' },
+    ]) {
+      assert.throws(
+        () => limitsFromEnv(env),
+        (e) => isSispError(e, 'E_BAD_REQUEST'),
+      );
     }
     assert.equal(parsePort('8443'), 8443);
     assert.throws(() => parsePort('70000'));
@@ -25,7 +33,10 @@ describe('server configuration', () => {
   it('rate limiter: a burst, then the sustained rate', () => {
     const limiter = new RateLimiter(10, 3);
     const now = 1_000_000;
-    assert.deepEqual([1, 2, 3, 4].map(() => limiter.take('alice', now)), [true, true, true, false]);
+    assert.deepEqual(
+      [1, 2, 3, 4].map(() => limiter.take('alice', now)),
+      [true, true, true, false],
+    );
     assert.equal(limiter.take('bob', now), true, 'buckets are per user');
     assert.equal(limiter.take('alice', now + 100), true, '100 ms at 10/s refills one token');
     assert.equal(limiter.take('alice', now + 100), false);

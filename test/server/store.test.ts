@@ -9,10 +9,21 @@ import type { ImageRecord, Store, UserRecord } from '../../src/server/store/type
 const bytes = (length: number, fill: number) => new Uint8Array(length).fill(fill);
 
 function user(username: string, fill: number): UserRecord {
-  return { username, signingKey: bytes(32, fill), encryptionKey: bytes(32, fill + 1), certificate: bytes(10, fill), created: 1 };
+  return {
+    username,
+    signingKey: bytes(32, fill),
+    encryptionKey: bytes(32, fill + 1),
+    certificate: bytes(10, fill),
+    created: 1,
+  };
 }
 
-function image(id: number, owner: string, name: string, audience: 'public' | 'private'): ImageRecord {
+function image(
+  id: number,
+  owner: string,
+  name: string,
+  audience: 'public' | 'private',
+): ImageRecord {
   return {
     id: bytes(16, id),
     owner,
@@ -51,10 +62,16 @@ describe('SQLite store (in its worker thread)', () => {
   });
 
   it('names are unique per owner; replace swaps atomically and reports the old blob', async () => {
-    assert.deepEqual(await store.putImage(image(1, 'alice', 'sun', 'public'), [], false), { replacedBlob: null });
+    assert.deepEqual(await store.putImage(image(1, 'alice', 'sun', 'public'), [], false), {
+      replacedBlob: null,
+    });
     assert.equal(await store.putImage(image(2, 'alice', 'sun', 'public'), [], false), 'exists');
-    assert.deepEqual(await store.putImage(image(3, 'bob', 'sun', 'public'), [], false), { replacedBlob: null });
-    assert.deepEqual(await store.putImage(image(4, 'alice', 'sun', 'public'), [], true), { replacedBlob: bytes(32, 1) });
+    assert.deepEqual(await store.putImage(image(3, 'bob', 'sun', 'public'), [], false), {
+      replacedBlob: null,
+    });
+    assert.deepEqual(await store.putImage(image(4, 'alice', 'sun', 'public'), [], true), {
+      replacedBlob: bytes(32, 1),
+    });
     assert.equal(await store.getImage(bytes(16, 1)), undefined);
     assert.equal(await store.blobInUse(bytes(32, 1)), false);
     assert.equal(await store.blobInUse(bytes(32, 4)), true);
@@ -62,11 +79,18 @@ describe('SQLite store (in its worker thread)', () => {
 
   it('visibility: public to all, private to owner and recipients only', async () => {
     const grant = (recipient: string) => ({ recipient, enc: bytes(32, 9), ct: bytes(48, 9) });
-    await store.putImage(image(5, 'alice', 'secret', 'private'), [grant('alice'), grant('bob')], false);
+    await store.putImage(
+      image(5, 'alice', 'secret', 'private'),
+      [grant('alice'), grant('bob')],
+      false,
+    );
     assert.equal(await store.canSee('bob', bytes(16, 5)), true);
     assert.equal(await store.canSee('alice', bytes(16, 5)), true);
     assert.equal(await store.canSee('carol', bytes(16, 5)), false);
-    assert.deepEqual((await store.listVisible('carol')).map((i) => `${i.owner}/${i.name}`), ['bob/sun', 'alice/sun']);
+    assert.deepEqual(
+      (await store.listVisible('carol')).map((i) => `${i.owner}/${i.name}`),
+      ['bob/sun', 'alice/sun'],
+    );
     assert.equal((await store.listVisible('bob')).length, 3);
     assert.equal((await store.findVisibleByName('carol', 'secret')).length, 0);
     assert.equal((await store.findVisibleByName('bob', 'sun')).length, 2);
