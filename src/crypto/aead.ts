@@ -16,6 +16,11 @@ export interface Aead {
     plaintext: Uint8Array,
     aad?: Uint8Array,
   ): Uint8Array | Promise<Uint8Array>;
+  /**
+   * Optional: the same as seal, as ciphertext and tag separately, for backends that
+   * would otherwise copy the two into one buffer (Node's cipher API).
+   */
+  sealDetached?(nonce: Uint8Array, plaintext: Uint8Array): [Uint8Array, Uint8Array];
   /** Returns the plaintext, or null when authentication fails. */
   open(
     nonce: Uint8Array,

@@ -137,7 +137,11 @@ export class EnvelopeEncryptor {
     return this.#header;
   }
 
-  /** Seals every complete chunk now available; returns them in order. */
+  /**
+   * Seals every complete chunk now available; returns the sealed bytes in order.
+   * A chunk may come back as two pieces (ciphertext, then tag) with backends that
+   * produce them separately; only the concatenation is meaningful.
+   */
   async update(plaintext: Uint8Array): Promise<Uint8Array[]> {
     checkBytes('plaintext', plaintext);
     if (this.#finished) throw new Error('EnvelopeEncryptor: update after finish');
@@ -154,13 +158,13 @@ export class EnvelopeEncryptor {
       this.#staged += take;
       offset = take;
       if (this.#staged === CHUNK_SIZE) {
-        out.push(await this.#seal(this.#staging));
+        await this.#sealInto(this.#staging, out);
         this.#staged = 0;
       }
     }
     // Whole chunks straight from the caller's buffer: no staging copy.
     while (plaintext.length - offset >= CHUNK_SIZE) {
-      out.push(await this.#seal(plaintext.subarray(offset, offset + CHUNK_SIZE)));
+      await this.#sealInto(plaintext.subarray(offset, offset + CHUNK_SIZE), out);
       offset += CHUNK_SIZE;
     }
     if (offset < plaintext.length) {
@@ -175,6 +179,16 @@ export class EnvelopeEncryptor {
     if (this.#finished) throw new Error('EnvelopeEncryptor: finish called twice');
     this.#finished = true;
     return this.#seal(this.#staging.subarray(0, this.#staged));
+  }
+
+  async #sealInto(chunk: Uint8Array, out: Uint8Array[]): Promise<void> {
+    if (this.#aead.sealDetached === undefined) {
+      out.push(await this.#seal(chunk));
+      return;
+    }
+    if (this.#counter >= MAX_CHUNKS)
+      throw sispError('E_TOO_LARGE', 'message too long for the envelope');
+    out.push(...this.#aead.sealDetached(chunkNonce(this.#baseNonce, this.#counter++), chunk));
   }
 
   async #seal(chunk: Uint8Array): Promise<Uint8Array> {
