@@ -1,0 +1,85 @@
+import { strict as assert } from 'node:assert';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import {
+  detectProtocol,
+  imageDimensions,
+  renderHalfBlocks,
+  renderIterm2,
+  renderKitty,
+} from '../../src/client/display.js';
+import { inspectImage } from '../../src/client/image.js';
+import { isSispError } from '../../src/protocol/errors.js';
+import { IMAGES } from '../vectors.js';
+
+describe('image checks and terminal display', () => {
+  it('recognises the four formats by content, whatever the file is called', async () => {
+    const cases: [string, string][] = [
+      ['hopper.jpg', 'image/jpeg'],
+      ['hopper.png', 'image/png'],
+      ['hopper.gif', 'image/gif'],
+      ['hopper.webp', 'image/webp'],
+      ['iss634.gif', 'image/gif'],
+      ['pil_sample_cmyk.jpg', 'image/jpeg'],
+    ];
+    for (const [file, type] of cases)
+      assert.equal((await inspectImage(join(IMAGES, file))).contentType, type, file);
+    await assert.rejects(inspectImage(join(IMAGES, 'broken.png')), (e) =>
+      isSispError(e, 'E_BAD_REQUEST'),
+    );
+    await assert.rejects(inspectImage(join(IMAGES, 'README.md')), (e) =>
+      isSispError(e, 'E_BAD_REQUEST'),
+    );
+  });
+
+  it('renders truecolor half-blocks: two pixel rows per text row, bounded by the terminal', async () => {
+    const out = await renderHalfBlocks(join(IMAGES, 'hopper.png'), 40, 10);
+    const rows = out.trimEnd().split('\n');
+    assert.equal(rows.length, 10);
+    assert.ok(rows.every((row) => row.endsWith('\x1b[0m')));
+    assert.equal((rows[0]?.match(/▀/g) ?? []).length, 20, '128x128 fits 40x20 pixels as 20x20');
+    assert.match(out, /\x1b\[38;2;\d+;\d+;\d+m\x1b\[48;2;\d+;\d+;\d+m▀/);
+  });
+
+  it('applies EXIF orientation: the rotated file renders like the upright one', async () => {
+    // hopper_orientation_6.jpg stores hopper rotated, with orientation 6 to undo it.
+    const colours = (text: string) =>
+      [...text.matchAll(/38;2;(\d+);(\d+);(\d+)m/g)].flatMap((m) => m.slice(1).map(Number));
+    const upright = colours(await renderHalfBlocks(join(IMAGES, 'hopper.jpg'), 16, 8));
+    const rotated = colours(
+      await renderHalfBlocks(join(IMAGES, 'hopper_orientation_6.jpg'), 16, 8),
+    );
+    assert.equal(upright.length, rotated.length);
+    const difference =
+      upright.reduce((sum, value, i) => sum + Math.abs(value - (rotated[i] ?? 0)), 0) /
+      upright.length;
+    assert.ok(difference < 10, `mean channel difference ${difference}`);
+    assert.deepEqual(await imageDimensions(join(IMAGES, 'flower2.jpg')), {
+      width: 300,
+      height: 225,
+    });
+  });
+
+  it('refuses to decode a decompression bomb or a truncated image for display', async () => {
+    await assert.rejects(renderHalfBlocks(join(IMAGES, 'decompression_bomb.gif'), 80, 24), (e) =>
+      isSispError(e),
+    );
+    await assert.rejects(renderHalfBlocks(join(IMAGES, 'truncated_jpeg.jpg'), 80, 24), (e) =>
+      isSispError(e),
+    );
+  });
+
+  it('speaks the kitty and iTerm2 protocols when the terminal says it has them', async () => {
+    assert.equal(detectProtocol({ TERM: 'xterm-kitty' }), 'kitty');
+    assert.equal(detectProtocol({ TERM_PROGRAM: 'iTerm.app' }), 'iterm2');
+    assert.equal(detectProtocol({ TERM: 'xterm-256color' }), 'halfblock');
+    assert.match(
+      await renderKitty(join(IMAGES, 'hopper.png'), 20),
+      /^\x1b_Ga=T,f=100,c=20,m=\d;[A-Za-z0-9+/=]+\x1b\\/,
+    );
+    assert.match(
+      await renderIterm2(join(IMAGES, 'hopper.png'), 20),
+      /^\x1b\]1337;File=inline=1;size=\d+;/,
+    );
+  });
+});
