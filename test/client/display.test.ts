@@ -12,6 +12,9 @@ import { inspectImage } from '../../src/client/image.js';
 import { isSispError } from '../../src/protocol/errors.js';
 import { IMAGES } from '../vectors.js';
 
+/** Escape characters made visible, so the assertions read plainly. */
+const visible = (text: string) => text.replaceAll('\u001b', 'ESC');
+
 describe('image checks and terminal display', () => {
   it('recognises the four formats by content, whatever the file is called', async () => {
     const cases: [string, string][] = [
@@ -36,9 +39,9 @@ describe('image checks and terminal display', () => {
     const out = await renderHalfBlocks(join(IMAGES, 'hopper.png'), 40, 10);
     const rows = out.trimEnd().split('\n');
     assert.equal(rows.length, 10);
-    assert.ok(rows.every((row) => row.endsWith('\x1b[0m')));
+    assert.ok(rows.every((row) => visible(row).endsWith('ESC[0m')));
     assert.equal((rows[0]?.match(/▀/g) ?? []).length, 20, '128x128 fits 40x20 pixels as 20x20');
-    assert.match(out, /\x1b\[38;2;\d+;\d+;\d+m\x1b\[48;2;\d+;\d+;\d+m▀/);
+    assert.match(visible(out), /ESC\[38;2;\d+;\d+;\d+mESC\[48;2;\d+;\d+;\d+m▀/);
   });
 
   it('applies EXIF orientation: the rotated file renders like the upright one', async () => {
@@ -74,12 +77,12 @@ describe('image checks and terminal display', () => {
     assert.equal(detectProtocol({ TERM_PROGRAM: 'iTerm.app' }), 'iterm2');
     assert.equal(detectProtocol({ TERM: 'xterm-256color' }), 'halfblock');
     assert.match(
-      await renderKitty(join(IMAGES, 'hopper.png'), 20),
-      /^\x1b_Ga=T,f=100,c=20,m=\d;[A-Za-z0-9+/=]+\x1b\\/,
+      visible(await renderKitty(join(IMAGES, 'hopper.png'), 20)),
+      /^ESC_Ga=T,f=100,c=20,m=\d;[A-Za-z0-9+/=]+ESC\\/,
     );
     assert.match(
-      await renderIterm2(join(IMAGES, 'hopper.png'), 20),
-      /^\x1b\]1337;File=inline=1;size=\d+;/,
+      visible(await renderIterm2(join(IMAGES, 'hopper.png'), 20)),
+      /^ESC\]1337;File=inline=1;size=\d+;/,
     );
   });
 });
