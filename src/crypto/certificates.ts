@@ -5,10 +5,10 @@
  * ours, not a library's default: chain to the pinned CA, validity, serial, key
  * usage, basic constraints, name and key types are all checked.
  */
-import { concatBytes, equalBytes, toHex } from '../protocol/bytes.js';
+import { concatBytes, equalBytes, fromHex, toHex } from '../protocol/bytes.js';
 import { sispError } from '../protocol/errors.js';
 import { isCanonicalUsername } from '../protocol/names.js';
-import { ecdsaDerToRaw, splitSignedDer } from './der.js';
+import { ecdsaDerToRaw, ED25519_SPKI_PREFIX, splitSignedDer, X25519_SPKI_PREFIX } from './der.js';
 import { exportRawPublic } from './keys.js';
 import { buf, randomBytes, subtle } from './webcrypto.js';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
@@ -18,34 +18,6 @@ import { x509 } from './x509.js';
 /** OID for the X25519 key extension: 2.25 arc from UUID 6f1d3c2a-8b47-4e0e-9c35-2d7a5b9e41f0. */
 export const X25519_KEY_EXTENSION_OID = '2.25.147696104456286835305333220784226583024';
 const ED25519_OID = '1.3.101.112';
-const X25519_SPKI_PREFIX = Uint8Array.of(
-  0x30,
-  0x2a,
-  0x30,
-  0x05,
-  0x06,
-  0x03,
-  0x2b,
-  0x65,
-  0x6e,
-  0x03,
-  0x21,
-  0x00,
-);
-const ED25519_SPKI_PREFIX = Uint8Array.of(
-  0x30,
-  0x2a,
-  0x30,
-  0x05,
-  0x06,
-  0x03,
-  0x2b,
-  0x65,
-  0x70,
-  0x03,
-  0x21,
-  0x00,
-);
 const ECDSA_SHA256 = { name: 'ECDSA', hash: 'SHA-256' } as const;
 const P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 /** Tolerance for clocks that disagree a little. */
@@ -89,30 +61,7 @@ function validity(days: number, now: Date): { notBefore: Date; notAfter: Date } 
  * library builds everything else, then the extension is set from the decimal
  * string (which asn1js encodes correctly) and the TBS is signed again.
  */
-const X25519_OID_DER = Uint8Array.of(
-  0x06,
-  0x14,
-  0x69,
-  0x81,
-  0xde,
-  0x9d,
-  0x9e,
-  0x8a,
-  0xd1,
-  0xb4,
-  0xba,
-  0xb8,
-  0x9d,
-  0x9c,
-  0x9a,
-  0xcb,
-  0xaf,
-  0xa5,
-  0xdc,
-  0xf9,
-  0x83,
-  0x70,
-);
+const X25519_OID_DER = fromHex('06146981de9d9e8ad1b4bab89d9c9acbafa5dcf98370');
 /** A stand-in OID used only until the certificate is finished. */
 const PLACEHOLDER_OID = '1.3.6.1.4.1.0.1';
 

@@ -5,7 +5,14 @@
  * minimal, positive integers: BER leniency here would make signatures malleable
  * (Wycheproof's ECDSA file checks exactly this).
  */
+import { fromHex } from '../protocol/bytes.js';
 import { sispError } from '../protocol/errors.js';
+
+/** Fixed DER prefixes of RFC 8410 keys: prefix || 32 raw key bytes. */
+export const X25519_SPKI_PREFIX = fromHex('302a300506032b656e032100');
+export const ED25519_SPKI_PREFIX = fromHex('302a300506032b6570032100');
+export const X25519_PKCS8_PREFIX = fromHex('302e020100300506032b656e04220420');
+export const ED25519_PKCS8_PREFIX = fromHex('302e020100300506032b657004220420');
 
 export interface Tlv {
   readonly tag: number;

@@ -4,6 +4,7 @@
  */
 import { checkBytes, concatBytes, equalBytes } from '../protocol/bytes.js';
 import { sispError } from '../protocol/errors.js';
+import { X25519_PKCS8_PREFIX } from './der.js';
 import { buf, subtle } from './webcrypto.js';
 
 export const PUBLIC_KEY_SIZE = 32;
@@ -76,26 +77,6 @@ export async function importPkcs8(
     throw sispError('E_BAD_KEY', `invalid ${algorithm} private key`, { cause });
   }
 }
-
-/** PKCS#8 wrapping of a raw 32-byte X25519 private key (RFC 8410). */
-const X25519_PKCS8_PREFIX = Uint8Array.of(
-  0x30,
-  0x2e,
-  0x02,
-  0x01,
-  0x00,
-  0x30,
-  0x05,
-  0x06,
-  0x03,
-  0x2b,
-  0x65,
-  0x6e,
-  0x04,
-  0x22,
-  0x04,
-  0x20,
-);
 
 export async function importX25519PrivateRaw(raw: Uint8Array): Promise<CryptoKey> {
   checkBytes('raw', raw, 32);

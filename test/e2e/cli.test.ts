@@ -3,7 +3,15 @@ import { strict as assert } from 'node:assert';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { clientHome, IMAGES, startServer, type ClientHome, type ServerProcess } from './harness.js';
+import { loggedInPeer } from './protocol-client.js';
+import {
+  clientHome,
+  IMAGES,
+  registered,
+  startServer,
+  type ClientHome,
+  type ServerProcess,
+} from './harness.js';
 
 describe('client behaviour', () => {
   let server: ServerProcess;
@@ -15,16 +23,11 @@ describe('client behaviour', () => {
     server = await startServer({
       env: { SISP_MAX_IMAGE: '100000', SISP_RATE: '20', SISP_RATE_BURST: '40' },
     });
-    alice = clientHome(server);
-    bob = clientHome(server);
-    carol = clientHome(server);
-    for (const [home, name] of [
-      [alice, 'alice'],
-      [bob, 'bob'],
-      [carol, 'carol'],
-    ] as const) {
-      assert.equal((await home.run(['register', name])).code, 0);
-    }
+    [alice, bob, carol] = (await registered(server, 'alice', 'bob', 'carol')) as [
+      ClientHome,
+      ClientHome,
+      ClientHome,
+    ];
   });
   after(async () => {
     await server.stop();
@@ -86,25 +89,7 @@ describe('client behaviour', () => {
   });
 
   it('too many requests are refused with a rate-limit error, for that user only', async () => {
-    const { RawPeer } = await import('./protocol-client.js');
-    const { openKeystore } = await import('../../src/crypto/keystore.js');
-    const { authPayload, signPayload } = await import('../../src/crypto/signatures.js');
-    const keys = await openKeystore(readFileSync(join(carol.dir, 'identity.key')));
-    const peer = await RawPeer.connect(server.url, server.caPath);
-    peer.send('hello', 1, { versions: [2] });
-    const welcome = await peer.reply(1);
-    if (welcome.type !== 'welcome') assert.fail(welcome.type);
-    const signature = await signPayload(
-      'auth',
-      keys.identity.signing.privateKey,
-      authPayload({
-        username: 'carol',
-        nonce: welcome.body.nonce,
-        caFingerprint: welcome.body.caFingerprint,
-      }),
-    );
-    peer.send('auth', 2, { username: 'carol', signature });
-    await peer.reply(2);
+    const peer = await loggedInPeer(server.url, server.caPath, carol.dir);
     for (let id = 10; id < 110; id++) peer.send('list', id, {});
     let limited = 0;
     for (let id = 10; id < 110; id++) {

@@ -202,3 +202,18 @@ export class LiveProcess {
 export function cleanup(...dirs: string[]): void {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 }
+
+/** Registers each user in a home of their own; fails the test if any registration fails. */
+export async function registered(
+  server: { url: string; caPath: string },
+  ...names: string[]
+): Promise<ClientHome[]> {
+  const homes: ClientHome[] = [];
+  for (const name of names) {
+    const home = clientHome(server);
+    const result = await home.run(['register', name]);
+    if (result.code !== 0) throw new Error(`register ${name} failed: ${result.stderr}`);
+    homes.push(home);
+  }
+  return homes;
+}

@@ -4,8 +4,11 @@
  * raw frames). It talks to the real server process over real TLS.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import WebSocket from 'ws';
 import { fromPem } from '../../src/crypto/certificates.js';
+import { openKeystore } from '../../src/crypto/keystore.js';
+import { authPayload, signPayload } from '../../src/crypto/signatures.js';
 import { decodeFrame, encodeFrame } from '../../src/protocol/frame.js';
 import type { Message, MessageBody, MessageType } from '../../src/protocol/messages.js';
 
@@ -104,4 +107,23 @@ export class RawPeer {
   close(): void {
     this.ws.terminate();
   }
+}
+
+/** A raw peer authenticated as the user whose keys are in `homeDir`. */
+export async function loggedInPeer(url: string, caPath: string, homeDir: string): Promise<RawPeer> {
+  const keys = await openKeystore(readFileSync(join(homeDir, 'identity.key')));
+  const peer = await RawPeer.connect(url, caPath);
+  peer.send('hello', 1, { versions: [2] });
+  const welcome = await peer.reply(1);
+  if (welcome.type !== 'welcome') throw new Error(`expected welcome, got ${welcome.type}`);
+  const payload = authPayload({
+    username: keys.username,
+    nonce: welcome.body.nonce,
+    caFingerprint: welcome.body.caFingerprint,
+  });
+  const signature = await signPayload('auth', keys.identity.signing.privateKey, payload);
+  peer.send('auth', 2, { username: keys.username, signature });
+  const authed = await peer.reply(2);
+  if (authed.type !== 'authed') throw new Error(`expected authed, got ${authed.type}`);
+  return peer;
 }

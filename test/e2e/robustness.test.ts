@@ -8,7 +8,6 @@ import { after, before, describe, it } from 'node:test';
 import { sealedLength } from '../../src/crypto/envelope.js';
 import { openKeystore } from '../../src/crypto/keystore.js';
 import { encodeManifest, signManifest } from '../../src/crypto/manifest.js';
-import { authPayload, signPayload } from '../../src/crypto/signatures.js';
 import { encodeDeterministic } from '../../src/protocol/cbor.js';
 import { encodeFrame } from '../../src/protocol/frame.js';
 import {
@@ -20,7 +19,7 @@ import {
   type ClientHome,
   type ServerProcess,
 } from './harness.js';
-import { RawPeer } from './protocol-client.js';
+import { loggedInPeer, RawPeer } from './protocol-client.js';
 
 describe('hostile connections', () => {
   let server: ServerProcess;
@@ -153,21 +152,7 @@ describe('hostile connections', () => {
   it('after login, sending past the granted credit fails that upload only; the session goes on', async () => {
     await servedThroughout(async () => {
       const keys = await openKeystore(readFileSync(join(alice.dir, 'identity.key')));
-      const peer = await RawPeer.connect(server.url, server.caPath);
-      peer.send('hello', 1, { versions: [2] });
-      const welcome = await peer.reply(1);
-      if (welcome.type !== 'welcome') assert.fail('no welcome');
-      const signature = await signPayload(
-        'auth',
-        keys.identity.signing.privateKey,
-        authPayload({
-          username: 'alice',
-          nonce: welcome.body.nonce,
-          caFingerprint: welcome.body.caFingerprint,
-        }),
-      );
-      peer.send('auth', 2, { username: 'alice', signature });
-      assert.equal((await peer.reply(2)).type, 'authed');
+      const peer = await loggedInPeer(server.url, server.caPath, alice.dir);
       const size = 1000;
       const manifest = encodeManifest({
         v: 1,

@@ -8,8 +8,15 @@ import { openKeystore } from '../../src/crypto/keystore.js';
 import { encodeManifest, signManifest } from '../../src/crypto/manifest.js';
 import { authPayload, registerPayload, signPayload } from '../../src/crypto/signatures.js';
 import { fromHex } from '../../src/protocol/bytes.js';
-import { clientHome, IMAGES, startServer, type ClientHome, type ServerProcess } from './harness.js';
-import { RawPeer } from './protocol-client.js';
+import {
+  clientHome,
+  IMAGES,
+  registered,
+  startServer,
+  type ClientHome,
+  type ServerProcess,
+} from './harness.js';
+import { loggedInPeer, RawPeer } from './protocol-client.js';
 
 async function hello(peer: RawPeer) {
   peer.send('hello', 1, { versions: [2] });
@@ -26,16 +33,11 @@ describe('private images, names and authorisation', () => {
 
   before(async () => {
     server = await startServer();
-    alice = clientHome(server);
-    bob = clientHome(server);
-    carol = clientHome(server);
-    for (const [home, name] of [
-      [alice, 'alice'],
-      [bob, 'bob'],
-      [carol, 'carol'],
-    ] as const) {
-      assert.equal((await home.run(['register', name])).code, 0);
-    }
+    [alice, bob, carol] = (await registered(server, 'alice', 'bob', 'carol')) as [
+      ClientHome,
+      ClientHome,
+      ClientHome,
+    ];
   });
   after(async () => {
     await server.stop();
@@ -75,20 +77,7 @@ describe('private images, names and authorisation', () => {
     assert.equal(carolDownload.code, 1);
     assert.match(carolDownload.stderr, /^error: no image alice\/secret that you may see/);
     // Over the protocol directly, by owner and name: the same answer as a missing image.
-    const peer = await RawPeer.connect(server.url, server.caPath);
-    const welcome = await hello(peer);
-    const keys = await openKeystore(readFileSync(join(carol.dir, 'identity.key')));
-    const signature = await signPayload(
-      'auth',
-      keys.identity.signing.privateKey,
-      authPayload({
-        username: 'carol',
-        nonce: welcome.nonce,
-        caFingerprint: welcome.caFingerprint,
-      }),
-    );
-    peer.send('auth', 2, { username: 'carol', signature });
-    assert.equal((await peer.reply(2)).type, 'authed');
+    const peer = await loggedInPeer(server.url, server.caPath, carol.dir);
     peer.send('download', 3, { credit: 1 << 20, owner: 'alice', name: 'secret' });
     const denied = await peer.reply(3);
     assert.equal(denied.type, 'error');

@@ -3,6 +3,7 @@
  * docs test checks the document against these byte for byte; `npm run vectors`
  * prints them for pasting when the protocol changes on purpose.
  */
+import { ED25519_PKCS8_PREFIX } from '../../src/crypto/der.js';
 import { EnvelopeEncryptor } from '../../src/crypto/envelope.js';
 import { importPkcs8 } from '../../src/crypto/keys.js';
 import {
@@ -21,7 +22,6 @@ import { wrapInfo } from '../../src/crypto/hpke.js';
 import { concatBytes, fromHex, toHex, utf8 } from '../../src/protocol/bytes.js';
 import { encodeFrame } from '../../src/protocol/frame.js';
 
-const ED25519_PKCS8_PREFIX = fromHex('302e020100300506032b657004220420');
 export const SEED = fromHex('9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60');
 export const IMAGE_ID = fromHex('000102030405060708090a0b0c0d0e0f');
 
