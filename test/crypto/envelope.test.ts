@@ -97,6 +97,27 @@ describe('envelope sizes', () => {
     });
   }
 
+  it('10 MiB fed byte by byte to the encryptor gives the same envelope as fed whole', async () => {
+    const key = generateContentKey();
+    const salt = randomBytes(24);
+    const plaintext = randomBytes(10 * 1024 * 1024);
+    const digest = async (feed: (encryptor: EnvelopeEncryptor) => Promise<Uint8Array[]>) => {
+      const encryptor = await EnvelopeEncryptor.create({ key, context, salt, aead: nodeAes256Gcm });
+      const hash = (await import('node:crypto')).createHash('sha256').update(encryptor.header());
+      for (const piece of await feed(encryptor)) hash.update(piece);
+      hash.update(await encryptor.finish());
+      return hash.digest('hex');
+    };
+    const whole = await digest((encryptor) => encryptor.update(plaintext));
+    const byteByByte = await digest(async (encryptor) => {
+      const out: Uint8Array[] = [];
+      for (let i = 0; i < plaintext.length; i++)
+        out.push(...(await encryptor.update(plaintext.subarray(i, i + 1))));
+      return out;
+    });
+    assert.equal(byteByByte, whole);
+  });
+
   it('10 MiB fed byte by byte to the decryptor releases the same bytes', async () => {
     const key = generateContentKey();
     const plaintext = randomBytes(10 * 1024 * 1024);

@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loggedInPeer } from './protocol-client.js';
+import { loggedInPeer, RawPeer } from './protocol-client.js';
 import {
   clientHome,
   IMAGES,
@@ -127,6 +127,26 @@ describe('client behaviour', () => {
       'disconnect',
     ]) {
       assert.ok(events.has(event), `no ${event} event`);
+    }
+  });
+});
+
+describe('connection limit', () => {
+  it('connections past the limit are refused; those inside it keep working', async () => {
+    const server = await startServer({ env: { SISP_MAX_CONNECTIONS: '2' } });
+    try {
+      const first = await RawPeer.connect(server.url, server.caPath);
+      const second = await RawPeer.connect(server.url, server.caPath);
+      await assert.rejects(RawPeer.connect(server.url, server.caPath), /503/);
+      first.send('hello', 1, { versions: [2] });
+      assert.equal((await first.reply(1)).type, 'welcome');
+      second.close();
+      first.close();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const again = await RawPeer.connect(server.url, server.caPath);
+      again.close();
+    } finally {
+      await server.stop();
     }
   });
 });
