@@ -71,6 +71,9 @@ export async function startServer(
     sessions.add(session);
     ws.on('close', () => sessions.delete(session));
   });
+  wss.on('error', (error) => {
+    log.error({ event: 'listener.error', reason: error.message }, 'WebSocket listener error');
+  });
   https.on('tlsClientError', (error) => {
     log.info({ event: 'tls.error', reason: error.message }, 'TLS handshake failed');
   });
