@@ -69,6 +69,13 @@ export async function runServer(argv: string[]): Promise<number> {
     process.stderr.write(`error: cannot start the server: ${reason}\n`);
     return 1;
   }
+  // A bug in one request must not take everyone's server down: log it and go on.
+  process.on('unhandledRejection', (reason) => {
+    server.context.log.error(
+      { event: 'internal_error', err: reason instanceof Error ? reason.message : 'unknown' },
+      'unhandled rejection',
+    );
+  });
   process.stdout.write(
     `sisp serving ${server.url} (data ${config.dataDir}) CA fingerprint ${server.caFingerprint}\n`,
   );
