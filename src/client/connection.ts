@@ -89,9 +89,14 @@ export class Connection {
   }
 
   send<T extends MessageType>(type: T, id: number, body: MessageBody<T>): Promise<void> {
+    return this.sendFrame(encodeFrame(type, id, body));
+  }
+
+  /** Sends an encoded frame; resolves once it is handed to the socket. */
+  sendFrame(frame: Uint8Array): Promise<void> {
     if (this.#closedError !== undefined) return Promise.reject(this.#closedError);
     return new Promise((resolve, reject) => {
-      this.#ws.send(encodeFrame(type, id, body), { binary: true }, (error) => {
+      this.#ws.send(frame, { binary: true }, (error) => {
         if (!(error instanceof Error)) resolve();
         else
           reject(
@@ -100,6 +105,11 @@ export class Connection {
           );
       });
     });
+  }
+
+  /** Bytes queued locally and not yet handed to the kernel. */
+  get bufferedAmount(): number {
+    return this.#ws.bufferedAmount;
   }
 
   /** One request, one reply (or an error reply, thrown as SispError). */

@@ -125,9 +125,10 @@ export async function downloadImage(
         if (received > manifest.ctLength) throw tampered('more data than the manifest declares');
         hash.update(data);
         // 4. Every chunk's tag; plaintext only ever reaches the temporary file.
-        for (const plain of await decryptor.update(data)) {
-          await file.write(plain);
-          written += plain.length;
+        const plain = await decryptor.update(data);
+        if (plain.length > 0) {
+          await file.writev(plain);
+          for (const piece of plain) written += piece.length;
         }
         onProgress?.(received, manifest.ctLength);
         unacknowledged += data.length;

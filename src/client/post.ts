@@ -1,17 +1,13 @@
 /**
- * Posting an image: seal it (C2SP envelope), sign the manifest, wrap the content key
- * for the audience, and stream the envelope within the server's credit. The file is
- * read twice with the same key and salt: once to learn the envelope's digest for the
- * manifest, once to send; memory stays flat whatever the size.
+ * Posting an image in one pass over the file: declare it (post.begin, with the
+ * content key wrapped for the audience), stream the C2SP envelope within the
+ * server's credit while hashing it, then send the signed manifest, which commits to
+ * that digest (post.end). Memory stays flat whatever the size: one read buffer and
+ * one frame at a time, plus what the socket holds.
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import {
-  EnvelopeEncryptor,
-  generateContentKey,
-  SALT_SIZE,
-  sealedLength,
-} from '../crypto/envelope.js';
+import { EnvelopeEncryptor, generateContentKey, sealedLength } from '../crypto/envelope.js';
 import { wrapContentKey, SERVER_RECIPIENT } from '../crypto/hpke.js';
 import { publicIdentity } from '../crypto/keys.js';
 import {
@@ -19,12 +15,11 @@ import {
   encodeManifest,
   envelopeContext,
   signManifest,
-  type Manifest,
 } from '../crypto/manifest.js';
 import { randomBytes } from '../crypto/webcrypto.js';
 import { nodeAes256Gcm, nodeSha256 } from '../node/aead.js';
-import { equalBytes } from '../protocol/bytes.js';
 import { sispError } from '../protocol/errors.js';
+import { chunkFrameHeader } from '../protocol/frame.js';
 import {
   IMAGE_ID_LENGTH,
   MAX_CHUNK_DATA,
@@ -50,41 +45,80 @@ export interface PostResult {
   readonly contentType: string;
 }
 
-const READ_SIZE = 256 * 1024;
+const READ_SIZE = 1024 * 1024;
+/** Room for a chunk frame's header (at most 33 bytes) in front of its data. */
+const HEADER_ROOM = 48;
+/** Keep at most this much queued on our side of the socket. */
+const SEND_HIGH_WATER = 4 * 1024 * 1024;
 
-/** Yields the envelope in pieces of at most `frameData` bytes. */
-async function* envelopePieces(
-  path: string,
-  key: Uint8Array,
-  salt: Uint8Array,
-  context: Uint8Array,
-  frameData: number,
-): AsyncGenerator<Uint8Array> {
-  const encryptor = await EnvelopeEncryptor.create({ key, context, salt, aead: nodeAes256Gcm });
-  let batch: Uint8Array[] = [encryptor.header()];
-  let batched = batch[0]?.length ?? 0;
-  const flushIfFull = function* (): Generator<Uint8Array> {
-    while (batched >= frameData) {
-      const joined = Buffer.concat(batch);
-      yield joined.subarray(0, frameData);
-      const rest = joined.subarray(frameData);
-      batch = rest.length > 0 ? [rest] : [];
-      batched = rest.length;
-    }
-  };
-  for await (const piece of createReadStream(path, {
-    highWaterMark: READ_SIZE,
-  }) as AsyncIterable<Buffer>) {
-    for (const sealed of await encryptor.update(piece)) {
-      batch.push(sealed);
-      batched += sealed.length;
-    }
-    yield* flushIfFull();
+/** Replies and credit for one upload, fed by the connection's message handler. */
+class UploadState {
+  credit = 0;
+  failure: Error | undefined;
+  #wake: (() => void) | undefined;
+  #replies: Message[] = [];
+
+  receive(message: Message): void {
+    if (message.type === 'post.ready') this.credit += message.body.credit;
+    else if (message.type === 'credit') this.credit += message.body.bytes;
+    else if (message.type === 'error')
+      this.failure = sispError(message.body.code, message.body.message);
+    if (message.type !== 'credit') this.#replies.push(message);
+    this.#wake?.();
   }
-  batch.push(await encryptor.finish());
-  batched += batch[batch.length - 1]?.length ?? 0;
-  yield* flushIfFull();
-  if (batched > 0) yield Buffer.concat(batch);
+
+  async next(): Promise<Message> {
+    for (;;) {
+      const reply = this.#replies.shift();
+      if (reply !== undefined) return reply;
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+    }
+  }
+
+  /** Waits for credit; returns how much may be sent now. Throws if the server refused. */
+  async take(wanted: number): Promise<number> {
+    while (this.credit <= 0 && this.failure === undefined) {
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+    }
+    if (this.failure !== undefined) throw this.failure;
+    const amount = Math.min(wanted, this.credit);
+    this.credit -= amount;
+    return amount;
+  }
+}
+
+async function wrapKeys(
+  client: SispClient,
+  key: Uint8Array,
+  id: Uint8Array,
+  audience: 'public' | readonly string[],
+): Promise<MessageBody<'post.begin'>['keys']> {
+  const identity = client.identity;
+  if (identity === undefined) throw sispError('E_AUTH', 'not logged in');
+  const own = await publicIdentity(identity);
+  const keys: MessageBody<'post.begin'>['keys'] = [
+    {
+      recipient: client.username,
+      ...(await wrapContentKey(key, own.encryptionKey, id, client.username)),
+    },
+  ];
+  if (audience === 'public') {
+    const serverKey = await client.serverEncryptionKey();
+    keys.push({
+      recipient: SERVER_RECIPIENT,
+      ...(await wrapContentKey(key, serverKey, id, SERVER_RECIPIENT)),
+    });
+  } else {
+    for (const recipient of audience) {
+      const peer = await client.peer(recipient);
+      keys.push({ recipient, ...(await wrapContentKey(key, peer.encryptionKey, id, recipient)) });
+    }
+  }
+  return keys;
 }
 
 export async function postImage(client: SispClient, options: PostOptions): Promise<PostResult> {
@@ -102,135 +136,121 @@ export async function postImage(client: SispClient, options: PostOptions): Promi
       `the image is too large (${size} bytes; this server accepts up to ${client.welcome.maxImage})`,
     );
   }
-
   const id = randomBytes(IMAGE_ID_LENGTH);
   const key = generateContentKey();
-  const salt = randomBytes(SALT_SIZE);
-  const context = envelopeContext(id);
-  const frameData = Math.min(MAX_CHUNK_DATA, client.welcome.maxFrame - 1024);
-
-  // Pass 1: the envelope's digest, which the manifest commits to.
-  const hasher = nodeSha256();
-  let ctLength = 0;
-  for await (const piece of envelopePieces(options.path, key, salt, context, frameData)) {
-    hasher.update(piece);
-    ctLength += piece.length;
-  }
-  if (ctLength !== sealedLength(size))
-    throw sispError('E_BAD_REQUEST', 'the file changed while it was being read');
-  const sha256 = hasher.digest();
-
-  const audience = recipients.length === 0 ? 'public' : canonicalAudience(recipients);
-  const manifest: Manifest = {
-    v: 1,
-    id,
-    owner: client.username,
-    name,
-    type: info.contentType,
-    size,
-    ctLength,
-    sha256,
-    created: Date.now(),
-    audience,
-  };
-  const manifestBytes = encodeManifest(manifest);
-  const signature = await signManifest(identity.signing.privateKey, manifestBytes);
-
-  const own = await publicIdentity(identity);
-  const keys: MessageBody<'post.begin'>['keys'] = [
-    {
-      recipient: client.username,
-      ...(await wrapContentKey(key, own.encryptionKey, id, client.username)),
-    },
-  ];
-  if (audience === 'public') {
-    keys.push({
-      recipient: SERVER_RECIPIENT,
-      ...(await wrapContentKey(key, await client.serverEncryptionKey(), id, SERVER_RECIPIENT)),
-    });
-  } else {
-    for (const recipient of audience) {
-      const peer = await client.peer(recipient);
-      keys.push({ recipient, ...(await wrapContentKey(key, peer.encryptionKey, id, recipient)) });
-    }
-  }
-
+  const ctLength = sealedLength(size);
+  const audience = recipients.length === 0 ? ('public' as const) : canonicalAudience(recipients);
   const connection = client.connection;
-  let credit = 0;
-  let wake: (() => void) | undefined;
-  const state: { failure: Error | undefined } = { failure: undefined };
-  // Set by the message handler while we await; read through a call so narrowing cannot go stale.
-  const failed = (): Error | undefined => state.failure;
-  let done: ((message: Message) => void) | undefined;
-  const finished = new Promise<Message>((resolve) => {
-    done = resolve;
-  });
-  let ready: (() => void) | undefined;
-  const readyPromise = new Promise<void>((resolve) => {
-    ready = resolve;
-  });
+  const state = new UploadState();
   const requestId = connection.stream((message) => {
-    if (message.type === 'post.ready') {
-      credit += message.body.credit;
-      ready?.();
-    } else if (message.type === 'credit') {
-      credit += message.body.bytes;
-      wake?.();
-    } else if (message.type === 'post.done' || message.type === 'error') {
-      if (message.type === 'error')
-        state.failure = sispError(message.body.code, message.body.message);
-      ready?.();
-      wake?.();
-      done?.(message);
-    }
+    state.receive(message);
   });
-
   try {
     await connection.send('post.begin', requestId, {
-      manifest: manifestBytes,
-      signature,
-      keys,
+      image: id,
+      name,
+      contentType: info.contentType,
+      size,
+      audience: audience === 'public' ? 'public' : [...audience],
+      keys: await wrapKeys(client, key, id, audience),
       replace: options.replace === true,
     });
-    await readyPromise;
-    if (state.failure !== undefined) throw state.failure;
+    const ready = await state.next();
+    if (ready.type === 'error') throw sispError(ready.body.code, ready.body.message);
+    if (ready.type !== 'post.ready')
+      throw sispError('E_BAD_FRAME', `unexpected ${ready.type} during a post`);
 
-    // Pass 2: send, within credit, checking the bytes are the ones we signed.
-    const check = nodeSha256();
+    const hasher = nodeSha256();
+    const capacity = Math.min(MAX_CHUNK_DATA, client.welcome.maxFrame - 1024);
+    let frame = Buffer.allocUnsafe(HEADER_ROOM + capacity);
+    let filled = 0;
     let sent = 0;
-    for await (const piece of envelopePieces(options.path, key, salt, context, frameData)) {
-      check.update(piece);
+    let lastSend: Promise<void> = Promise.resolve();
+
+    const flush = async (): Promise<void> => {
       let offset = 0;
-      while (offset < piece.length) {
-        while (credit <= 0 && failed() === undefined) {
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-          });
+      while (offset < filled) {
+        const amount = await state.take(filled - offset);
+        const header = chunkFrameHeader('post.chunk', requestId, amount);
+        let bytes: Uint8Array;
+        if (offset === 0 && amount === filled) {
+          frame.set(header, HEADER_ROOM - header.length);
+          bytes = frame.subarray(HEADER_ROOM - header.length, HEADER_ROOM + filled);
+        } else {
+          // Less credit than a full frame (a small server window): send a part.
+          bytes = Buffer.concat([
+            header,
+            frame.subarray(HEADER_ROOM + offset, HEADER_ROOM + offset + amount),
+          ]);
         }
-        const failure = failed();
-        if (failure !== undefined) throw failure;
-        const amount = Math.min(credit, piece.length - offset);
-        credit -= amount;
-        await connection.send('post.chunk', requestId, {
-          data: piece.subarray(offset, offset + amount),
-        });
+        lastSend = connection.sendFrame(bytes);
         offset += amount;
         sent += amount;
         options.onProgress?.(sent, ctLength);
+        if (connection.bufferedAmount > SEND_HIGH_WATER) await lastSend;
       }
+      frame = Buffer.allocUnsafe(HEADER_ROOM + capacity);
+      filled = 0;
+    };
+    const pack = async (piece: Uint8Array): Promise<void> => {
+      if (sent + filled + piece.length > ctLength)
+        throw sispError('E_BAD_REQUEST', 'the file grew while it was being uploaded');
+      hasher.update(piece);
+      let offset = 0;
+      while (offset < piece.length) {
+        const take = Math.min(capacity - filled, piece.length - offset);
+        frame.set(piece.subarray(offset, offset + take), HEADER_ROOM + filled);
+        filled += take;
+        offset += take;
+        if (filled === capacity) await flush();
+      }
+    };
+
+    const encryptor = await EnvelopeEncryptor.create({
+      key,
+      context: envelopeContext(id),
+      aead: nodeAes256Gcm,
+    });
+    await pack(encryptor.header());
+    for await (const piece of createReadStream(options.path, {
+      highWaterMark: READ_SIZE,
+    }) as AsyncIterable<Buffer>) {
+      for (const sealed of await encryptor.update(piece)) await pack(sealed);
     }
-    if (sent !== ctLength || !equalBytes(check.digest(), sha256)) {
+    await pack(await encryptor.finish());
+    if (filled > 0) await flush();
+    await lastSend;
+    if (sent !== ctLength) {
       await connection.send('post.abort', requestId, {}).catch(() => undefined);
       throw sispError(
         'E_BAD_REQUEST',
         'the file changed while it was being uploaded; nothing was posted',
       );
     }
-    await connection.send('post.end', requestId, {});
-    const reply = await finished;
+
+    const manifest = encodeManifest({
+      v: 1,
+      id,
+      owner: client.username,
+      name,
+      type: info.contentType,
+      size,
+      ctLength,
+      sha256: hasher.digest(),
+      created: Date.now(),
+      audience,
+    });
+    const signature = await signManifest(identity.signing.privateKey, manifest);
+    await connection.send('post.end', requestId, { manifest, signature });
+    const reply = await state.next();
     if (reply.type === 'error') throw sispError(reply.body.code, reply.body.message);
-    if (reply.type !== 'post.done') throw sispError('E_BAD_FRAME', 'unexpected reply to post');
+    if (reply.type !== 'post.done')
+      throw sispError('E_BAD_FRAME', `unexpected ${reply.type} during a post`);
     return { image: id, name, size, contentType: info.contentType };
+  } catch (error) {
+    if (state.failure === undefined)
+      await connection.send('post.abort', requestId, {}).catch(() => undefined);
+    throw error;
   } finally {
     key.fill(0);
     connection.release(requestId);

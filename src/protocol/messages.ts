@@ -4,7 +4,7 @@
  * its type, so handlers receive typed, validated values only.
  */
 import { isCanonicalImageName, isCanonicalUsername } from './names.js';
-import { ERROR_CODES, type ErrorCode } from './errors.js';
+import { ERROR_CODES, sispError, type ErrorCode } from './errors.js';
 import {
   array,
   bool,
@@ -43,6 +43,15 @@ export type ContentType = (typeof CONTENT_TYPES)[number];
 const username = refine(text({ max: 32 }), isCanonicalUsername, 'not a canonical username');
 const imageName = refine(text({ min: 1, max: 64 }), isCanonicalImageName, 'not a valid image name');
 const imageId = bytes({ exact: IMAGE_ID_LENGTH });
+/** 'public', or the named recipients: sorted, unique, as in the manifest. */
+const audience: Schema<'public' | string[]> = (value, path) => {
+  if (value === 'public') return 'public';
+  const names = array(username, { min: 1, max: MAX_RECIPIENTS })(value, path);
+  if (names.some((name, i) => i > 0 && (names[i - 1] ?? '') >= name)) {
+    throw sispError('E_BAD_REQUEST', `invalid field ${path}: recipients must be sorted and unique`);
+  }
+  return names;
+};
 const ed25519Key = bytes({ exact: 32 });
 const x25519Key = bytes({ exact: 32 });
 const signature = bytes({ exact: 64 });
@@ -79,16 +88,20 @@ export const MESSAGE_SCHEMAS = {
   auth: struct({ username, signature }),
   authed: struct({ username, certificate }),
 
-  // Upload: begin, then chunks within the credit the server grants, then end.
+  // Upload: begin (what the image will be), chunks within the credit the server
+  // grants, then end with the signed manifest, which commits to the envelope's digest.
   'post.begin': struct({
-    manifest: bytes({ min: 1, max: MAX_MANIFEST }),
-    signature,
+    image: imageId,
+    name: imageName,
+    contentType: oneOf(CONTENT_TYPES),
+    size: uint(),
+    audience,
     keys: array(recipientKey, { min: 1, max: MAX_RECIPIENTS + 1 }),
     replace: bool(),
   }),
   'post.ready': struct({ credit }),
   'post.chunk': struct({ data: chunkData }),
-  'post.end': struct({}),
+  'post.end': struct({ manifest: bytes({ min: 1, max: MAX_MANIFEST }), signature }),
   'post.abort': struct({}),
   'post.done': struct({ image: imageId, created: uint() }),
 

@@ -5,7 +5,6 @@
  * survives a crash. Blobs hold only ciphertext.
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { createReadStream, type ReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { toHex } from '../protocol/bytes.js';
@@ -39,8 +38,8 @@ export class BlobStore {
     return new BlobWriter(this, handle, path);
   }
 
-  read(sha256: Uint8Array, options: { highWaterMark: number }): ReadStream {
-    return createReadStream(this.path(sha256), { highWaterMark: options.highWaterMark });
+  openForReading(sha256: Uint8Array): Promise<FileHandle> {
+    return open(this.path(sha256), 'r');
   }
 
   async remove(sha256: Uint8Array): Promise<void> {

@@ -87,13 +87,22 @@ export class Session {
   }
 
   send<T extends MessageType>(type: T, id: number, body: MessageBody<T>): Promise<void> {
+    return this.sendFrame(encodeFrame(type, id, body));
+  }
+
+  /** Sends an already encoded frame; resolves once it is handed to the socket. */
+  sendFrame(frame: Uint8Array): Promise<void> {
     if (this.#ws.readyState !== this.#ws.OPEN) return Promise.resolve();
-    const frame = encodeFrame(type, id, body);
     return new Promise((resolve) => {
       this.#ws.send(frame, { binary: true }, () => {
         resolve();
       });
     });
+  }
+
+  /** Bytes queued for this connection and not yet handed to the kernel. */
+  get bufferedAmount(): number {
+    return this.#ws.bufferedAmount;
   }
 
   /** Answers a request with an error; fatal codes also close the connection. */

@@ -138,10 +138,15 @@ describe('durability and tampering', () => {
     dirs.push(join(big, '..'));
     writeFileSync(
       big,
-      Buffer.concat([readFileSync(join(IMAGES, 'hopper.jpg')), randomBytes(64 * 1024 * 1024)]),
+      Buffer.concat([readFileSync(join(IMAGES, 'hopper.jpg')), randomBytes(256 * 1024 * 1024)]),
     );
     const upload = alice.run(['post', 'partial', big]);
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    // Stop the server once the upload is under way: its temporary blob exists.
+    const tmp = join(server.dataDir, 'tmp');
+    for (let waited = 0; readdirSync(tmp).length === 0; waited += 20) {
+      if (waited > 20_000) assert.fail('the upload never started');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     assert.equal(await server.stop('SIGTERM'), 0, 'exits 0 with a transfer in flight');
     const result = await upload;
     assert.equal(result.code, 1);

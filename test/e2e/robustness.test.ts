@@ -6,8 +6,6 @@ import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sealedLength } from '../../src/crypto/envelope.js';
-import { openKeystore } from '../../src/crypto/keystore.js';
-import { encodeManifest, signManifest } from '../../src/crypto/manifest.js';
 import { encodeDeterministic } from '../../src/protocol/cbor.js';
 import { encodeFrame } from '../../src/protocol/frame.js';
 import {
@@ -151,25 +149,15 @@ describe('hostile connections', () => {
 
   it('after login, sending past the granted credit fails that upload only; the session goes on', async () => {
     await servedThroughout(async () => {
-      const keys = await openKeystore(readFileSync(join(alice.dir, 'identity.key')));
       const peer = await loggedInPeer(server.url, server.caPath, alice.dir);
       const size = 1000;
-      const manifest = encodeManifest({
-        v: 1,
-        id: randomBytes(16),
-        owner: 'alice',
-        name: 'greedy',
-        type: 'image/png',
-        size,
-        ctLength: sealedLength(size),
-        sha256: new Uint8Array(32),
-        created: Date.now(),
-        audience: 'public',
-      });
       const filler = { enc: new Uint8Array(32).fill(9), ct: new Uint8Array(48) };
       peer.send('post.begin', 3, {
-        manifest,
-        signature: await signManifest(keys.identity.signing.privateKey, manifest),
+        image: randomBytes(16),
+        name: 'greedy',
+        contentType: 'image/png',
+        size,
+        audience: 'public',
         keys: [
           { recipient: 'alice', ...filler },
           { recipient: '@server', ...filler },

@@ -3,6 +3,8 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { createHash } from 'node:crypto';
+import { sealedLength } from '../../src/crypto/envelope.js';
 import { generateIdentity, publicIdentity } from '../../src/crypto/keys.js';
 import { openKeystore } from '../../src/crypto/keystore.js';
 import { encodeManifest, signManifest } from '../../src/crypto/manifest.js';
@@ -150,30 +152,60 @@ describe('private images, names and authorisation', () => {
     );
     second.send('register', 2, { username: 'mallory', ...malloryPub, proof });
     assert.equal((await second.reply(2)).type, 'registered');
+    const filler = { enc: new Uint8Array(32).fill(9), ct: new Uint8Array(48) };
+    const begin = {
+      image: fromHex('11'.repeat(16)),
+      name: 'forged',
+      contentType: 'image/png' as const,
+      size: 0,
+      audience: 'public' as const,
+      replace: true,
+    };
+    // Keys for bob instead of the session's own user: refused at once.
+    second.send('post.begin', 3, {
+      ...begin,
+      keys: [
+        { recipient: 'bob', ...filler },
+        { recipient: '@server', ...filler },
+      ],
+    });
+    const wrongKeys = await second.reply(3);
+    assert.equal(
+      wrongKeys.type === 'error' ? wrongKeys.body.code : wrongKeys.type,
+      'E_BAD_REQUEST',
+    );
+    // A well-formed upload whose signed manifest names bob as the owner: refused at the end.
+    second.send('post.begin', 4, {
+      ...begin,
+      keys: [
+        { recipient: 'mallory', ...filler },
+        { recipient: '@server', ...filler },
+      ],
+    });
+    assert.equal((await second.reply(4)).type, 'post.ready');
+    const envelope = new Uint8Array(sealedLength(0));
+    second.send('post.chunk', 4, { data: envelope });
     const manifest = encodeManifest({
       v: 1,
-      id: fromHex('11'.repeat(16)),
+      id: begin.image,
       owner: 'bob',
       name: 'forged',
       type: 'image/png',
       size: 0,
-      ctLength: 72,
-      sha256: new Uint8Array(32),
+      ctLength: envelope.length,
+      sha256: new Uint8Array(createHash('sha256').update(envelope).digest()),
       created: Date.now(),
       audience: 'public',
     });
-    const signature = await signManifest(mallory.signing.privateKey, manifest);
-    second.send('post.begin', 3, {
+    second.send('post.end', 4, {
       manifest,
-      signature,
-      keys: [{ recipient: 'bob', enc: new Uint8Array(32).fill(9), ct: new Uint8Array(48) }],
-      replace: true,
+      signature: await signManifest(mallory.signing.privateKey, manifest),
     });
-    const posted = await second.reply(3);
+    const posted = await second.reply(4);
     assert.equal(posted.type === 'error' ? posted.body.code : posted.type, 'E_FORBIDDEN');
     // Listing and downloading are decided by the session's user: mallory sees no private image.
-    second.send('list', 4, {});
-    const listed = await second.reply(4);
+    second.send('list', 5, {});
+    const listed = await second.reply(5);
     if (listed.type !== 'list.result') assert.fail(listed.type);
     assert.ok(listed.body.images.every((image) => image.audience === 'public'));
     // Requests before authentication are refused.

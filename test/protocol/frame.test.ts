@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { decodeStrict, encodeDeterministic } from '../../src/protocol/cbor.js';
-import { decodeFrame, encodeFrame } from '../../src/protocol/frame.js';
+import { chunkFrameHeader, decodeFrame, encodeFrame } from '../../src/protocol/frame.js';
 import { MESSAGE_TYPES, type MessageType } from '../../src/protocol/messages.js';
 import { numRuns } from '../properties.js';
 import { SAMPLES } from './samples.js';
@@ -196,5 +196,58 @@ describe('frame properties', () => {
       ),
       { numRuns: numRuns(300) },
     );
+  });
+});
+
+describe('chunk frame fast path', () => {
+  it('chunkFrameHeader + data is byte for byte what encodeFrame produces, and decodes the same', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('post.chunk' as const, 'download.chunk' as const),
+        fc.integer({ min: 1, max: 0xffff_ffff }),
+        fc.uint8Array({ minLength: 1, maxLength: 70_000 }),
+        (type, id, data) => {
+          const bytes = new Uint8Array([...chunkFrameHeader(type, id, data.length), ...data]);
+          assert.deepEqual(bytes, encodeFrame(type, id, { data }));
+          const result = decodeFrame(bytes);
+          if (!result.ok) assert.fail(result.error.message);
+          assert.equal(result.message.type, type);
+          assert.equal(result.message.id, id);
+          assert.deepEqual(new Uint8Array(result.message.body.data), data);
+        },
+      ),
+      { numRuns: numRuns(300) },
+    );
+  });
+
+  it('non-canonical chunk frames are not taken by the fast path and are refused', () => {
+    const data = new Uint8Array(30).fill(7);
+    const canonical = encodeFrame('post.chunk', 5, { data });
+    // id 5 encoded in two bytes (0x18 0x05) instead of one.
+    const index = canonical.indexOf(0x05, 2);
+    const longId = new Uint8Array([
+      ...canonical.subarray(0, index),
+      0x18,
+      0x05,
+      ...canonical.subarray(index + 1),
+    ]);
+    const result = decodeFrame(longId);
+    assert.equal(result.ok ? 'accepted' : result.error.code, 'E_BAD_FRAME');
+    // A trailing byte after the data.
+    const trailing = decodeFrame(new Uint8Array([...canonical, 0]));
+    assert.equal(trailing.ok ? 'accepted' : trailing.error.code, 'E_BAD_FRAME');
+    // Empty data and oversized data are refused by the schema, not slipped through.
+    const empty = decodeFrame(
+      encodeDeterministic([2, 'post.chunk', 5, { data: new Uint8Array(0) }]),
+    );
+    assert.equal(empty.ok ? 'accepted' : empty.error.code, 'E_BAD_REQUEST');
+    const big = decodeFrame(
+      encodeDeterministic([2, 'post.chunk', 5, { data: new Uint8Array((1 << 20) + 1) }]),
+      {
+        maxFrame: 4 << 20,
+        maxDepth: 8,
+      },
+    );
+    assert.equal(big.ok ? 'accepted' : big.error.code, 'E_BAD_REQUEST');
   });
 });

@@ -23,8 +23,11 @@ export const SAMPLES: { [T in MessageType]: MessageBody<T> } = {
   auth: { username: 'alice', signature: fill(64, 0x5a) },
   authed: { username: 'alice', certificate: fill(400, 0x30) },
   'post.begin': {
-    manifest: fill(200, 0x4d),
-    signature: fill(64, 0x53),
+    image: fill(16, 0x1d),
+    name: 'sunset',
+    contentType: 'image/png',
+    size: 30605,
+    audience: 'public',
     keys: [
       { recipient: '@server', enc: fill(32, 0xe0), ct: fill(48, 0xc0) },
       { recipient: 'alice', enc: fill(32, 0xe1), ct: fill(48, 0xc1) },
@@ -33,7 +36,7 @@ export const SAMPLES: { [T in MessageType]: MessageBody<T> } = {
   },
   'post.ready': { credit: 8 * 1024 * 1024 },
   'post.chunk': { data: fill(1000, 0xdd) },
-  'post.end': {},
+  'post.end': { manifest: fill(200, 0x4d), signature: fill(64, 0x53) },
   'post.abort': {},
   'post.done': { image: fill(16, 0x1d), created: 1_764_000_000_000 },
   download: { credit: 4 * 1024 * 1024, owner: 'alice', name: 'sunset' },

@@ -7,7 +7,12 @@
 import { rewrapContentKey, SERVER_RECIPIENT } from '../../crypto/hpke.js';
 import { toHex } from '../../protocol/bytes.js';
 import { isSispError, sispError } from '../../protocol/errors.js';
+import { chunkFrameHeader } from '../../protocol/frame.js';
 import { MAX_CHUNK_DATA, type Message } from '../../protocol/messages.js';
+
+/** Room reserved in front of chunk data for the frame header (at most 33 bytes). */
+const HEADER_ROOM = 48;
+const SEND_HIGH_WATER = 4 * 1024 * 1024;
 import type { Session } from '../session.js';
 import type { ImageRecord } from '../store/types.js';
 
@@ -130,24 +135,29 @@ async function run(
     key: { enc: key.enc, ct: key.ct },
   });
   const pieceSize = Math.min(MAX_CHUNK_DATA, context.config.limits.maxFrame - 1024);
-  const stream = context.blobs.read(image.sha256, { highWaterMark: pieceSize });
+  const file = await context.blobs.openForReading(image.sha256);
   let sent = 0;
+  let lastSend: Promise<void> = Promise.resolve();
   try {
-    for await (const piece of stream as AsyncIterable<Buffer>) {
-      let offset = 0;
-      while (offset < piece.length) {
-        const amount = await transfer.take(piece.length - offset);
-        if (transfer.cancelled || session.state === 'closed') return;
-        await session.send('download.chunk', message.id, {
-          data: piece.subarray(offset, offset + amount),
-        });
-        offset += amount;
-        sent += amount;
-      }
+    while (sent < image.ctLength) {
+      const amount = await transfer.take(Math.min(pieceSize, image.ctLength - sent));
+      if (transfer.cancelled || session.state === 'closed') return;
+      // Read straight into the frame buffer, after room for its header: no copies.
+      const frame = Buffer.allocUnsafe(HEADER_ROOM + amount);
+      const { bytesRead } = await file.read(frame, HEADER_ROOM, amount, sent);
+      if (bytesRead !== amount)
+        throw sispError('E_INTERNAL', 'stored image is shorter than recorded');
+      const header = chunkFrameHeader('download.chunk', message.id, amount);
+      frame.set(header, HEADER_ROOM - header.length);
+      lastSend = session.sendFrame(frame.subarray(HEADER_ROOM - header.length));
+      sent += amount;
+      // Credit bounds what the client must hold; this bounds what we queue locally.
+      if (session.bufferedAmount > SEND_HIGH_WATER) await lastSend;
     }
   } finally {
-    stream.destroy();
+    await file.close();
   }
+  await lastSend;
   if (sent !== image.ctLength) throw sispError('E_INTERNAL', 'stored image has the wrong length');
   await session.send('download.end', message.id, {});
   context.log.info(

@@ -1,11 +1,19 @@
 /**
- * post.begin / chunk / end / abort. The upload streams into a temporary blob with
- * flow control: the client may send only what the server granted, and the server
- * grants more as it writes. Nothing becomes visible until the blob is fsynced,
- * renamed and the metadata committed; only then does post.done go out.
+ * post.begin / chunk / end / abort. post.begin says what the image will be (id,
+ * name, type, size, audience, wrapped keys); the envelope then streams into a
+ * temporary blob under flow control (the client may have in flight only what the
+ * server granted, checked as frames arrive); post.end brings the signed manifest,
+ * which must match what begin declared and commit to the digest of exactly the
+ * bytes received. Nothing becomes visible until the blob is fsynced and renamed
+ * and the metadata committed; only then does post.done go out.
  */
 import { sealedLength } from '../../crypto/envelope.js';
-import { decodeManifest, verifyManifest, type Manifest } from '../../crypto/manifest.js';
+import {
+  decodeManifest,
+  verifyManifest,
+  type Audience,
+  type Manifest,
+} from '../../crypto/manifest.js';
 import { equalBytes, toHex } from '../../protocol/bytes.js';
 import { isSispError, sispError, type SispError } from '../../protocol/errors.js';
 import { SERVER_RECIPIENT, type Message, type MessageBody } from '../../protocol/messages.js';
@@ -13,34 +21,24 @@ import type { BlobWriter } from '../blobs.js';
 import type { Session } from '../session.js';
 import type { KeyGrant } from '../store/types.js';
 
+type Declared = MessageBody<'post.begin'>;
+
 export class UploadTransfer {
-  readonly manifest: Manifest;
-  readonly manifestBytes: Uint8Array;
-  readonly signature: Uint8Array;
+  readonly declared: Declared;
+  readonly ctLength: number;
   readonly keys: KeyGrant[];
-  readonly replace: boolean;
   readonly writer: BlobWriter;
   granted: number;
   ungranted = 0;
   /** Bytes that have arrived, counted on arrival, before they are written. */
   arrived = 0;
 
-  constructor(fields: {
-    manifest: Manifest;
-    manifestBytes: Uint8Array;
-    signature: Uint8Array;
-    keys: KeyGrant[];
-    replace: boolean;
-    writer: BlobWriter;
-    granted: number;
-  }) {
-    this.manifest = fields.manifest;
-    this.manifestBytes = fields.manifestBytes;
-    this.signature = fields.signature;
-    this.keys = fields.keys;
-    this.replace = fields.replace;
-    this.writer = fields.writer;
-    this.granted = fields.granted;
+  constructor(declared: Declared, keys: KeyGrant[], writer: BlobWriter, granted: number) {
+    this.declared = declared;
+    this.ctLength = sealedLength(declared.size);
+    this.keys = keys;
+    this.writer = writer;
+    this.granted = granted;
   }
 
   async abort(): Promise<void> {
@@ -62,7 +60,7 @@ export async function handleUpload(session: Session, message: UploadMessage): Pr
       await chunk(session, message.id, message.body.data);
       return;
     case 'post.end':
-      await end(session, message.id);
+      await end(session, message.id, message.body);
       return;
     case 'post.abort': {
       const upload = session.uploads.get(message.id);
@@ -73,7 +71,11 @@ export async function handleUpload(session: Session, message: UploadMessage): Pr
   }
 }
 
-async function begin(session: Session, id: number, body: MessageBody<'post.begin'>): Promise<void> {
+function exists(name: string): SispError {
+  return sispError('E_EXISTS', `you already have an image named "${name}"; use --replace`);
+}
+
+async function begin(session: Session, id: number, body: Declared): Promise<void> {
   const { context } = session;
   const user = session.user ?? '';
   if (session.uploads.has(id) || session.downloads.has(id))
@@ -84,60 +86,30 @@ async function begin(session: Session, id: number, body: MessageBody<'post.begin
   ) {
     throw sispError('E_RATE_LIMITED', 'too many transfers on this connection');
   }
-  let manifest: Manifest;
-  try {
-    manifest = decodeManifest(body.manifest);
-  } catch (error) {
-    throw sispError('E_BAD_REQUEST', 'the manifest is malformed', { cause: error });
-  }
-  if (manifest.owner !== user)
-    throw sispError('E_FORBIDDEN', 'you can only post images as yourself');
-  const owner = await context.store.getUser(user);
-  if (owner === undefined) throw sispError('E_AUTH', 'unknown user');
-  if (!(await verifyManifest(owner.signingKey, body.signature, body.manifest))) {
-    throw sispError('E_BAD_REQUEST', 'the manifest signature does not verify');
-  }
-  if (manifest.size > context.config.limits.maxImage) {
+  if (body.size > context.config.limits.maxImage) {
     throw sispError('E_TOO_LARGE', `images are limited to ${context.config.limits.maxImage} bytes`);
   }
-  if (manifest.ctLength !== sealedLength(manifest.size))
-    throw sispError('E_BAD_REQUEST', 'ctLength does not match size');
-  const keys = await checkKeys(session, manifest, body.keys);
-  if (
-    !body.replace &&
-    (await context.store.findImage(manifest.owner, manifest.name)) !== undefined
-  ) {
-    throw sispError(
-      'E_EXISTS',
-      `you already have an image named "${manifest.name}"; use --replace`,
-    );
-  }
-  if ((await context.store.getImage(manifest.id)) !== undefined)
+  const keys = await checkKeys(session, user, body.audience, body.keys);
+  if (!body.replace && (await context.store.findImage(user, body.name)) !== undefined)
+    throw exists(body.name);
+  if ((await context.store.getImage(body.image)) !== undefined)
     throw sispError('E_BAD_REQUEST', 'image id already used');
   // Never grant beyond the declared length: a chunk past it is then a credit violation.
-  const window = Math.min(context.config.limits.uploadWindow, manifest.ctLength);
-  const upload = new UploadTransfer({
-    manifest,
-    manifestBytes: body.manifest,
-    signature: body.signature,
-    keys,
-    replace: body.replace,
-    writer: await context.blobs.begin(),
-    granted: window,
-  });
-  session.uploads.set(id, upload);
+  const window = Math.min(context.config.limits.uploadWindow, sealedLength(body.size));
+  session.uploads.set(id, new UploadTransfer(body, keys, await context.blobs.begin(), window));
   await session.send('post.ready', id, { credit: window });
 }
 
 /** The wrapped keys must be exactly: the owner, plus @server (public) or each named recipient. */
 async function checkKeys(
   session: Session,
-  manifest: Manifest,
-  keys: MessageBody<'post.begin'>['keys'],
+  owner: string,
+  audience: Audience,
+  keys: Declared['keys'],
 ): Promise<KeyGrant[]> {
-  const expected = new Set<string>([manifest.owner]);
-  if (manifest.audience === 'public') expected.add(SERVER_RECIPIENT);
-  else for (const name of manifest.audience) expected.add(name);
+  const expected = new Set<string>([owner]);
+  if (audience === 'public') expected.add(SERVER_RECIPIENT);
+  else for (const name of audience) expected.add(name);
   const seen = new Set<string>();
   for (const key of keys) {
     if (seen.has(key.recipient)) throw sispError('E_BAD_REQUEST', 'duplicate recipient key');
@@ -147,8 +119,8 @@ async function checkKeys(
   }
   if (seen.size !== expected.size)
     throw sispError('E_BAD_REQUEST', 'a wrapped key is missing for part of the audience');
-  if (manifest.audience !== 'public') {
-    for (const name of manifest.audience) {
+  if (audience !== 'public') {
+    for (const name of audience) {
       if ((await session.context.store.getUser(name)) === undefined)
         throw sispError('E_NOT_FOUND', `no user named ${name}`);
     }
@@ -176,10 +148,10 @@ async function chunk(session: Session, id: number, data: Uint8Array): Promise<vo
   const upload = session.uploads.get(id);
   // Already failed and answered (see admitChunk): later chunks are dropped quietly.
   if (upload === undefined) return;
-  const received = upload.writer.length + data.length;
   try {
-    if (received > upload.manifest.ctLength)
-      throw sispError('E_TOO_LARGE', 'more data than the manifest declares');
+    if (upload.writer.length + data.length > upload.ctLength) {
+      throw sispError('E_TOO_LARGE', 'more data than the declared size');
+    }
     await upload.writer.write(data);
   } catch (error) {
     session.uploads.delete(id);
@@ -189,7 +161,7 @@ async function chunk(session: Session, id: number, data: Uint8Array): Promise<vo
   upload.ungranted += data.length;
   // Grant in batches of half a window: fewer frames, and the pipe stays full.
   const window = session.context.config.limits.uploadWindow;
-  const remaining = upload.manifest.ctLength - upload.granted;
+  const remaining = upload.ctLength - upload.granted;
   if (upload.ungranted >= window / 2 && remaining > 0) {
     const grant = Math.min(upload.ungranted, remaining);
     upload.granted += grant;
@@ -198,42 +170,78 @@ async function chunk(session: Session, id: number, data: Uint8Array): Promise<vo
   }
 }
 
-async function end(session: Session, id: number): Promise<void> {
+function sameAudience(a: Audience, b: Audience): boolean {
+  if (a === 'public' || b === 'public') return a === b;
+  return a.length === b.length && a.every((name, i) => name === b[i]);
+}
+
+/** The manifest must say what begin declared, about exactly the bytes received. */
+async function checkManifest(
+  session: Session,
+  upload: UploadTransfer,
+  body: MessageBody<'post.end'>,
+  digest: Uint8Array,
+): Promise<Manifest> {
+  const user = session.user ?? '';
+  let manifest: Manifest;
+  try {
+    manifest = decodeManifest(body.manifest);
+  } catch (error) {
+    throw sispError('E_BAD_REQUEST', 'the manifest is malformed', { cause: error });
+  }
+  if (manifest.owner !== user)
+    throw sispError('E_FORBIDDEN', 'you can only post images as yourself');
+  const declared = upload.declared;
+  const matches =
+    equalBytes(manifest.id, declared.image) &&
+    manifest.name === declared.name &&
+    manifest.type === declared.contentType &&
+    manifest.size === declared.size &&
+    manifest.ctLength === upload.ctLength &&
+    sameAudience(manifest.audience, declared.audience);
+  if (!matches)
+    throw sispError('E_BAD_REQUEST', 'the manifest does not match what post.begin declared');
+  if (!equalBytes(manifest.sha256, digest))
+    throw sispError('E_TAMPERED', 'the uploaded bytes do not match the signed digest');
+  const owner = await session.context.store.getUser(user);
+  if (owner === undefined) throw sispError('E_AUTH', 'unknown user');
+  if (!(await verifyManifest(owner.signingKey, body.signature, body.manifest))) {
+    throw sispError('E_BAD_REQUEST', 'the manifest signature does not verify');
+  }
+  return manifest;
+}
+
+async function end(session: Session, id: number, body: MessageBody<'post.end'>): Promise<void> {
   const { context } = session;
   const upload = session.uploads.get(id);
   if (upload === undefined) throw sispError('E_BAD_REQUEST', 'no upload in progress with that id');
   session.uploads.delete(id);
-  const { manifest } = upload;
+  let manifest: Manifest;
   try {
-    if (upload.writer.length !== manifest.ctLength)
+    if (upload.writer.length !== upload.ctLength)
       throw sispError('E_BAD_REQUEST', 'the upload is shorter than declared');
-    if (!equalBytes(upload.writer.digest(), manifest.sha256)) {
-      throw sispError('E_TAMPERED', 'the uploaded bytes do not match the signed digest');
-    }
+    manifest = await checkManifest(session, upload, body, upload.writer.digest());
     await upload.writer.commit(manifest.sha256);
   } catch (error) {
     await upload.abort();
     throw error;
   }
   const created = Date.now();
+  const record = {
+    id: manifest.id,
+    owner: manifest.owner,
+    name: manifest.name,
+    contentType: manifest.type,
+    size: manifest.size,
+    ctLength: manifest.ctLength,
+    sha256: manifest.sha256,
+    manifest: body.manifest,
+    signature: body.signature,
+    audience: manifest.audience === 'public' ? ('public' as const) : ('private' as const),
+    created,
+  };
   const result = await context.store
-    .putImage(
-      {
-        id: manifest.id,
-        owner: manifest.owner,
-        name: manifest.name,
-        contentType: manifest.type,
-        size: manifest.size,
-        ctLength: manifest.ctLength,
-        sha256: manifest.sha256,
-        manifest: upload.manifestBytes,
-        signature: upload.signature,
-        audience: manifest.audience === 'public' ? 'public' : 'private',
-        created,
-      },
-      upload.keys,
-      upload.replace,
-    )
+    .putImage(record, upload.keys, upload.declared.replace)
     .catch(async (error: unknown) => {
       await removeIfUnused(session, manifest.sha256);
       throw isSispError(error)
@@ -242,10 +250,7 @@ async function end(session: Session, id: number): Promise<void> {
     });
   if (result === 'exists') {
     await removeIfUnused(session, manifest.sha256);
-    throw sispError(
-      'E_EXISTS',
-      `you already have an image named "${manifest.name}"; use --replace`,
-    );
+    throw exists(manifest.name);
   }
   if (result.replacedBlob !== null && !equalBytes(result.replacedBlob, manifest.sha256)) {
     await removeIfUnused(session, result.replacedBlob);
@@ -258,7 +263,7 @@ async function end(session: Session, id: number): Promise<void> {
       name: manifest.name,
       image: toHex(manifest.id),
       size: manifest.size,
-      audience: manifest.audience === 'public' ? 'public' : 'private',
+      audience: record.audience,
       replaced: result.replacedBlob !== null,
     },
     'image posted',

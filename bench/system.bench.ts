@@ -1,0 +1,545 @@
+/**
+ * npm run bench — the real system on loopback: a real `sisp serve`, real `sisp`
+ * client processes for bulk transfers, the client SDK for latency, fan-out and
+ * small-image rates; and, in the same run, the references: 1 GiB over plain TLS 1.3
+ * and over bare wss between two Node processes, and OpenSSH sftp (durable put, plain
+ * get) against a throwaway sshd. Prints a table; writes bench/results/<time>.json.
+ *
+ * Environment: BENCH_RUNS (default 3), BENCH_SMALL_SECONDS (default 30),
+ * BENCH_WATCHERS (default 1000), BENCH_POSTS (default 1000), BENCH_SKIP (comma list
+ * of sections to skip: bulk,refs,latency,fanout,small).
+ */
+import { spawn } from 'node:child_process';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  openSync,
+  writeSync,
+  closeSync,
+} from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+import { SispClient, type ClientOptions } from '../src/client/client.js';
+import { Home } from '../src/client/home.js';
+import { postImage } from '../src/client/post.js';
+import { downloadImage } from '../src/client/download.js';
+import {
+  createCertificateAuthority,
+  issueServerCertificate,
+  toPem,
+} from '../src/crypto/certificates.js';
+import { exportPkcs8 } from '../src/crypto/keys.js';
+import { subtle } from '../src/crypto/webcrypto.js';
+import { cpuSeconds, peakRss, watchPeakRss } from './lib/proc.js';
+import { startSshd } from './lib/sshd.js';
+import { formatFigure, percentile, sortedCopy, summarise, type Figure } from './lib/stats.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..');
+const SISP = join(root, 'dist', 'sisp.js');
+const IMAGES = resolve(root, '..', 'shared', 'fixtures', 'images');
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const SMALL_SECONDS = Number(process.env.BENCH_SMALL_SECONDS ?? 30);
+const WATCHERS = Number(process.env.BENCH_WATCHERS ?? 1000);
+const POSTS = Number(process.env.BENCH_POSTS ?? 1000);
+const SKIP = new Set((process.env.BENCH_SKIP ?? '').split(',').filter((s) => s !== ''));
+const work = mkdtempSync(join(tmpdir(), 'sisp-bench-'));
+const results: Record<string, unknown> = {
+  date: new Date().toISOString(),
+  node: process.version,
+  runs: RUNS,
+};
+const table: [string, string, string][] = [];
+
+function row(label: string, value: string, target = ''): void {
+  table.push([label, value, target]);
+  console.log(`  ${label}: ${value}${target === '' ? '' : `   [${target}]`}`);
+}
+
+const mbps = (bytes: number, seconds: number) => bytes / seconds / 1e6;
+const mib = (bytes: number) => `${(bytes / MiB).toFixed(0)} MiB`;
+
+/** A JPEG header followed by random bytes: an image by content, of any size. */
+function makeImage(path: string, size: number): void {
+  const header = readFileSync(join(IMAGES, 'hopper.jpg'));
+  const fd = openSync(path, 'w');
+  writeSync(fd, header);
+  const block = randomBytes(4 * MiB);
+  for (let written = header.length; written < size;) {
+    const n = Math.min(block.length, size - written);
+    writeSync(fd, block, 0, n);
+    written += n;
+  }
+  closeSync(fd);
+}
+
+interface Server {
+  url: string;
+  caPath: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+async function startSisp(dataDir: string): Promise<Server> {
+  const child = spawn(
+    process.execPath,
+    [SISP, 'serve', '--data', dataDir, '--port', '0', '--quiet'],
+    {
+      env: {
+        ...process.env,
+        SISP_RATE: '1000000',
+        SISP_RATE_BURST: '1000000',
+        SISP_MAX_CONNECTIONS: '10000',
+        SISP_LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /sisp serving (wss:\/\/\S+)/.exec(output);
+      if (match?.[1] !== undefined) resolveUrl(match[1]);
+    });
+    child.once('exit', () => {
+      reject(new Error(`server exited: ${output}`));
+    });
+  });
+  return {
+    url,
+    caPath: join(dataDir, 'ca.pem'),
+    pid: child.pid ?? 0,
+    stop: () =>
+      new Promise((resolveStop) => {
+        child.once('exit', () => {
+          resolveStop();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** Runs the real client executable; returns wall seconds and the client's peak RSS. */
+function runClient(args: string[]): Promise<{ seconds: number; rss: number }> {
+  return new Promise((resolveRun, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [SISP, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const rss = watchPeakRss(child.pid ?? 0, 10);
+    child.once('exit', (code) => {
+      const peak = rss.stop();
+      if (code !== 0) reject(new Error(`sisp ${args.join(' ')} failed: ${stderr}`));
+      else resolveRun({ seconds: (performance.now() - started) / 1000, rss: peak });
+    });
+  });
+}
+
+async function bulk(server: Server): Promise<void> {
+  console.log('\n1. Bulk transfer (real client processes) and 2. memory');
+  const alice = join(work, 'alice');
+  const bob = join(work, 'bob');
+  const common = ['--server', server.url, '--ca', server.caPath];
+  await runClient(['register', 'alice', '--home', alice, ...common]);
+  await runClient(['register', 'bob', '--home', bob, ...common]);
+  const out: Record<string, unknown> = {};
+  for (const size of [MiB, 64 * MiB, GiB]) {
+    const image = join(work, `image-${size}.jpg`);
+    makeImage(image, size);
+    const up: number[] = [];
+    const down: number[] = [];
+    const clientRss: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const name = `bulk-${size}-${run}`;
+      const posted = await runClient(['post', name, image, '--home', alice]);
+      up.push(mbps(size, posted.seconds));
+      const target = join(work, `down-${run}`);
+      const got = await runClient(['download', `alice/${name}`, '--out', target, '--home', bob]);
+      down.push(mbps(size, got.seconds));
+      clientRss.push(posted.rss, got.rss);
+      rmSync(target, { recursive: true, force: true });
+    }
+    rmSync(image);
+    const upload = summarise(up);
+    const download = summarise(down);
+    const serverPeak = peakRss(server.pid);
+    row(`sisp post ${mib(size)} (MB/s)`, formatFigure(upload));
+    row(`sisp download ${mib(size)} (MB/s)`, formatFigure(download));
+    row(
+      `peak RSS during ${mib(size)}: client / server (MiB)`,
+      `${(Math.max(...clientRss) / MiB).toFixed(0)} / ${(serverPeak / MiB).toFixed(0)}`,
+      size === GiB ? 'each < 150 MiB' : '',
+    );
+    out[String(size)] = {
+      upload,
+      download,
+      clientPeakRss: Math.max(...clientRss),
+      serverPeakRss: serverPeak,
+    };
+  }
+  results.bulk = out;
+}
+
+async function tlsMaterial(): Promise<string> {
+  const dir = join(work, 'tls');
+  mkdirSync(dir, { recursive: true });
+  const ca = await createCertificateAuthority();
+  const keys = await subtle().generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+    'sign',
+    'verify',
+  ]);
+  const cert = await issueServerCertificate(ca, {
+    tlsPublicKey: keys.publicKey,
+    encryptionKey: new Uint8Array(32).fill(9),
+    hostnames: ['localhost'],
+    ips: ['127.0.0.1'],
+  });
+  writeFileSync(join(dir, 'key.pem'), toPem(await exportPkcs8(keys.privateKey), 'PRIVATE KEY'));
+  writeFileSync(join(dir, 'cert.pem'), toPem(cert));
+  writeFileSync(join(dir, 'ca.pem'), toPem(ca.certificate));
+  return dir;
+}
+
+function startPeer(mode: 'tls' | 'wss', dir: string, bytes: number): Promise<number> {
+  return new Promise((resolvePort) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(here, 'ceiling-peer.ts'), mode, dir, String(bytes)],
+      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    child.stdout.once('data', (chunk: Buffer) => {
+      resolvePort(Number(chunk.toString().trim()));
+    });
+  });
+}
+
+async function tlsCeiling(dir: string): Promise<number> {
+  const port = await startPeer('tls', dir, GiB);
+  const block = randomBytes(MiB);
+  const started = performance.now();
+  await new Promise<void>((done, reject) => {
+    const socket = tlsConnect(
+      { host: '127.0.0.1', port, ca: readFileSync(join(dir, 'ca.pem')), minVersion: 'TLSv1.3' },
+      () => {
+        let sent = 0;
+        const pump = (): void => {
+          while (sent < GiB) {
+            sent += block.length;
+            if (!socket.write(block)) {
+              socket.once('drain', pump);
+              return;
+            }
+          }
+        };
+        pump();
+      },
+    );
+    socket.on('data', () => {
+      done();
+      socket.destroy();
+    });
+    socket.on('error', reject);
+  });
+  return mbps(GiB, (performance.now() - started) / 1000);
+}
+
+async function wssCeiling(dir: string): Promise<number> {
+  const port = await startPeer('wss', dir, GiB);
+  const block = randomBytes(MiB);
+  const ws = new WebSocket(`wss://127.0.0.1:${port}/`, {
+    ca: readFileSync(join(dir, 'ca.pem')),
+    perMessageDeflate: false,
+  });
+  await new Promise<void>((done) =>
+    ws.once('open', () => {
+      done();
+    }),
+  );
+  const started = performance.now();
+  const finished = new Promise<void>((done) =>
+    ws.once('message', () => {
+      done();
+    }),
+  );
+  for (let sent = 0; sent < GiB; sent += block.length) {
+    // Keep a few MiB in flight, like a streaming sender with backpressure would.
+    while (ws.bufferedAmount > 8 * MiB) await new Promise((r) => setImmediate(r));
+    ws.send(block, { binary: true });
+  }
+  await finished;
+  const rate = mbps(GiB, (performance.now() - started) / 1000);
+  ws.close();
+  return rate;
+}
+
+async function references(): Promise<void> {
+  console.log('\n1b. References (1 GiB)');
+  const dir = await tlsMaterial();
+  const tls: number[] = [];
+  const wss: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    tls.push(await tlsCeiling(dir));
+    wss.push(await wssCeiling(dir));
+  }
+  const sshd = await startSshd();
+  const image = join(work, 'sftp-source.bin');
+  makeImage(image, GiB);
+  const put: number[] = [];
+  const get: number[] = [];
+  try {
+    for (let run = 0; run < RUNS; run++) {
+      const remote = join(work, `sftp-remote-${run}.bin`);
+      put.push(mbps(GiB, sshd.sftp([`put -f ${image} ${remote}`])));
+      get.push(mbps(GiB, sshd.sftp([`get ${remote} ${join(work, 'sftp-local.bin')}`])));
+      rmSync(remote, { force: true });
+      rmSync(join(work, 'sftp-local.bin'), { force: true });
+    }
+  } finally {
+    sshd.stop();
+    rmSync(image, { force: true });
+  }
+  results.references = {
+    tls: summarise(tls),
+    wss: summarise(wss),
+    sftpPut: summarise(put),
+    sftpGet: summarise(get),
+  };
+  row('plain TLS 1.3 socket, 1 GiB (MB/s)', formatFigure(summarise(tls)));
+  row('bare wss (ws + bufferutil), 1 GiB (MB/s)', formatFigure(summarise(wss)));
+  row('sftp put -f (fsync), aes256-gcm, 1 GiB (MB/s)', formatFigure(summarise(put)));
+  row('sftp get, aes256-gcm, 1 GiB (MB/s)', formatFigure(summarise(get)));
+}
+
+function clientOptions(server: Server, home: string): ClientOptions {
+  return { home: new Home(home), server: server.url, caFile: server.caPath };
+}
+
+async function registerUser(server: Server, name: string): Promise<SispClient> {
+  const client = await SispClient.connect(clientOptions(server, join(work, 'users', name)));
+  await client.register(name);
+  return client;
+}
+
+async function latency(server: Server): Promise<void> {
+  console.log(`\n3. Latency: ${POSTS} posts of 100 KiB by one client while another watches`);
+  const poster = await registerUser(server, 'latency-poster');
+  const watcher = await registerUser(server, 'latency-watcher');
+  const image = join(work, 'small-100k.jpg');
+  makeImage(image, 100 * 1024);
+  const seen = new Map<string, number>();
+  const waiting = new Map<string, () => void>();
+  watcher.connection.onEvent = (event) => {
+    seen.set(event.body.name, performance.now());
+    waiting.get(event.body.name)?.();
+  };
+  const ack: number[] = [];
+  const notify: number[] = [];
+  for (let i = 0; i < POSTS; i++) {
+    const name = `lat-${i}`;
+    const notified = new Promise<void>((done) => waiting.set(name, done));
+    const started = performance.now();
+    await postImage(poster, { name, path: image });
+    ack.push(performance.now() - started);
+    await notified;
+    notify.push((seen.get(name) ?? 0) - started);
+    waiting.delete(name);
+  }
+  poster.close();
+  watcher.close();
+  const a = sortedCopy(ack);
+  const n = sortedCopy(notify);
+  results.latency = {
+    ackP50: percentile(a, 50),
+    ackP99: percentile(a, 99),
+    notifyP50: percentile(n, 50),
+    notifyP99: percentile(n, 99),
+  };
+  row(
+    'post → acknowledgement, p50 / p99 (ms)',
+    `${percentile(a, 50).toFixed(1)} / ${percentile(a, 99).toFixed(1)}`,
+  );
+  row(
+    'post → watcher has NEW_IMAGE, p50 / p99 (ms)',
+    `${percentile(n, 50).toFixed(1)} / ${percentile(n, 99).toFixed(1)}`,
+    'p99 < 50 ms',
+  );
+}
+
+async function inBatches<T>(
+  count: number,
+  width: number,
+  task: (index: number) => Promise<T>,
+): Promise<T[]> {
+  const out: T[] = [];
+  for (let start = 0; start < count; start += width) {
+    out.push(
+      ...(await Promise.all(
+        Array.from({ length: Math.min(width, count - start) }, (_, k) => task(start + k)),
+      )),
+    );
+  }
+  return out;
+}
+
+async function fanout(server: Server): Promise<void> {
+  console.log(`\n4. Fan-out to ${WATCHERS} watchers, and 6. registration / authentication rates`);
+  let started = performance.now();
+  const registeredClients = await inBatches(WATCHERS, 16, (i) => registerUser(server, `fan${i}`));
+  const registrations = WATCHERS / ((performance.now() - started) / 1000);
+  for (const client of registeredClients) client.close();
+  started = performance.now();
+  const watchers = await inBatches(WATCHERS, 16, (i) =>
+    SispClient.login({ home: new Home(join(work, 'users', `fan${i}`)) }),
+  );
+  const authentications = WATCHERS / ((performance.now() - started) / 1000);
+  row('registrations per second (16 at a time)', registrations.toFixed(0));
+  row('session authentications per second (16 at a time)', authentications.toFixed(0));
+
+  const poster = await registerUser(server, 'fan-poster');
+  const image = join(IMAGES, 'hopper.jpg');
+  const spreads: number[] = [];
+  for (let post = 0; post < 50; post++) {
+    const name = `fan-${post}`;
+    let remaining = watchers.length;
+    let done: (() => void) | undefined;
+    const all = new Promise<void>((resolveAll) => {
+      done = resolveAll;
+    });
+    let last = 0;
+    for (const watcher of watchers) {
+      watcher.connection.onEvent = (event) => {
+        if (event.body.name !== name) return;
+        last = performance.now();
+        if (--remaining === 0) done?.();
+      };
+    }
+    await postImage(poster, { name, path: image });
+    const acked = performance.now();
+    await all;
+    spreads.push(Math.max(0, last - acked));
+  }
+  const serverRss = peakRss(server.pid);
+  const sorted = sortedCopy(spreads);
+  results.fanout = {
+    watchers: WATCHERS,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    serverPeakRss: serverRss,
+    registrations,
+    authentications,
+  };
+  row(
+    `ack → all ${WATCHERS} watchers notified, p50 / p99 (ms)`,
+    `${percentile(sorted, 50).toFixed(1)} / ${percentile(sorted, 99).toFixed(1)}`,
+    'p99 < 250 ms',
+  );
+  row('server peak RSS with the watchers connected (MiB)', (serverRss / MiB).toFixed(0));
+  for (const watcher of watchers) watcher.close();
+  poster.close();
+}
+
+async function small(server: Server): Promise<void> {
+  console.log(`\n5. Small images: 16 concurrent clients for ${SMALL_SECONDS} s`);
+  const clients = await Promise.all(
+    Array.from({ length: 16 }, (_, i) => registerUser(server, `small${i}`)),
+  );
+  const image = join(IMAGES, 'hopper.jpg');
+  const measure = async (
+    action: (client: SispClient, i: number, n: number) => Promise<unknown>,
+  ) => {
+    const deadline = performance.now() + SMALL_SECONDS * 1000;
+    const cpuBefore = cpuSeconds(server.pid);
+    const started = performance.now();
+    const counts = await Promise.all(
+      clients.map(async (client, i) => {
+        let n = 0;
+        while (performance.now() < deadline) {
+          await action(client, i, n);
+          n++;
+        }
+        return n;
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const total = counts.reduce((a, b) => a + b, 0);
+    return {
+      rate: total / seconds,
+      cpu: ((cpuSeconds(server.pid) - cpuBefore) / seconds) * 100,
+      total,
+    };
+  };
+  const posts = await measure((client, i, n) =>
+    postImage(client, { name: `s${i}-${n}`, path: image }),
+  );
+  const out = join(work, 'small-out');
+  const downloads = await measure((client, i, n) =>
+    downloadImage(
+      client,
+      { owner: `small${(i + 1) % 16}`, name: `s${(i + 1) % 16}-${n % 50}` },
+      join(out, String(i)),
+    ),
+  );
+  for (const client of clients) client.close();
+  results.small = { posts, downloads };
+  row(
+    'small-image posts per second (durably acknowledged)',
+    `${posts.rate.toFixed(0)} (server CPU ${posts.cpu.toFixed(0)}%)`,
+    '≥ 500/s',
+  );
+  row(
+    'small-image downloads per second',
+    `${downloads.rate.toFixed(0)} (server CPU ${downloads.cpu.toFixed(0)}%)`,
+  );
+}
+
+async function main(): Promise<void> {
+  console.log(
+    `sisp system benchmark — ${RUNS} runs per figure, median (min–max); work dir ${work}`,
+  );
+  const server = await startSisp(join(work, 'data'));
+  try {
+    if (!SKIP.has('bulk')) await bulk(server);
+    if (!SKIP.has('refs')) await references();
+    if (!SKIP.has('latency')) await latency(server);
+    if (!SKIP.has('fanout')) await fanout(server);
+    if (!SKIP.has('small')) await small(server);
+  } finally {
+    await server.stop();
+  }
+  const bulkResults = results.bulk as
+    Record<string, { upload: Figure; download: Figure }> | undefined;
+  const refs = results.references as { wss: Figure; sftpPut: Figure; sftpGet: Figure } | undefined;
+  const gib = bulkResults?.[String(GiB)];
+  if (gib !== undefined && refs !== undefined) {
+    console.log('\nRatios (1 GiB, same run)');
+    row('sisp post / sftp put -f', (gib.upload.median / refs.sftpPut.median).toFixed(2), '≥ 1.0');
+    row(
+      'sisp download / sftp get',
+      (gib.download.median / refs.sftpGet.median).toFixed(2),
+      '≥ 1.0',
+    );
+    row('sisp post / bare wss', (gib.upload.median / refs.wss.median).toFixed(2), '≥ 0.4');
+    row('sisp download / bare wss', (gib.download.median / refs.wss.median).toFixed(2), '≥ 0.4');
+  }
+  results.table = table;
+  const dir = join(here, 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify(results, null, 2));
+  console.log(`\nresults: ${file}`);
+  rmSync(work, { recursive: true, force: true });
+}
+
+await main();
