@@ -61,6 +61,13 @@ export class Connection {
       maxPayload: DEFAULT_MAX_FRAME,
       perMessageDeflate: false,
       handshakeTimeout: CONNECT_TIMEOUT_MS,
+      // An all-zero masking key: ws then sends payloads without copying them. Masking
+      // guards intermediaries that read WebSocket traffic against script-chosen bytes
+      // (RFC 6455 10.3); inside TLS none can, and our payloads are ciphertext anyway.
+      // Browsers keep masking; see docs/DECISIONS.md.
+      generateMask: (mask: Buffer) => {
+        mask.fill(0);
+      },
     });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => {

@@ -24,6 +24,7 @@ import type { SispClient } from './client.js';
 import { EXTENSIONS } from './image.js';
 
 const WINDOW = 8 * 1024 * 1024;
+const FLUSH_EVERY = 32 * 1024 * 1024;
 
 export type ImageRef =
   { readonly owner: string; readonly name: string } | { readonly image: Uint8Array };
@@ -71,7 +72,22 @@ export async function downloadImage(
   let written = 0;
   let unacknowledged = 0;
 
+  // Flush to disk as we go, so the final fsync before the rename has little left.
+  let flushing: Promise<void> | undefined;
+  let flushedAt = 0;
+  const flushInBackground = (): void => {
+    if (file === undefined || flushing !== undefined || written - flushedAt < FLUSH_EVERY) return;
+    flushedAt = written;
+    flushing = file
+      .datasync()
+      .catch(() => undefined) // the final sync reports any real failure
+      .finally(() => {
+        flushing = undefined;
+      });
+  };
+
   const cleanUp = async (): Promise<void> => {
+    await flushing;
     await file?.close().catch(() => undefined);
     file = undefined;
     if (temporary !== undefined) await unlink(temporary).catch(() => undefined);
@@ -129,6 +145,7 @@ export async function downloadImage(
         if (plain.length > 0) {
           await file.writev(plain);
           for (const piece of plain) written += piece.length;
+          flushInBackground();
         }
         onProgress?.(received, manifest.ctLength);
         unacknowledged += data.length;
@@ -155,6 +172,7 @@ export async function downloadImage(
         if (received !== manifest.ctLength) throw tampered('wrong length');
         if (!equalBytes(hash.digest(), manifest.sha256)) throw tampered('digest mismatch');
         if (written !== manifest.size) throw tampered('wrong plaintext size');
+        await flushing;
         await file.sync();
         await file.close();
         file = undefined;

@@ -9,6 +9,9 @@ import { mkdir, open, readdir, rename, rm, unlink, type FileHandle } from 'node:
 import { join } from 'node:path';
 import { toHex } from '../protocol/bytes.js';
 
+/** Start a background flush after this many unflushed bytes. */
+const FLUSH_EVERY = 32 * 1024 * 1024;
+
 export class BlobStore {
   readonly #root: string;
   readonly #tmp: string;
@@ -76,14 +79,24 @@ async function fsyncDirectory(dir: string): Promise<void> {
   }
 }
 
-/** One upload in progress: write() in order, then commit() or abort(). */
+/**
+ * One upload in progress. write() takes data in order but does not make the caller
+ * wait for the disk: each piece goes to its own file position, several may be in
+ * flight, and the hash is taken as the data arrives. commit() waits for all of
+ * them, fsyncs, and moves the file into place; abort() discards it.
+ */
 export class BlobWriter {
   readonly #store: BlobStore;
   readonly #handle: FileHandle;
   readonly #path: string;
   readonly #hash: Hash = createHash('sha256');
+  readonly #pending = new Set<Promise<void>>();
   #length = 0;
   #closed = false;
+  #failure: Error | undefined;
+  /** Flushing in the background as data arrives, so the final fsync has little left. */
+  #flushing: Promise<void> | undefined;
+  #unflushed = 0;
 
   constructor(store: BlobStore, handle: FileHandle, path: string) {
     this.#store = store;
@@ -91,18 +104,60 @@ export class BlobWriter {
     this.#path = path;
   }
 
+  /** Bytes accepted so far (written or being written). */
   get length(): number {
     return this.#length;
   }
 
-  async write(data: Uint8Array): Promise<void> {
+  /** Resolves when this piece is on its way to disk (written to the page cache). */
+  write(data: Uint8Array): Promise<void> {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    const position = this.#length;
     this.#hash.update(data);
     this.#length += data.length;
+    const written = this.#writeAt(data, position).then(
+      () => {
+        this.#pending.delete(written);
+        this.#flushSometimes(data.length);
+      },
+      (error: unknown) => {
+        this.#pending.delete(written);
+        this.#failure ??= error instanceof Error ? error : new Error('write failed');
+        throw error;
+      },
+    );
+    this.#pending.add(written);
+    return written;
+  }
+
+  async #writeAt(data: Uint8Array, position: number): Promise<void> {
     let offset = 0;
     while (offset < data.length) {
-      const { bytesWritten } = await this.#handle.write(data, offset, data.length - offset);
+      const { bytesWritten } = await this.#handle.write(
+        data,
+        offset,
+        data.length - offset,
+        position + offset,
+      );
       offset += bytesWritten;
     }
+  }
+
+  #flushSometimes(bytes: number): void {
+    this.#unflushed += bytes;
+    if (this.#unflushed < FLUSH_EVERY || this.#flushing !== undefined || this.#closed) return;
+    this.#unflushed = 0;
+    this.#flushing = this.#handle
+      .datasync()
+      .catch(() => undefined) // a real failure shows again in commit()'s own sync
+      .finally(() => {
+        this.#flushing = undefined;
+      });
+  }
+
+  async #settle(): Promise<void> {
+    await Promise.allSettled([...this.#pending]);
+    await this.#flushing;
   }
 
   /** The digest of everything written; call once, before commit(). */
@@ -111,6 +166,8 @@ export class BlobWriter {
   }
 
   async commit(sha256: Uint8Array): Promise<void> {
+    await this.#settle();
+    if (this.#failure !== undefined) throw this.#failure;
     await this.#handle.sync();
     await this.#handle.close();
     this.#closed = true;
@@ -118,6 +175,7 @@ export class BlobWriter {
   }
 
   async abort(): Promise<void> {
+    await this.#settle();
     if (!this.#closed) {
       this.#closed = true;
       await this.#handle.close().catch(() => undefined);

@@ -20,7 +20,7 @@ import {
 } from '../../src/crypto/signatures.js';
 import { wrapInfo } from '../../src/crypto/hpke.js';
 import { concatBytes, fromHex, toHex, utf8 } from '../../src/protocol/bytes.js';
-import { encodeFrame } from '../../src/protocol/frame.js';
+import { chunkFrameHeader, encodeFrame } from '../../src/protocol/frame.js';
 
 export const SEED = fromHex('9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60');
 export const IMAGE_ID = fromHex('000102030405060708090a0b0c0d0e0f');
@@ -34,6 +34,7 @@ export async function docVectors(): Promise<Record<string, string>> {
   out['frame-event'] = toHex(
     encodeFrame('event.new_image', 0, { image: IMAGE_ID, name: 'sunset', owner: 'alice' }),
   );
+  out['frame-chunk-header'] = toHex(chunkFrameHeader('post.chunk', 7, 1000));
   out['frame-error'] = toHex(
     encodeFrame('error', 3, { code: 'E_NOT_FOUND', message: 'Not found.' }),
   );

@@ -148,17 +148,38 @@ async function chunk(session: Session, id: number, data: Uint8Array): Promise<vo
   const upload = session.uploads.get(id);
   // Already failed and answered (see admitChunk): later chunks are dropped quietly.
   if (upload === undefined) return;
-  try {
-    if (upload.writer.length + data.length > upload.ctLength) {
-      throw sispError('E_TOO_LARGE', 'more data than the declared size');
-    }
-    await upload.writer.write(data);
-  } catch (error) {
+  if (upload.writer.length + data.length > upload.ctLength) {
     session.uploads.delete(id);
     await upload.abort();
-    throw error;
+    throw sispError('E_TOO_LARGE', 'more data than the declared size');
   }
-  upload.ungranted += data.length;
+  // Not awaited: the next frame is taken while this one is written. Credit comes
+  // back only once data reaches the file, so memory stays bounded by the window.
+  upload.writer.write(data).then(
+    () => {
+      grantCredit(session, id, upload, data.length);
+    },
+    async (error: unknown) => {
+      if (session.uploads.get(id) !== upload) return;
+      session.uploads.delete(id);
+      await upload.abort();
+      session.context.log.error(
+        {
+          event: 'internal_error',
+          session: session.id,
+          type: 'post.chunk',
+          err: error instanceof Error ? error.message : 'unknown',
+        },
+        'blob write failed',
+      );
+      session.fail(id, sispError('E_INTERNAL', 'the server could not store the upload'));
+    },
+  );
+}
+
+function grantCredit(session: Session, id: number, upload: UploadTransfer, written: number): void {
+  if (session.uploads.get(id) !== upload) return;
+  upload.ungranted += written;
   // Grant in batches of half a window: fewer frames, and the pipe stays full.
   const window = session.context.config.limits.uploadWindow;
   const remaining = upload.ctLength - upload.granted;
@@ -166,7 +187,7 @@ async function chunk(session: Session, id: number, data: Uint8Array): Promise<vo
     const grant = Math.min(upload.ungranted, remaining);
     upload.granted += grant;
     upload.ungranted = 0;
-    await session.send('credit', id, { bytes: grant });
+    void session.send('credit', id, { bytes: grant });
   }
 }
 
