@@ -29,7 +29,6 @@ import WebSocket from 'ws';
 import { SispClient, type ClientOptions } from '../src/client/client.js';
 import { Home } from '../src/client/home.js';
 import { postImage } from '../src/client/post.js';
-import { downloadImage } from '../src/client/download.js';
 import {
   createCertificateAuthority,
   issueServerCertificate,
@@ -450,48 +449,65 @@ async function fanout(server: Server): Promise<void> {
   poster.close();
 }
 
-async function small(server: Server): Promise<void> {
-  console.log(`\n5. Small images: 16 concurrent clients for ${SMALL_SECONDS} s`);
-  const clients = await Promise.all(
-    Array.from({ length: 16 }, (_, i) => registerUser(server, `small${i}`)),
-  );
+/** Runs `processes` small-worker processes of `perProcess` clients each, together. */
+async function smallPhase(
+  server: Server,
+  mode: 'post' | 'download',
+  processes: number,
+  perProcess: number,
+) {
+  const base = join(work, 'small');
   const image = join(IMAGES, 'hopper.jpg');
-  const measure = async (
-    action: (client: SispClient, i: number, n: number) => Promise<unknown>,
-  ) => {
-    const deadline = performance.now() + SMALL_SECONDS * 1000;
-    const cpuBefore = cpuSeconds(server.pid);
-    const started = performance.now();
-    const counts = await Promise.all(
-      clients.map(async (client, i) => {
-        let n = 0;
-        while (performance.now() < deadline) {
-          await action(client, i, n);
-          n++;
-        }
-        return n;
-      }),
+  const children = Array.from({ length: processes }, (_, p) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(here, 'small-worker.ts'),
+        server.url,
+        server.caPath,
+        base,
+        `small${p}-`,
+        String(perProcess),
+        mode,
+        image,
+      ],
+      { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] },
     );
-    const seconds = (performance.now() - started) / 1000;
-    const total = counts.reduce((a, b) => a + b, 0);
-    return {
-      rate: total / seconds,
-      cpu: ((cpuSeconds(server.pid) - cpuBefore) / seconds) * 100,
-      total,
-    };
+    let output = '';
+    const ready = new Promise<void>((resolveReady) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('ready')) resolveReady();
+      });
+    });
+    const done = new Promise<number>((resolveDone) => {
+      child.once('exit', () => {
+        const match = /"done":(\d+)/.exec(output);
+        resolveDone(Number(match?.[1] ?? 0));
+      });
+    });
+    return { child, ready, done };
+  });
+  await Promise.all(children.map((c) => c.ready));
+  const cpuBefore = cpuSeconds(server.pid);
+  const started = performance.now();
+  const deadline = Date.now() + SMALL_SECONDS * 1000;
+  for (const c of children) c.child.stdin.end(`${deadline}\n`);
+  const total = (await Promise.all(children.map((c) => c.done))).reduce((a, b) => a + b, 0);
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    rate: total / seconds,
+    cpu: ((cpuSeconds(server.pid) - cpuBefore) / seconds) * 100,
+    total,
   };
-  const posts = await measure((client, i, n) =>
-    postImage(client, { name: `s${i}-${n}`, path: image }),
-  );
-  const out = join(work, 'small-out');
-  const downloads = await measure((client, i, n) =>
-    downloadImage(
-      client,
-      { owner: `small${(i + 1) % 16}`, name: `s${(i + 1) % 16}-${n % 50}` },
-      join(out, String(i)),
-    ),
-  );
-  for (const client of clients) client.close();
+}
+
+async function small(server: Server): Promise<void> {
+  console.log(`\n5. Small images: 16 concurrent clients (4 processes x 4) for ${SMALL_SECONDS} s`);
+  const posts = await smallPhase(server, 'post', 4, 4);
+  const downloads = await smallPhase(server, 'download', 4, 4);
   results.small = { posts, downloads };
   row(
     'small-image posts per second (durably acknowledged)',

@@ -72,6 +72,21 @@ export async function downloadImage(
   let written = 0;
   let unacknowledged = 0;
 
+  const pendingWrites = new Set<Promise<void>>();
+  let writeFailure: Error | undefined;
+  let position = 0;
+  const settleWrites = async (): Promise<void> => {
+    await Promise.allSettled([...pendingWrites]);
+    if (writeFailure !== undefined) throw writeFailure;
+  };
+  const acknowledge = (bytes: number): void => {
+    unacknowledged += bytes;
+    if (unacknowledged < WINDOW / 2 || failure !== undefined) return;
+    const grant = unacknowledged;
+    unacknowledged = 0;
+    connection.send('credit', requestId, { bytes: grant }).catch(() => undefined);
+  };
+
   // Flush to disk as we go, so the final fsync before the rename has little left.
   let flushing: Promise<void> | undefined;
   let flushedAt = 0;
@@ -87,6 +102,7 @@ export async function downloadImage(
   };
 
   const cleanUp = async (): Promise<void> => {
+    await Promise.allSettled([...pendingWrites]);
     await flushing;
     await file?.close().catch(() => undefined);
     file = undefined;
@@ -142,17 +158,28 @@ export async function downloadImage(
         hash.update(data);
         // 4. Every chunk's tag; plaintext only ever reaches the temporary file.
         const plain = await decryptor.update(data);
-        if (plain.length > 0) {
-          await file.writev(plain);
-          for (const piece of plain) written += piece.length;
-          flushInBackground();
-        }
+        const length = plain.reduce((sum, piece) => sum + piece.length, 0);
         onProgress?.(received, manifest.ctLength);
-        unacknowledged += data.length;
-        if (unacknowledged >= WINDOW / 2) {
-          await connection.send('credit', requestId, { bytes: unacknowledged });
-          unacknowledged = 0;
+        if (length === 0) {
+          acknowledge(data.length);
+          return;
         }
+        // Written at its own position without waiting, so the next frame is decrypted
+        // meanwhile; credit returns only once the write is done, which bounds memory.
+        const at = position;
+        position += length;
+        const pending = file.writev(plain, at).then(
+          () => {
+            written += length;
+            acknowledge(data.length);
+            flushInBackground();
+          },
+          (error: unknown) => {
+            writeFailure ??= error instanceof Error ? error : new Error('write failed');
+          },
+        );
+        pendingWrites.add(pending);
+        void pending.finally(() => pendingWrites.delete(pending));
         return;
       }
       case 'download.end': {
@@ -164,8 +191,10 @@ export async function downloadImage(
         ) {
           throw tampered('end before the manifest');
         }
+        await settleWrites();
         for (const plain of await decryptor.finish()) {
-          await file.write(plain);
+          await file.write(plain, 0, plain.length, position);
+          position += plain.length;
           written += plain.length;
         }
         // 5. Length and digest.

@@ -22,13 +22,7 @@ import { handleQuery } from './handlers/query.js';
 import { admitChunk, handleUpload, type UploadTransfer } from './handlers/upload.js';
 
 /** Codes after which the connection is closed: the peer is not speaking the protocol. */
-const FATAL: ReadonlySet<ErrorCode> = new Set([
-  'E_BAD_FRAME',
-  'E_VERSION',
-  'E_AUTH',
-  'E_TIMEOUT',
-  'E_TOO_LARGE',
-]);
+const FATAL: ReadonlySet<ErrorCode> = new Set(['E_BAD_FRAME', 'E_VERSION', 'E_AUTH', 'E_TIMEOUT']);
 /** Messages that cost a rate-limit token (chunks and credit are governed by flow control). */
 const FREE: ReadonlySet<MessageType> = new Set(['post.chunk', 'credit']);
 const MAX_QUEUED = 64;
