@@ -12,16 +12,6 @@ export function peakRss(pid: number): number {
   }
 }
 
-export function currentRss(pid: number): number {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const match = /VmRSS:\s+(\d+) kB/.exec(status);
-    return match?.[1] === undefined ? 0 : Number(match[1]) * 1024;
-  } catch {
-    return 0;
-  }
-}
-
 /** User + system CPU seconds consumed so far. */
 export function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

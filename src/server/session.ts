@@ -249,33 +249,41 @@ export class Session {
     }
   }
 
-  #handlerFailed(message: Message, error: unknown): void {
+  /**
+   * Answers request `id` after a failure: a SispError as it is (logged when it
+   * carries detail), anything else as E_INTERNAL with the cause in the log only.
+   */
+  requestFailed(id: number, type: string, error: unknown): void {
     if (isSispError(error)) {
       if (error.code === 'E_INTERNAL' || error.detail !== undefined) {
         this.context.log.warn(
           {
             event: 'request.error',
             session: this.id,
-            type: message.type,
+            type,
             code: error.code,
             detail: error.detail,
           },
           'request failed',
         );
       }
-      this.fail(message.id, error);
+      this.fail(id, error);
       return;
     }
     this.context.log.error(
       {
         event: 'internal_error',
         session: this.id,
-        type: message.type,
+        type,
         err: error instanceof Error ? error.message : 'unknown',
       },
       'internal error',
     );
-    this.fail(message.id, sispError('E_INTERNAL', 'the server could not complete the request'));
+    this.fail(id, sispError('E_INTERNAL', 'the server could not complete the request'));
+  }
+
+  #handlerFailed(message: Message, error: unknown): void {
+    this.requestFailed(message.id, message.type, error);
   }
 
   #notify(event: NewImageEvent): void {

@@ -6,7 +6,7 @@
  */
 import { rewrapContentKey, SERVER_RECIPIENT } from '../../crypto/hpke.js';
 import { toHex } from '../../protocol/bytes.js';
-import { isSispError, sispError } from '../../protocol/errors.js';
+import { sispError } from '../../protocol/errors.js';
 import { chunkFrameHeader } from '../../protocol/frame.js';
 import { MAX_CHUNK_DATA, type Message } from '../../protocol/messages.js';
 
@@ -65,21 +65,7 @@ export function handleDownloadRequest(session: Session, message: DownloadMessage
   session.downloads.set(id, transfer);
   run(session, message, transfer)
     .catch((error: unknown) => {
-      if (transfer.cancelled) return;
-      if (isSispError(error)) {
-        session.fail(id, error);
-      } else {
-        session.context.log.error(
-          {
-            event: 'internal_error',
-            session: session.id,
-            type: 'download',
-            err: error instanceof Error ? error.message : 'unknown',
-          },
-          'download failed',
-        );
-        session.fail(id, sispError('E_INTERNAL', 'the download failed'));
-      }
+      if (!transfer.cancelled) session.requestFailed(id, 'download', error);
     })
     .finally(() => {
       session.downloads.delete(id);

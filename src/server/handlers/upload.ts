@@ -163,16 +163,7 @@ async function chunk(session: Session, id: number, data: Uint8Array): Promise<vo
       if (session.uploads.get(id) !== upload) return;
       session.uploads.delete(id);
       await upload.abort();
-      session.context.log.error(
-        {
-          event: 'internal_error',
-          session: session.id,
-          type: 'post.chunk',
-          err: error instanceof Error ? error.message : 'unknown',
-        },
-        'blob write failed',
-      );
-      session.fail(id, sispError('E_INTERNAL', 'the server could not store the upload'));
+      session.requestFailed(id, 'post.chunk', error);
     },
   );
 }
