@@ -9,7 +9,6 @@ import { concatBytes, equalBytes, fromHex, toHex } from '../protocol/bytes.js';
 import { sispError } from '../protocol/errors.js';
 import { isCanonicalUsername } from '../protocol/names.js';
 import { ecdsaDerToRaw, ED25519_SPKI_PREFIX, splitSignedDer, X25519_SPKI_PREFIX } from './der.js';
-import { exportRawPublic } from './keys.js';
 import { buf, randomBytes, subtle } from './webcrypto.js';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import * as asn1X509 from '@peculiar/asn1-x509';
@@ -356,10 +355,6 @@ export async function verifyCaCertificate(der: Uint8Array, now = new Date()): Pr
   if (cert.getExtension(x509.BasicConstraintsExtension)?.ca !== true)
     invalid('not a CA certificate');
   if (now.getTime() > cert.notAfter.getTime()) invalid('CA certificate expired');
-}
-
-export async function certificatePublicKeyRaw(key: CryptoKey): Promise<Uint8Array> {
-  return exportRawPublic(key);
 }
 
 export function toPem(der: Uint8Array, label = 'CERTIFICATE'): string {

@@ -138,10 +138,6 @@ function parseFile(file: Uint8Array) {
   }
 }
 
-export function keystoreIsEncrypted(file: Uint8Array): boolean {
-  return parseFile(file).sealed !== undefined;
-}
-
 export async function openKeystore(file: Uint8Array, passphrase?: string): Promise<UnlockedKeys> {
   const parsed = parseFile(file);
   let secret: Uint8Array;

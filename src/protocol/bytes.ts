@@ -83,18 +83,3 @@ export function checkBytes(
     throw new TypeError(`${name} must be ${length} bytes, got ${value.length}`);
   }
 }
-
-export function checkInteger(
-  name: string,
-  value: unknown,
-  min = 0,
-  max = Number.MAX_SAFE_INTEGER,
-): asserts value is number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw new TypeError(`${name} must be an integer in [${min}, ${max}]`);
-  }
-}
-
-export function checkString(name: string, value: unknown): asserts value is string {
-  if (typeof value !== 'string') throw new TypeError(`${name} must be a string`);
-}

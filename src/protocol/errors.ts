@@ -28,10 +28,6 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
-export function isErrorCode(value: unknown): value is ErrorCode {
-  return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
-}
-
 /**
  * The one error type this code base throws on purpose. `message` is safe to show a
  * user or send to a peer; `detail` is for the local log only and must never carry

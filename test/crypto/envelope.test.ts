@@ -20,6 +20,7 @@ import {
   sealStream,
   sealTransform,
 } from '../../src/crypto/envelope-stream.js';
+import { nobleSha256, sha256Digest } from '../../src/crypto/hash.js';
 import { envelopeContext } from '../../src/crypto/manifest.js';
 import { buf, randomBytes } from '../../src/crypto/webcrypto.js';
 import { nodeAes256Gcm } from '../../src/node/aead.js';
@@ -283,5 +284,14 @@ describe('envelope streams', () => {
       ),
       { numRuns: numRuns(40) },
     );
+  });
+});
+
+describe('incremental SHA-256 for browsers', () => {
+  it('nobleSha256 in pieces equals the one-shot digest', async () => {
+    const data = randomBytes(100_000);
+    const hasher = nobleSha256();
+    for (let i = 0; i < data.length; i += 7777) hasher.update(data.subarray(i, i + 7777));
+    assert.deepEqual(hasher.digest(), await sha256Digest(data));
   });
 });

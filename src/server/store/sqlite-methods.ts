@@ -67,9 +67,6 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
     insertKey: db.prepare(
       'INSERT OR REPLACE INTO image_keys (image, recipient, enc, ct) VALUES (?, ?, ?, ?)',
     ),
-    findVisibleByName: db.prepare<{ viewer: string; name: string }, ImageRow>(
-      `SELECT * FROM images i WHERE i.name = @name AND ${VISIBLE} ORDER BY i.owner`,
-    ),
     listVisible: db.prepare<{ viewer: string }, ImageRow>(
       `SELECT * FROM images i WHERE ${VISIBLE} ORDER BY i.created, i.owner, i.name`,
     ),
@@ -138,8 +135,6 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
       const row = statements.findImage.get(owner, name);
       return row === undefined ? undefined : toImage(row);
     },
-    findVisibleByName: (viewer, name) =>
-      statements.findVisibleByName.all({ viewer, name }).map(toImage),
     listVisible: (viewer) => statements.listVisible.all({ viewer }).map(toImage),
     canSee: (viewer, id) => statements.canSee.get({ viewer, id }) !== undefined,
     getKey(imageId, recipient) {

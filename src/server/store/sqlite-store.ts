@@ -69,7 +69,6 @@ export async function openSqliteStore(path: string): Promise<Store> {
     'putImage',
     'getImage',
     'findImage',
-    'findVisibleByName',
     'listVisible',
     'canSee',
     'getKey',

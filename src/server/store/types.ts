@@ -50,8 +50,6 @@ export interface StoreMethods {
   ): { replacedBlob: Uint8Array | null } | 'exists';
   getImage(id: Uint8Array): ImageRecord | undefined;
   findImage(owner: string, name: string): ImageRecord | undefined;
-  /** Images with this name that `viewer` may see. */
-  findVisibleByName(viewer: string, name: string): ImageRecord[];
   listVisible(viewer: string): ImageRecord[];
   canSee(viewer: string, imageId: Uint8Array): boolean;
   getKey(imageId: Uint8Array, recipient: string): KeyGrant | undefined;
