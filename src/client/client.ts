@@ -15,7 +15,12 @@ import {
   keyFingerprint,
   readableFingerprint,
 } from '../crypto/fingerprint.js';
-import { generateIdentity, publicIdentity, type Identity } from '../crypto/keys.js';
+import {
+  generateIdentity,
+  publicIdentity,
+  type Identity,
+  type PublicIdentity,
+} from '../crypto/keys.js';
 import { openKeystore, sealKeystore } from '../crypto/keystore.js';
 import { authPayload, registerPayload, signPayload } from '../crypto/signatures.js';
 import { equalBytes, toHex } from '../protocol/bytes.js';
@@ -72,6 +77,8 @@ export class SispClient {
   readonly home: Home;
   username = '';
   identity: Identity | undefined;
+  #serverKey: Promise<Uint8Array> | undefined;
+  #ownKeys: Promise<PublicIdentity> | undefined;
 
   private constructor(
     connection: Connection,
@@ -189,10 +196,21 @@ export class SispClient {
     await this.pin(verified);
   }
 
-  /** The server's key-wrap key, from its CA-issued certificate. */
-  async serverEncryptionKey(): Promise<Uint8Array> {
-    return (await verifyServerCertificate(this.welcome.serverCertificate, this.endpoint.caDer))
-      .encryptionKey;
+  /** Our own public keys, exported once. */
+  ownPublicKeys(): Promise<PublicIdentity> {
+    const identity = this.identity;
+    if (identity === undefined) return Promise.reject(sispError('E_AUTH', 'not logged in'));
+    this.#ownKeys ??= publicIdentity(identity);
+    return this.#ownKeys;
+  }
+
+  /** The server's wrapping key, from its certificate (verified once per connection). */
+  serverEncryptionKey(): Promise<Uint8Array> {
+    this.#serverKey ??= verifyServerCertificate(
+      this.welcome.serverCertificate,
+      this.endpoint.caDer,
+    ).then((verified) => verified.encryptionKey);
+    return this.#serverKey;
   }
 
   /** Fetches, verifies and pin-checks another user's certificate. */

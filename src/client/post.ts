@@ -9,7 +9,6 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { EnvelopeEncryptor, generateContentKey, sealedLength } from '../crypto/envelope.js';
 import { wrapContentKey, SERVER_RECIPIENT } from '../crypto/hpke.js';
-import { publicIdentity } from '../crypto/keys.js';
 import {
   canonicalAudience,
   encodeManifest,
@@ -97,9 +96,7 @@ async function wrapKeys(
   id: Uint8Array,
   audience: 'public' | readonly string[],
 ): Promise<MessageBody<'post.begin'>['keys']> {
-  const identity = client.identity;
-  if (identity === undefined) throw sispError('E_AUTH', 'not logged in');
-  const own = await publicIdentity(identity);
+  const own = await client.ownPublicKeys();
   const keys: MessageBody<'post.begin'>['keys'] = [
     {
       recipient: client.username,
@@ -162,9 +159,12 @@ export async function postImage(client: SispClient, options: PostOptions): Promi
 
     const hasher = nodeSha256();
     const capacity = Math.min(MAX_CHUNK_DATA, client.welcome.maxFrame - 1024);
-    let frame = Buffer.allocUnsafe(HEADER_ROOM + capacity);
-    let filled = 0;
+    // Small images get a frame their size, not a full one: less to allocate and collect.
+    const newFrame = (): Buffer =>
+      Buffer.allocUnsafe(HEADER_ROOM + Math.min(capacity, ctLength - sent));
     let sent = 0;
+    let frame = newFrame();
+    let filled = 0;
     let lastSend: Promise<void> = Promise.resolve();
 
     const flush = async (): Promise<void> => {
@@ -189,8 +189,8 @@ export async function postImage(client: SispClient, options: PostOptions): Promi
         options.onProgress?.(sent, ctLength);
         if (connection.bufferedAmount > SEND_HIGH_WATER) await lastSend;
       }
-      frame = Buffer.allocUnsafe(HEADER_ROOM + capacity);
       filled = 0;
+      if (sent < ctLength) frame = newFrame();
     };
     const pack = async (piece: Uint8Array): Promise<void> => {
       if (sent + filled + piece.length > ctLength)
@@ -198,11 +198,12 @@ export async function postImage(client: SispClient, options: PostOptions): Promi
       hasher.update(piece);
       let offset = 0;
       while (offset < piece.length) {
-        const take = Math.min(capacity - filled, piece.length - offset);
+        const room = frame.length - HEADER_ROOM;
+        const take = Math.min(room - filled, piece.length - offset);
         frame.set(piece.subarray(offset, offset + take), HEADER_ROOM + filled);
         filled += take;
         offset += take;
-        if (filled === capacity) await flush();
+        if (filled === room) await flush();
       }
     };
 
@@ -213,7 +214,7 @@ export async function postImage(client: SispClient, options: PostOptions): Promi
     });
     await pack(encryptor.header());
     for await (const piece of createReadStream(options.path, {
-      highWaterMark: READ_SIZE,
+      highWaterMark: Math.max(1, Math.min(READ_SIZE, size)),
     }) as AsyncIterable<Buffer>) {
       for (const sealed of await encryptor.update(piece)) await pack(sealed);
     }

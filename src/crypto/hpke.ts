@@ -21,12 +21,16 @@ export interface WrappedKey {
   readonly ct: Uint8Array;
 }
 
+let suite: CipherSuite | undefined;
+
+/** One suite for the process: it holds no per-message state, and making one is not free. */
 export function hpkeSuite(): CipherSuite {
-  return new CipherSuite({
+  suite ??= new CipherSuite({
     kem: new DhkemX25519HkdfSha256(),
     kdf: new HkdfSha256(),
     aead: new Aes256Gcm(),
   });
+  return suite;
 }
 
 /** info = CBOR {label, image, recipient}: deterministic, so both sides derive it alike. */
