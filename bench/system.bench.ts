@@ -36,7 +36,13 @@ import {
 } from '../src/crypto/certificates.js';
 import { exportPkcs8 } from '../src/crypto/keys.js';
 import { subtle } from '../src/crypto/webcrypto.js';
-import { cpuSeconds, peakRss, watchPeakRss } from './lib/proc.js';
+import {
+  cpuSeconds,
+  machineCpuDuring,
+  peakRss,
+  watchPeakRss,
+  type MachineCpu,
+} from './lib/proc.js';
 import { startSshd } from './lib/sshd.js';
 import { formatFigure, percentile, sortedCopy, summarise, type Figure } from './lib/stats.js';
 
@@ -66,6 +72,17 @@ function row(label: string, value: string, target = ''): void {
 
 const mbps = (bytes: number, seconds: number) => bytes / seconds / 1e6;
 const mib = (bytes: number) => `${(bytes / MiB).toFixed(0)} MiB`;
+
+/**
+ * Machine CPU seconds (user and kernel, both ends, every thread) per 1 GiB transfer:
+ * on two shared cores this, more than any one thread, is what bounds throughput.
+ */
+const cpuPerGiB: Record<'sispPost' | 'sispDownload' | 'sftpPut' | 'sftpGet', MachineCpu[]> = {
+  sispPost: [],
+  sispDownload: [],
+  sftpPut: [],
+  sftpGet: [],
+};
 
 /** A JPEG header followed by random bytes: an image by content, of any size. */
 function makeImage(path: string, size: number): void {
@@ -162,11 +179,19 @@ async function bulk(server: Server): Promise<void> {
     const clientRss: number[] = [];
     for (let run = 0; run < RUNS; run++) {
       const name = `bulk-${size}-${run}`;
-      const posted = await runClient(['post', name, image, '--home', alice]);
+      const { result: posted, cpu: postCpu } = await machineCpuDuring(() =>
+        runClient(['post', name, image, '--home', alice]),
+      );
       up.push(mbps(size, posted.seconds));
       const target = join(work, `down-${run}`);
-      const got = await runClient(['download', `alice/${name}`, '--out', target, '--home', bob]);
+      const { result: got, cpu: getCpu } = await machineCpuDuring(() =>
+        runClient(['download', `alice/${name}`, '--out', target, '--home', bob]),
+      );
       down.push(mbps(size, got.seconds));
+      if (size === GiB) {
+        cpuPerGiB.sispPost.push(postCpu);
+        cpuPerGiB.sispDownload.push(getCpu);
+      }
       clientRss.push(posted.rss, got.rss);
       rmSync(target, { recursive: true, force: true });
     }
@@ -300,8 +325,14 @@ async function references(): Promise<void> {
   try {
     for (let run = 0; run < RUNS; run++) {
       const remote = join(work, `sftp-remote-${run}.bin`);
-      put.push(mbps(GiB, sshd.sftp([`put -f ${image} ${remote}`])));
-      get.push(mbps(GiB, sshd.sftp([`get ${remote} ${join(work, 'sftp-local.bin')}`])));
+      const putRun = await machineCpuDuring(() => sshd.sftp([`put -f ${image} ${remote}`]));
+      put.push(mbps(GiB, putRun.result));
+      cpuPerGiB.sftpPut.push(putRun.cpu);
+      const getRun = await machineCpuDuring(() =>
+        sshd.sftp([`get ${remote} ${join(work, 'sftp-local.bin')}`]),
+      );
+      get.push(mbps(GiB, getRun.result));
+      cpuPerGiB.sftpGet.push(getRun.cpu);
       rmSync(remote, { force: true });
       rmSync(join(work, 'sftp-local.bin'), { force: true });
     }
@@ -520,6 +551,24 @@ async function small(server: Server): Promise<void> {
   );
 }
 
+/** Median machine CPU seconds per 1 GiB transfer, user / kernel, for sisp and sftp. */
+function cpuReport(): void {
+  const entries = Object.entries(cpuPerGiB).filter(([, runs]) => runs.length > 0);
+  if (entries.length === 0) return;
+  console.log('\nMachine CPU seconds per 1 GiB transfer (both ends, all threads; 2 cores)');
+  const out: Record<string, { user: Figure; system: Figure }> = {};
+  for (const [name, runs] of entries) {
+    const user = summarise(runs.map((cpu) => cpu.user));
+    const system = summarise(runs.map((cpu) => cpu.system));
+    out[name] = { user, system };
+    row(
+      `CPU s per GiB, ${name}: user + kernel`,
+      `${user.median.toFixed(1)} + ${system.median.toFixed(1)} = ${(user.median + system.median).toFixed(1)}`,
+    );
+  }
+  results.cpuPerGiB = out;
+}
+
 async function main(): Promise<void> {
   console.log(
     `sisp system benchmark — ${RUNS} runs per figure, median (min–max); work dir ${work}`,
@@ -549,6 +598,7 @@ async function main(): Promise<void> {
     row('sisp post / bare wss', (gib.upload.median / refs.wss.median).toFixed(2), '≥ 0.4');
     row('sisp download / bare wss', (gib.download.median / refs.wss.median).toFixed(2), '≥ 0.4');
   }
+  cpuReport();
   results.table = table;
   const dir = join(here, 'results');
   mkdirSync(dir, { recursive: true });

@@ -35,3 +35,34 @@ export function watchPeakRss(pid: number, intervalMs = 25): { stop: () => number
     },
   };
 }
+
+export interface MachineCpu {
+  /** CPU seconds in user space (user + nice), all cores together. */
+  readonly user: number;
+  /** CPU seconds in the kernel (system + irq + softirq). */
+  readonly system: number;
+}
+
+/** CPU time the whole machine has spent so far, from /proc/stat (USER_HZ = 100). */
+export function machineCpu(): MachineCpu {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0] = line
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  return { user: (user + nice) / 100, system: (system + irq + softirq) / 100 };
+}
+
+/** Machine CPU seconds spent while `work` ran: both ends of a transfer, every thread. */
+export async function machineCpuDuring<T>(
+  work: () => Promise<T> | T,
+): Promise<{ result: T; cpu: MachineCpu }> {
+  const before = machineCpu();
+  const result = await work();
+  const after = machineCpu();
+  return {
+    result,
+    cpu: { user: after.user - before.user, system: after.system - before.system },
+  };
+}

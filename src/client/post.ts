@@ -2,21 +2,15 @@
  * Posting an image in one pass over the file: declare it (post.begin, with the
  * content key wrapped for the audience), stream the C2SP envelope within the
  * server's credit while hashing it, then send the signed manifest, which commits to
- * that digest (post.end). Memory stays flat whatever the size: one read buffer and
- * one frame at a time, plus what the socket holds.
+ * that digest (post.end). Memory stays flat whatever the size: one frame being
+ * filled, plus what the socket holds.
  */
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { EnvelopeEncryptor, generateContentKey, sealedLength } from '../crypto/envelope.js';
+import { generateContentKey, sealedLength } from '../crypto/envelope.js';
 import { wrapContentKey, SERVER_RECIPIENT } from '../crypto/hpke.js';
-import {
-  canonicalAudience,
-  encodeManifest,
-  envelopeContext,
-  signManifest,
-} from '../crypto/manifest.js';
+import { canonicalAudience, encodeManifest, signManifest } from '../crypto/manifest.js';
 import { randomBytes } from '../crypto/webcrypto.js';
-import { nodeAes256Gcm, nodeSha256 } from '../node/aead.js';
+import { concatBytes } from '../protocol/bytes.js';
 import { sispError } from '../protocol/errors.js';
 import { chunkFrameHeader } from '../protocol/frame.js';
 import {
@@ -28,6 +22,7 @@ import {
 import { normalizeImageName, normalizeUsername } from '../protocol/names.js';
 import type { SispClient } from './client.js';
 import { inspectImage } from './image.js';
+import { HEADER_ROOM, sealFile } from './seal-file.js';
 
 export interface PostOptions {
   readonly name: string;
@@ -44,9 +39,6 @@ export interface PostResult {
   readonly contentType: string;
 }
 
-const READ_SIZE = 1024 * 1024;
-/** Room for a chunk frame's header (at most 33 bytes) in front of its data. */
-const HEADER_ROOM = 48;
 /** Keep at most this much queued on our side of the socket. */
 const SEND_HIGH_WATER = 4 * 1024 * 1024;
 
@@ -157,17 +149,13 @@ export async function postImage(client: SispClient, options: PostOptions): Promi
     if (ready.type !== 'post.ready')
       throw sispError('E_BAD_FRAME', `unexpected ${ready.type} during a post`);
 
-    const hasher = nodeSha256();
     const capacity = Math.min(MAX_CHUNK_DATA, client.welcome.maxFrame - 1024);
-    // Small images get a frame their size, not a full one: less to allocate and collect.
-    const newFrame = (): Buffer =>
-      Buffer.allocUnsafe(HEADER_ROOM + Math.min(capacity, ctLength - sent));
+    const frames = sealFile({ path: options.path, key, imageId: id, size, capacity });
     let sent = 0;
-    let frame = newFrame();
-    let filled = 0;
     let lastSend: Promise<void> = Promise.resolve();
-
-    const flush = async (): Promise<void> => {
+    /** Sends one frame buffer (HEADER_ROOM, then data), split if credit is short. */
+    const send = async (frame: Uint8Array): Promise<void> => {
+      const filled = frame.length - HEADER_ROOM;
       let offset = 0;
       while (offset < filled) {
         const amount = await state.take(filled - offset);
@@ -175,13 +163,13 @@ export async function postImage(client: SispClient, options: PostOptions): Promi
         let bytes: Uint8Array;
         if (offset === 0 && amount === filled) {
           frame.set(header, HEADER_ROOM - header.length);
-          bytes = frame.subarray(HEADER_ROOM - header.length, HEADER_ROOM + filled);
+          bytes = frame.subarray(HEADER_ROOM - header.length);
         } else {
           // Less credit than a full frame (a small server window): send a part.
-          bytes = Buffer.concat([
+          bytes = concatBytes(
             header,
             frame.subarray(HEADER_ROOM + offset, HEADER_ROOM + offset + amount),
-          ]);
+          );
         }
         lastSend = connection.sendFrame(bytes);
         offset += amount;
@@ -189,37 +177,21 @@ export async function postImage(client: SispClient, options: PostOptions): Promi
         options.onProgress?.(sent, ctLength);
         if (connection.bufferedAmount > SEND_HIGH_WATER) await lastSend;
       }
-      filled = 0;
-      if (sent < ctLength) frame = newFrame();
     };
-    const pack = async (piece: Uint8Array): Promise<void> => {
-      if (sent + filled + piece.length > ctLength)
-        throw sispError('E_BAD_REQUEST', 'the file grew while it was being uploaded');
-      hasher.update(piece);
-      let offset = 0;
-      while (offset < piece.length) {
-        const room = frame.length - HEADER_ROOM;
-        const take = Math.min(room - filled, piece.length - offset);
-        frame.set(piece.subarray(offset, offset + take), HEADER_ROOM + filled);
-        filled += take;
-        offset += take;
-        if (filled === room) await flush();
+    let digest: Uint8Array;
+    try {
+      for (;;) {
+        const next = await frames.next();
+        if (next.done === true) {
+          digest = next.value;
+          break;
+        }
+        await send(next.value);
       }
-    };
-
-    const encryptor = await EnvelopeEncryptor.create({
-      key,
-      context: envelopeContext(id),
-      aead: nodeAes256Gcm,
-    });
-    await pack(encryptor.header());
-    for await (const piece of createReadStream(options.path, {
-      highWaterMark: Math.max(1, Math.min(READ_SIZE, size)),
-    }) as AsyncIterable<Buffer>) {
-      for (const sealed of await encryptor.update(piece)) await pack(sealed);
+    } finally {
+      // Closes the file if we leave early.
+      await frames.return(new Uint8Array());
     }
-    await pack(await encryptor.finish());
-    if (filled > 0) await flush();
     await lastSend;
     if (sent !== ctLength) {
       await connection.send('post.abort', requestId, {}).catch(() => undefined);
@@ -237,7 +209,7 @@ export async function postImage(client: SispClient, options: PostOptions): Promi
       type: info.contentType,
       size,
       ctLength,
-      sha256: hasher.digest(),
+      sha256: digest,
       created: Date.now(),
       audience,
     });

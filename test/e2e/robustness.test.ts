@@ -247,3 +247,36 @@ describe('heavy traffic', () => {
     });
   });
 });
+
+describe('a server granting less credit than a frame', () => {
+  let server: ServerProcess;
+  const dirs: string[] = [];
+  before(async () => {
+    // 10,000 bytes of window against 1 MiB frames: the client must split every frame.
+    server = await startServer({ env: { SISP_UPLOAD_WINDOW: '10000' } });
+  });
+  after(async () => {
+    await server.stop();
+    cleanup(...dirs);
+  });
+
+  it('a 3 MiB post arrives whole, sent in credit-sized parts', async () => {
+    const alice = clientHome(server);
+    assert.equal((await alice.run(['register', 'alice'])).code, 0);
+    const dir = tempDir('window');
+    dirs.push(dir);
+    const path = join(dir, 'pic.jpg');
+    writeFileSync(
+      path,
+      Buffer.concat([readFileSync(join(IMAGES, 'hopper.jpg')), randomBytes(3 * 1024 * 1024)]),
+    );
+    const posted = await alice.run(['post', 'pic', path], { timeoutMs: 120_000 });
+    assert.equal(posted.code, 0, posted.stderr);
+    const out = tempDir('window-out');
+    dirs.push(out);
+    const downloaded = await alice.run(['download', 'alice/pic', '--out', out]);
+    assert.equal(downloaded.code, 0, downloaded.stderr);
+    assert.equal(downloaded.stdout.trim(), join(out, 'pic.jpg'));
+    assert.deepEqual(readFileSync(join(out, 'pic.jpg')), readFileSync(path));
+  });
+});

@@ -2,8 +2,7 @@
  * The SQLite store as seen from the event loop: every call is posted to a worker
  * thread that runs it on better-sqlite3, so fsyncs never block the server.
  */
-import { existsSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import { startWorker } from '../../node/worker.js';
 import type { Store, StoreMethods } from './types.js';
 
 interface Reply {
@@ -13,21 +12,8 @@ interface Reply {
   readonly error?: string;
 }
 
-function workerUrl(): URL {
-  // Built code runs the .js file; tests run the TypeScript sources through tsx.
-  const js = new URL('./sqlite-worker.js', import.meta.url);
-  return existsSync(js) ? js : new URL('./sqlite-worker.ts', import.meta.url);
-}
-
 export async function openSqliteStore(path: string): Promise<Store> {
-  const url = workerUrl();
-  // From TypeScript sources (tests), the worker first registers tsx, then loads the .ts file.
-  const worker = url.pathname.endsWith('.ts')
-    ? new Worker(
-        `import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(url.href)}); });`,
-        { eval: true, workerData: { path } },
-      )
-    : new Worker(url, { workerData: { path } });
+  const worker = startWorker(new URL('./sqlite-worker', import.meta.url), { path });
   const pending = new Map<
     number,
     { resolve: (value: unknown) => void; reject: (error: Error) => void }
