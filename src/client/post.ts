@@ -10,6 +10,7 @@ import { generateContentKey, sealedLength } from '../crypto/envelope.js';
 import { wrapContentKey, SERVER_RECIPIENT } from '../crypto/hpke.js';
 import { canonicalAudience, encodeManifest, signManifest } from '../crypto/manifest.js';
 import { randomBytes } from '../crypto/webcrypto.js';
+import { FramePool, HEADER_ROOM } from '../node/frame-pool.js';
 import { concatBytes } from '../protocol/bytes.js';
 import { sispError } from '../protocol/errors.js';
 import { chunkFrameHeader } from '../protocol/frame.js';
@@ -22,7 +23,7 @@ import {
 import { normalizeImageName, normalizeUsername } from '../protocol/names.js';
 import type { SispClient } from './client.js';
 import { inspectImage } from './image.js';
-import { HEADER_ROOM, sealFile } from './seal-file.js';
+import { sealFile } from './seal-file.js';
 
 export interface PostOptions {
   readonly name: string;
@@ -150,7 +151,8 @@ export async function postImage(client: SispClient, options: PostOptions): Promi
       throw sispError('E_BAD_FRAME', `unexpected ${ready.type} during a post`);
 
     const capacity = Math.min(MAX_CHUNK_DATA, client.welcome.maxFrame - 1024);
-    const frames = sealFile({ path: options.path, key, imageId: id, size, capacity });
+    const pool = new FramePool(capacity);
+    const frames = sealFile({ path: options.path, key, imageId: id, size, capacity }, pool);
     let sent = 0;
     let lastSend: Promise<void> = Promise.resolve();
     /** Sends one frame buffer (HEADER_ROOM, then data), split if credit is short. */
@@ -177,6 +179,13 @@ export async function postImage(client: SispClient, options: PostOptions): Promi
         options.onProgress?.(sent, ctLength);
         if (connection.bufferedAmount > SEND_HIGH_WATER) await lastSend;
       }
+      // Once the socket has taken all of it, the buffer can carry another frame.
+      lastSend.then(
+        () => {
+          pool.give(frame);
+        },
+        () => undefined,
+      );
     };
     let digest: Uint8Array;
     try {

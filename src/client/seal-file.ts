@@ -5,14 +5,13 @@
  * (Running this in a worker thread was measured and gave nothing: the two cores are
  * already saturated by both ends, see bench/README.md.)
  */
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { EnvelopeEncryptor, sealedLength } from '../crypto/envelope.js';
 import { envelopeContext } from '../crypto/manifest.js';
 import { nodeAes256Gcm, nodeSha256 } from '../node/aead.js';
+import { FramePool, HEADER_ROOM } from '../node/frame-pool.js';
 import { sispError } from '../protocol/errors.js';
 
-/** Room for a chunk frame's header (at most 33 bytes) in front of its data. */
-export const HEADER_ROOM = 48;
 const READ_SIZE = 1024 * 1024;
 
 export interface SealJob {
@@ -25,13 +24,43 @@ export interface SealJob {
   readonly capacity: number;
 }
 
+/**
+ * The file in READ_SIZE pieces through two buffers used in turn: the next read runs
+ * while the current piece is sealed, and nothing is allocated per read. A piece is
+ * valid only until the next one is asked for.
+ */
+async function* readPieces(path: string, size: number): AsyncGenerator<Uint8Array> {
+  const handle = await open(path, 'r');
+  const length = Math.max(1, Math.min(READ_SIZE, size));
+  const buffers = [Buffer.allocUnsafeSlow(length), Buffer.allocUnsafeSlow(length)] as const;
+  let position = 0;
+  let turn = 0;
+  let reading = handle.read(buffers[0], 0, length, 0);
+  try {
+    for (;;) {
+      const { bytesRead, buffer } = await reading;
+      if (bytesRead === 0) return;
+      position += bytesRead;
+      turn ^= 1;
+      reading = handle.read(buffers[turn] ?? buffers[0], 0, length, position);
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await reading.catch(() => undefined);
+    await handle.close();
+  }
+}
+
 /** Yields frame buffers (HEADER_ROOM free bytes, then sealed data); returns the envelope's SHA-256. */
-export async function* sealFile(job: SealJob): AsyncGenerator<Uint8Array, Uint8Array> {
+export async function* sealFile(
+  job: SealJob,
+  pool = new FramePool(job.capacity),
+): AsyncGenerator<Uint8Array, Uint8Array> {
   const ctLength = sealedLength(job.size);
   const hasher = nodeSha256();
   // Small images get a frame their size, not a full one: less to allocate and collect.
   const newFrame = (): Uint8Array =>
-    Buffer.allocUnsafe(HEADER_ROOM + Math.max(1, Math.min(job.capacity, ctLength - packed)));
+    pool.take(HEADER_ROOM + Math.max(1, Math.min(job.capacity, ctLength - packed)));
   let packed = 0;
   let frame = newFrame();
   let filled = 0;
@@ -63,9 +92,7 @@ export async function* sealFile(job: SealJob): AsyncGenerator<Uint8Array, Uint8A
     aead: nodeAes256Gcm,
   });
   pack(encryptor.header());
-  for await (const piece of createReadStream(job.path, {
-    highWaterMark: Math.max(1, Math.min(READ_SIZE, job.size)),
-  }) as AsyncIterable<Buffer>) {
+  for await (const piece of readPieces(job.path, job.size)) {
     for (const sealed of await encryptor.update(piece)) pack(sealed);
     yield* full.splice(0);
   }

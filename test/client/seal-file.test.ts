@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { HEADER_ROOM, sealFile, type SealJob } from '../../src/client/seal-file.js';
+import { sealFile, type SealJob } from '../../src/client/seal-file.js';
 import {
   CHUNK_SIZE,
   EnvelopeDecryptor,
@@ -13,6 +13,7 @@ import {
 } from '../../src/crypto/envelope.js';
 import { envelopeContext } from '../../src/crypto/manifest.js';
 import { nodeAes256Gcm } from '../../src/node/aead.js';
+import { FramePool, HEADER_ROOM } from '../../src/node/frame-pool.js';
 import { concatBytes } from '../../src/protocol/bytes.js';
 import { isSispError } from '../../src/protocol/errors.js';
 
@@ -114,5 +115,59 @@ describe('sealFile: a file into post.chunk frame payloads', () => {
       capacity,
     };
     await assert.rejects(collect(job), { code: 'ENOENT' });
+  });
+});
+
+describe('FramePool: full frames reused once sent', () => {
+  it('hands back full frames, not others, and keeps only a few', () => {
+    const pool = new FramePool(1000);
+    const full = pool.take(HEADER_ROOM + 1000);
+    const short = pool.take(HEADER_ROOM + 10);
+    assert.equal(full.length, HEADER_ROOM + 1000);
+    assert.equal(short.length, HEADER_ROOM + 10);
+    pool.give(short);
+    pool.give(full);
+    assert.equal(pool.take(HEADER_ROOM + 1000), full);
+    assert.notEqual(pool.take(HEADER_ROOM + 10), short);
+    const many = Array.from({ length: 20 }, () => pool.take(HEADER_ROOM + 1000));
+    for (const frame of many) pool.give(frame);
+    const reused = Array.from({ length: 20 }, () => pool.take(HEADER_ROOM + 1000)).filter((frame) =>
+      many.includes(frame),
+    );
+    assert.ok(reused.length > 0 && reused.length < 20, `kept ${reused.length} of 20`);
+  });
+
+  it('a multi-frame file sealed through a pool, frames given back as sent, opens intact', async () => {
+    // Several 1 MiB reads, several frames each: later reads fill frames given back.
+    const size = 5 * 1024 * 1024 + 77;
+    const plaintext = randomBytes(size);
+    const path = join(dir, 'pooled');
+    writeFileSync(path, plaintext);
+    const job = {
+      path,
+      key: generateContentKey(),
+      imageId: randomBytes(16),
+      size,
+      capacity: 262_144,
+    };
+    const pool = new FramePool(job.capacity);
+    const sent: Uint8Array[] = [];
+    const seen = new Set<Uint8Array>();
+    const generator = sealFile(job, pool);
+    let digest: Uint8Array | undefined;
+    while (digest === undefined) {
+      const next = await generator.next();
+      if (next.done === true) digest = next.value;
+      else {
+        seen.add(next.value);
+        // A copy of what the socket would have taken (Buffer's slice() would be a view).
+        sent.push(new Uint8Array(next.value.subarray(HEADER_ROOM)));
+        pool.give(next.value);
+      }
+    }
+    assert.ok(seen.size < sent.length, 'buffers were reused');
+    const envelope = concatBytes(...sent);
+    assert.deepEqual(digest, new Uint8Array(createHash('sha256').update(envelope).digest()));
+    assert.deepEqual(await open(job, envelope), new Uint8Array(plaintext));
   });
 });

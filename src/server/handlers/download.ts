@@ -7,11 +7,11 @@
 import { rewrapContentKey, SERVER_RECIPIENT } from '../../crypto/hpke.js';
 import { toHex } from '../../protocol/bytes.js';
 import { sispError } from '../../protocol/errors.js';
+import { FramePool, HEADER_ROOM } from '../../node/frame-pool.js';
 import { chunkFrameHeader } from '../../protocol/frame.js';
 import { MAX_CHUNK_DATA, type Message } from '../../protocol/messages.js';
 
 /** Room reserved in front of chunk data for the frame header (at most 33 bytes). */
-const HEADER_ROOM = 48;
 const SEND_HIGH_WATER = 4 * 1024 * 1024;
 import type { Session } from '../session.js';
 import type { ImageRecord } from '../store/types.js';
@@ -122,6 +122,7 @@ async function run(
   });
   const pieceSize = Math.min(MAX_CHUNK_DATA, context.config.limits.maxFrame - 1024);
   const file = await context.blobs.openForReading(image.sha256);
+  const pool = new FramePool(pieceSize);
   let sent = 0;
   let lastSend: Promise<void> = Promise.resolve();
   try {
@@ -129,13 +130,17 @@ async function run(
       const amount = await transfer.take(Math.min(pieceSize, image.ctLength - sent));
       if (transfer.cancelled || session.state === 'closed') return;
       // Read straight into the frame buffer, after room for its header: no copies.
-      const frame = Buffer.allocUnsafe(HEADER_ROOM + amount);
+      const frame = pool.take(HEADER_ROOM + amount);
       const { bytesRead } = await file.read(frame, HEADER_ROOM, amount, sent);
       if (bytesRead !== amount)
         throw sispError('E_INTERNAL', 'stored image is shorter than recorded');
       const header = chunkFrameHeader('download.chunk', message.id, amount);
       frame.set(header, HEADER_ROOM - header.length);
       lastSend = session.sendFrame(frame.subarray(HEADER_ROOM - header.length));
+      void lastSend.then(() => {
+        // Reused only while the connection lives: a closed socket may drop it half sent.
+        if (session.state !== 'closed') pool.give(frame);
+      });
       sent += amount;
       // Credit bounds what the client must hold; this bounds what we queue locally.
       if (session.bufferedAmount > SEND_HIGH_WATER) await lastSend;
