@@ -6,25 +6,18 @@
  * on any failure the temporary file is removed and nothing is left.
  */
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
-import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EnvelopeDecryptor } from '../crypto/envelope.js';
 import { unwrapContentKey } from '../crypto/hpke.js';
-import {
-  decodeManifest,
-  envelopeContext,
-  verifyManifest,
-  type Manifest,
-} from '../crypto/manifest.js';
-import { nodeAes256Gcm, nodeSha256 } from '../node/aead.js';
+import { decodeManifest, verifyManifest, type Manifest } from '../crypto/manifest.js';
 import { equalBytes } from '../protocol/bytes.js';
 import { isSispError, sispError, type SispError } from '../protocol/errors.js';
 import type { Message } from '../protocol/messages.js';
 import type { SispClient } from './client.js';
 import { EXTENSIONS } from './image.js';
+import { EnvelopeToFile } from './open-file.js';
 
 const WINDOW = 8 * 1024 * 1024;
-const FLUSH_EVERY = 32 * 1024 * 1024;
 
 export type ImageRef =
   { readonly owner: string; readonly name: string } | { readonly image: Uint8Array };
@@ -39,6 +32,16 @@ function tampered(why: string, cause?: unknown): SispError {
   return sispError('E_TAMPERED', `the image failed verification (${why}); nothing was written`, {
     cause,
   });
+}
+
+/** A failure on this machine (disk full, permissions) rather than in what was received. */
+function localFailure(error: unknown): SispError {
+  const code = (error as NodeJS.ErrnoException).code;
+  return sispError(
+    'E_INTERNAL',
+    `cannot write the downloaded image${typeof code === 'string' ? ` (${code})` : ''}; nothing was kept`,
+    { cause: error },
+  );
 }
 
 export async function downloadImage(
@@ -63,22 +66,12 @@ export async function downloadImage(
   });
 
   let manifest: Manifest | undefined;
-  let decryptor: EnvelopeDecryptor | undefined;
-  let file: FileHandle | undefined;
+  let sink: EnvelopeToFile | undefined;
   let temporary: string | undefined;
   let ownerFingerprint = '';
-  const hash = nodeSha256();
   let received = 0;
-  let written = 0;
   let unacknowledged = 0;
 
-  const pendingWrites = new Set<Promise<void>>();
-  let writeFailure: Error | undefined;
-  let position = 0;
-  const settleWrites = async (): Promise<void> => {
-    await Promise.allSettled([...pendingWrites]);
-    if (writeFailure !== undefined) throw writeFailure;
-  };
   const acknowledge = (bytes: number): void => {
     unacknowledged += bytes;
     if (unacknowledged < WINDOW / 2 || failure !== undefined) return;
@@ -87,25 +80,9 @@ export async function downloadImage(
     connection.send('credit', requestId, { bytes: grant }).catch(() => undefined);
   };
 
-  // Flush to disk as we go, so the final fsync before the rename has little left.
-  let flushing: Promise<void> | undefined;
-  let flushedAt = 0;
-  const flushInBackground = (): void => {
-    if (file === undefined || flushing !== undefined || written - flushedAt < FLUSH_EVERY) return;
-    flushedAt = written;
-    flushing = file
-      .datasync()
-      .catch(() => undefined) // the final sync reports any real failure
-      .finally(() => {
-        flushing = undefined;
-      });
-  };
-
   const cleanUp = async (): Promise<void> => {
-    await Promise.allSettled([...pendingWrites]);
-    await flushing;
-    await file?.close().catch(() => undefined);
-    file = undefined;
+    await sink?.abort().catch(() => undefined);
+    sink = undefined;
     if (temporary !== undefined) await unlink(temporary).catch(() => undefined);
   };
 
@@ -140,71 +117,38 @@ export async function downloadImage(
           manifest.id,
           client.username,
         );
-        decryptor = new EnvelopeDecryptor({
-          key,
-          context: envelopeContext(manifest.id),
-          aead: nodeAes256Gcm,
-        });
         temporary = join(outDir, `.${nodeRandomBytes(8).toString('hex')}.partial`);
-        file = await open(temporary, 'wx', 0o600);
+        sink = await EnvelopeToFile.create(
+          { key, imageId: manifest.id, path: temporary },
+          {
+            onWritten: acknowledge,
+            onFailure: (error) => {
+              void fail(error);
+            },
+          },
+        );
         return;
       }
       case 'download.chunk': {
-        if (decryptor === undefined || file === undefined || manifest === undefined)
+        if (sink === undefined || manifest === undefined)
           throw tampered('data before the manifest');
         const data = message.body.data;
         received += data.length;
         if (received > manifest.ctLength) throw tampered('more data than the manifest declares');
-        hash.update(data);
-        // 4. Every chunk's tag; plaintext only ever reaches the temporary file.
-        const plain = await decryptor.update(data);
-        const length = plain.reduce((sum, piece) => sum + piece.length, 0);
         onProgress?.(received, manifest.ctLength);
-        if (length === 0) {
-          acknowledge(data.length);
-          return;
-        }
-        // Written at its own position without waiting, so the next frame is decrypted
-        // meanwhile; credit returns only once the write is done, which bounds memory.
-        const at = position;
-        position += length;
-        const pending = file.writev(plain, at).then(
-          () => {
-            written += length;
-            acknowledge(data.length);
-            flushInBackground();
-          },
-          (error: unknown) => {
-            writeFailure ??= error instanceof Error ? error : new Error('write failed');
-          },
-        );
-        pendingWrites.add(pending);
-        void pending.finally(() => pendingWrites.delete(pending));
+        // 4. Every chunk's tag; plaintext only ever reaches the temporary file.
+        await sink.write(data);
         return;
       }
       case 'download.end': {
-        if (
-          decryptor === undefined ||
-          file === undefined ||
-          manifest === undefined ||
-          temporary === undefined
-        ) {
+        if (sink === undefined || manifest === undefined || temporary === undefined)
           throw tampered('end before the manifest');
-        }
-        await settleWrites();
-        for (const plain of await decryptor.finish()) {
-          await file.write(plain, 0, plain.length, position);
-          position += plain.length;
-          written += plain.length;
-        }
+        const opened = await sink.finish();
+        sink = undefined;
         // 5. Length and digest.
         if (received !== manifest.ctLength) throw tampered('wrong length');
-        if (!equalBytes(hash.digest(), manifest.sha256)) throw tampered('digest mismatch');
-        if (written !== manifest.size) throw tampered('wrong plaintext size');
-        await flushing;
-        await file.sync();
-        await file.close();
-        file = undefined;
+        if (!equalBytes(opened.digest, manifest.sha256)) throw tampered('digest mismatch');
+        if (opened.written !== manifest.size) throw tampered('wrong plaintext size');
         const path = join(outDir, `${manifest.name}.${EXTENSIONS[manifest.type]}`);
         await rename(temporary, path);
         temporary = undefined;
@@ -218,15 +162,16 @@ export async function downloadImage(
     }
   };
 
+  /** The first failure ends the download: nothing more is handled, the file goes. */
+  async function fail(error: unknown): Promise<void> {
+    if (failure !== undefined) return;
+    failure = isSispError(error) ? error : localFailure(error);
+    await cleanUp();
+    reject?.(failure);
+  }
+
   const requestId = connection.stream((message) => {
-    chain = chain
-      .then(() => handle(message))
-      .catch(async (error: unknown) => {
-        if (failure !== undefined) return;
-        failure = isSispError(error) ? error : tampered('decryption failed', error);
-        await cleanUp();
-        reject?.(failure);
-      });
+    chain = chain.then(() => handle(message)).catch(fail);
   });
   try {
     const request =
