@@ -19,6 +19,7 @@ import {
   openSync,
   writeSync,
   closeSync,
+  fsyncSync,
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -95,6 +96,9 @@ function makeImage(path: string, size: number): void {
     writeSync(fd, block, 0, n);
     written += n;
   }
+  // On disk before any timing starts: otherwise the kernel writes this input back
+  // during the first transfers and they pay for it.
+  fsyncSync(fd);
   closeSync(fd);
 }
 
