@@ -5,11 +5,10 @@
  * decompression bomb is refused rather than decoded.
  */
 import { spawn } from 'node:child_process';
-import sharp from 'sharp';
-
-type Sharp = ReturnType<typeof sharp>;
-type Raw = { data: Buffer; info: { width: number; height: number; channels: number } };
 import { sispError } from '../protocol/errors.js';
+import { loadSharp, type SharpImage } from './sharp.js';
+
+type Raw = { data: Buffer; info: { width: number; height: number; channels: number } };
 
 /** 64 megapixels: far beyond any photo, far below what would exhaust memory. */
 const PIXEL_LIMIT = 64 * 1024 * 1024;
@@ -32,28 +31,38 @@ export function detectProtocol(env: NodeJS.ProcessEnv): Protocol {
   return 'halfblock';
 }
 
-function decoder(path: string): Sharp {
-  // rotate() applies EXIF orientation, so a phone photo shows the right way up.
-  return sharp(path, { limitInputPixels: PIXEL_LIMIT, failOn: 'error', animated: false }).rotate();
-}
-
-function decodeFailure(error: unknown): never {
-  const text = error instanceof Error ? error.message : '';
-  if (/pixel limit/i.test(text))
-    throw sispError('E_TOO_LARGE', 'the image is too large to display safely');
+function cannotDecode(): never {
   throw sispError('E_BAD_REQUEST', 'the image cannot be decoded for display');
 }
 
+/** Width and height as displayed (EXIF orientation applied), from the header alone. */
 export async function imageDimensions(path: string): Promise<{ width: number; height: number }> {
+  const sharp = await loadSharp();
+  let metadata: Awaited<ReturnType<SharpImage['metadata']>>;
   try {
-    const metadata = await sharp(path, { limitInputPixels: PIXEL_LIMIT }).metadata();
-    const rotated = (metadata.orientation ?? 1) >= 5;
-    const width = metadata.width;
-    const height = metadata.pageHeight ?? metadata.height;
-    return rotated ? { width: height, height: width } : { width, height };
-  } catch (error) {
-    return decodeFailure(error);
+    // Only the header is read here, so no pixel limit: decoder() applies it, and can
+    // then say that the image is too large rather than that it is unreadable.
+    metadata = await sharp(path, { limitInputPixels: false }).metadata();
+  } catch {
+    return cannotDecode();
   }
+  const rotated = (metadata.orientation ?? 1) >= 5;
+  const width = metadata.width;
+  const height = metadata.pageHeight ?? metadata.height;
+  return rotated ? { width: height, height: width } : { width, height };
+}
+
+/**
+ * A decoder for the image, refused up front if its header declares more pixels than
+ * the limit (a decompression bomb); sharp's own limit stays as a second guard.
+ */
+async function decoder(path: string): Promise<SharpImage> {
+  const { width, height } = await imageDimensions(path);
+  if (width * height > PIXEL_LIMIT)
+    throw sispError('E_TOO_LARGE', 'the image is too large to display safely');
+  const sharp = await loadSharp();
+  // rotate() applies EXIF orientation, so a phone photo shows the right way up.
+  return sharp(path, { limitInputPixels: PIXEL_LIMIT, failOn: 'error', animated: false }).rotate();
 }
 
 /** Renders to half-block rows: "▀" with the top pixel as foreground, bottom as background. */
@@ -62,15 +71,16 @@ export async function renderHalfBlocks(
   columns: number,
   rows: number,
 ): Promise<string> {
+  const image = await decoder(path);
   let raw: Raw;
   try {
-    raw = await decoder(path)
+    raw = await image
       .resize(Math.max(1, columns), Math.max(2, rows * 2), { fit: 'inside' })
       .flatten({ background: '#000000' })
       .raw()
       .toBuffer({ resolveWithObject: true });
-  } catch (error) {
-    return decodeFailure(error);
+  } catch {
+    return cannotDecode();
   }
   const { data, info } = raw;
   const channels = info.channels;
@@ -93,14 +103,15 @@ export async function renderHalfBlocks(
 }
 
 async function asPng(path: string, columns: number): Promise<Buffer> {
+  const image = await decoder(path);
   try {
     // Roughly 10 pixels per cell is what these terminals draw at.
-    return await decoder(path)
+    return await image
       .resize({ width: Math.max(1, columns) * 10, withoutEnlargement: true })
       .png()
       .toBuffer();
-  } catch (error) {
-    return decodeFailure(error);
+  } catch {
+    return cannotDecode();
   }
 }
 

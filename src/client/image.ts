@@ -3,9 +3,9 @@
  * header; the extension is ignored). Only JPEG, PNG, GIF and WebP are accepted, and
  * nothing is decoded beyond the header here.
  */
-import sharp from 'sharp';
 import { sispError } from '../protocol/errors.js';
 import type { ContentType } from '../protocol/messages.js';
+import { loadSharp, type SharpImage } from './sharp.js';
 
 const FORMATS: Record<string, ContentType> = {
   jpeg: 'image/jpeg',
@@ -28,7 +28,8 @@ export interface ImageInfo {
 }
 
 export async function inspectImage(path: string): Promise<ImageInfo> {
-  let metadata: Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>;
+  const sharp = await loadSharp();
+  let metadata: Awaited<ReturnType<SharpImage['metadata']>>;
   try {
     metadata = await sharp(path, { failOn: 'error' }).metadata();
   } catch {

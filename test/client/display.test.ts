@@ -1,5 +1,8 @@
 import { strict as assert } from 'node:assert';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32, deflateSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import {
   detectProtocol,
@@ -70,6 +73,38 @@ describe('image checks and terminal display', () => {
     await assert.rejects(renderHalfBlocks(join(IMAGES, 'truncated_jpeg.jpg'), 80, 24), (e) =>
       isSispError(e),
     );
+  });
+
+  it('refuses an image whose header declares more than 64 megapixels, before decoding it', async () => {
+    // A valid PNG header for 10000 x 10000 (100 MP), with a token of compressed data.
+    const chunk = (type: string, data: Uint8Array) => {
+      const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+      const length = Buffer.alloc(4);
+      length.writeUInt32BE(data.length);
+      const crc = Buffer.alloc(4);
+      crc.writeUInt32BE(crc32(body));
+      return Buffer.concat([length, body, crc]);
+    };
+    const header = Buffer.alloc(13);
+    header.writeUInt32BE(10_000, 0);
+    header.writeUInt32BE(10_000, 4);
+    header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
+    const png = Buffer.concat([
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+      chunk('IHDR', header),
+      chunk('IDAT', deflateSync(Buffer.alloc(100))),
+      chunk('IEND', new Uint8Array(0)),
+    ]);
+    const dir = mkdtempSync(join(tmpdir(), 'sisp-display-'));
+    try {
+      const path = join(dir, 'huge.png');
+      writeFileSync(path, png);
+      assert.deepEqual(await imageDimensions(path), { width: 10_000, height: 10_000 });
+      await assert.rejects(renderHalfBlocks(path, 80, 24), (e) => isSispError(e, 'E_TOO_LARGE'));
+      await assert.rejects(renderKitty(path, 80), (e) => isSispError(e, 'E_TOO_LARGE'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('speaks the kitty and iTerm2 protocols when the terminal says it has them', async () => {
