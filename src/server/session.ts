@@ -29,6 +29,22 @@ const MAX_QUEUED = 64;
 
 export type SessionState = 'hello' | 'handshake' | 'ready' | 'closed';
 
+/** Each event is encoded once and the same bytes go to every session told of it. */
+const eventFrames = new WeakMap<NewImageEvent, Uint8Array>();
+
+function eventFrame(event: NewImageEvent): Uint8Array {
+  let frame = eventFrames.get(event);
+  if (frame === undefined) {
+    frame = encodeFrame('event.new_image', 0, {
+      image: event.image,
+      name: event.name,
+      owner: event.owner,
+    });
+    eventFrames.set(event, frame);
+  }
+  return frame;
+}
+
 export class Session {
   readonly id = randomUUID();
   readonly nonce = new Uint8Array(randomBytes(NONCE_LENGTH));
@@ -290,11 +306,7 @@ export class Session {
     const user = this.user;
     if (user === undefined || this.state !== 'ready') return;
     if (event.notify !== 'public' && !event.notify.includes(user)) return;
-    void this.send('event.new_image', 0, {
-      image: event.image,
-      name: event.name,
-      owner: event.owner,
-    });
+    void this.sendFrame(eventFrame(event));
   }
 
   #closed(): void {
