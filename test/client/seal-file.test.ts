@@ -32,6 +32,18 @@ async function collect(job: SealJob): Promise<{ frames: Uint8Array[]; digest: Ui
   }
 }
 
+/** A job over `bytes` written to a new file (none: no file), declaring `size`. */
+function jobFor(
+  name: string,
+  bytes: Uint8Array | undefined,
+  size: number,
+  capacity: number,
+): SealJob {
+  const path = join(dir, name);
+  if (bytes !== undefined) writeFileSync(path, bytes);
+  return { path, key: generateContentKey(), imageId: randomBytes(16), size, capacity };
+}
+
 async function open(job: SealJob, envelope: Uint8Array): Promise<Uint8Array> {
   const decryptor = new EnvelopeDecryptor({
     key: job.key,
@@ -55,15 +67,7 @@ describe('sealFile: a file into post.chunk frame payloads', () => {
   for (const size of sizes) {
     it(`${size} bytes: frames hold the envelope, each with room for a header`, async () => {
       const plaintext = randomBytes(size);
-      const path = join(dir, `plain-${size}`);
-      writeFileSync(path, plaintext);
-      const job = {
-        path,
-        key: generateContentKey(),
-        imageId: randomBytes(16),
-        size,
-        capacity,
-      };
+      const job = jobFor(`plain-${size}`, plaintext, size, capacity);
       const { frames, digest } = await collect(job);
       for (const frame of frames) {
         assert.ok(frame.length > HEADER_ROOM, 'no empty frames');
@@ -78,28 +82,12 @@ describe('sealFile: a file into post.chunk frame payloads', () => {
   }
 
   it('a file larger than declared (it grew) is refused', async () => {
-    const path = join(dir, 'grew');
-    writeFileSync(path, randomBytes(100_000));
-    const job = {
-      path,
-      key: generateContentKey(),
-      imageId: randomBytes(16),
-      size: 50_000,
-      capacity,
-    };
+    const job = jobFor('grew', randomBytes(100_000), 50_000, capacity);
     await assert.rejects(collect(job), (error: unknown) => isSispError(error, 'E_BAD_REQUEST'));
   });
 
   it('a file smaller than declared (it shrank) yields fewer bytes, for the caller to refuse', async () => {
-    const path = join(dir, 'shrank');
-    writeFileSync(path, randomBytes(50_000));
-    const job = {
-      path,
-      key: generateContentKey(),
-      imageId: randomBytes(16),
-      size: 100_000,
-      capacity,
-    };
+    const job = jobFor('shrank', randomBytes(50_000), 100_000, capacity);
     const { frames } = await collect(job);
     const total = frames.reduce((sum, frame) => sum + frame.length - HEADER_ROOM, 0);
     assert.equal(total, sealedLength(50_000));
@@ -107,13 +95,7 @@ describe('sealFile: a file into post.chunk frame payloads', () => {
   });
 
   it('a missing file fails with its errno code', async () => {
-    const job = {
-      path: join(dir, 'missing'),
-      key: generateContentKey(),
-      imageId: randomBytes(16),
-      size: 10,
-      capacity,
-    };
+    const job = jobFor('missing', undefined, 10, capacity);
     await assert.rejects(collect(job), { code: 'ENOENT' });
   });
 });
@@ -141,15 +123,7 @@ describe('FramePool: full frames reused once sent', () => {
     // Several 1 MiB reads, several frames each: later reads fill frames given back.
     const size = 5 * 1024 * 1024 + 77;
     const plaintext = randomBytes(size);
-    const path = join(dir, 'pooled');
-    writeFileSync(path, plaintext);
-    const job = {
-      path,
-      key: generateContentKey(),
-      imageId: randomBytes(16),
-      size,
-      capacity: 262_144,
-    };
+    const job = jobFor('pooled', plaintext, size, 262_144);
     const pool = new FramePool(job.capacity);
     const sent: Uint8Array[] = [];
     const seen = new Set<Uint8Array>();

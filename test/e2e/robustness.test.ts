@@ -19,6 +19,18 @@ import {
 } from './harness.js';
 import { loggedInPeer, RawPeer } from './protocol-client.js';
 
+/** A real JPEG header followed by `extra` random bytes: an image by content, large by size. */
+function largeJpeg(dirs: string[], extra: number): string {
+  const dir = tempDir('large');
+  dirs.push(dir);
+  const path = join(dir, 'large.jpg');
+  writeFileSync(
+    path,
+    Buffer.concat([readFileSync(join(IMAGES, 'hopper.jpg')), randomBytes(extra)]),
+  );
+  return path;
+}
+
 describe('hostile connections', () => {
   let server: ServerProcess;
   let alice: ClientHome;
@@ -197,14 +209,7 @@ describe('heavy traffic', () => {
     const bob = clientHome(server);
     assert.equal((await alice.run(['register', 'alice'])).code, 0);
     assert.equal((await bob.run(['register', 'bob'])).code, 0);
-    const dir = tempDir('big');
-    dirs.push(dir);
-    const path = join(dir, 'big.jpg');
-    // A real JPEG header followed by 200 MiB: an image by content, large by size.
-    writeFileSync(
-      path,
-      Buffer.concat([readFileSync(join(IMAGES, 'hopper.jpg')), randomBytes(200 * 1024 * 1024)]),
-    );
+    const path = largeJpeg(dirs, 200 * 1024 * 1024);
     const posted = await alice.run(['post', 'big', path], { timeoutMs: 300_000 });
     assert.equal(posted.code, 0, posted.stderr);
     const out = tempDir('big-out');
@@ -263,13 +268,7 @@ describe('a server granting less credit than a frame', () => {
   it('a 3 MiB post arrives whole, sent in credit-sized parts', async () => {
     const alice = clientHome(server);
     assert.equal((await alice.run(['register', 'alice'])).code, 0);
-    const dir = tempDir('window');
-    dirs.push(dir);
-    const path = join(dir, 'pic.jpg');
-    writeFileSync(
-      path,
-      Buffer.concat([readFileSync(join(IMAGES, 'hopper.jpg')), randomBytes(3 * 1024 * 1024)]),
-    );
+    const path = largeJpeg(dirs, 3 * 1024 * 1024);
     const posted = await alice.run(['post', 'pic', path], { timeoutMs: 120_000 });
     assert.equal(posted.code, 0, posted.stderr);
     const out = tempDir('window-out');
