@@ -10,7 +10,7 @@ import { downloadImage } from '../src/client/download.js';
 import { Home } from '../src/client/home.js';
 import { postImage } from '../src/client/post.js';
 
-const [url, caFile, base, prefix, clientsText, mode, image] = process.argv.slice(2);
+const [url, caFile, base, prefix, clientsText, mode, image, tag = ''] = process.argv.slice(2);
 if (
   url === undefined ||
   caFile === undefined ||
@@ -18,7 +18,7 @@ if (
   prefix === undefined ||
   image === undefined
 ) {
-  throw new Error('usage: small-worker URL CA BASE PREFIX CLIENTS post|download IMAGE');
+  throw new Error('usage: small-worker URL CA BASE PREFIX CLIENTS post|download IMAGE [TAG]');
 }
 // Narrowed copies for use inside functions.
 const settings = { url, caFile, base, prefix, image };
@@ -49,11 +49,11 @@ const counts = await Promise.all(
   clients.map(async (connected, i) => {
     let n = 0;
     while (Date.now() < deadline) {
-      if (mode === 'post') await postImage(connected, { name: `s${i}-${n}`, path: image });
+      if (mode === 'post') await postImage(connected, { name: `${tag}s${i}-${n}`, path: image });
       else
         await downloadImage(
           connected,
-          { owner: `${prefix}${i}`, name: `s${i}-${n % 20}` },
+          { owner: `${prefix}${i}`, name: `${tag}s${i}-${n % 20}` },
           join(base, 'out', `${prefix}${i}`),
         );
       n++;
