@@ -16,6 +16,8 @@ export class BlobStore {
   readonly #root: string;
   readonly #tmp: string;
   readonly #directories = new DirectorySync();
+  /** At most 256 entries, one per prefix directory seen since start. */
+  readonly #prefixes = new Map<string, Promise<void>>();
 
   private constructor(dataDir: string) {
     this.#root = join(dataDir, 'blobs');
@@ -65,11 +67,27 @@ export class BlobStore {
   async install(temporary: string, sha256: Uint8Array): Promise<void> {
     const final = this.path(sha256);
     const dir = join(final, '..');
-    // A new prefix directory is itself an entry in blobs/, which must be durable too.
-    if ((await mkdir(dir, { recursive: true, mode: 0o700 })) !== undefined)
-      await this.#directories.sync(this.#root);
+    await this.#prefixDirectory(dir);
     await rename(temporary, final);
     await this.#directories.sync(dir);
+  }
+
+  /**
+   * Makes sure a prefix directory exists durably. A new one is itself an entry in
+   * blobs/, which is fsynced too; a second upload into the same new directory waits
+   * for that, rather than seeing the directory exist and racing ahead of its fsync.
+   */
+  #prefixDirectory(dir: string): Promise<void> {
+    let ready = this.#prefixes.get(dir);
+    if (ready === undefined) {
+      ready = mkdir(dir, { recursive: true, mode: 0o700 }).then(async (created) => {
+        if (created !== undefined) await this.#directories.sync(this.#root);
+      });
+      this.#prefixes.set(dir, ready);
+      // A failure is retried by the next upload, not remembered.
+      ready.catch(() => this.#prefixes.delete(dir));
+    }
+    return ready;
   }
 }
 
