@@ -34,14 +34,17 @@ function tampered(why: string, cause?: unknown): SispError {
   });
 }
 
-/** A failure on this machine (disk full, permissions) rather than in what was received. */
+/**
+ * A failure on this machine rather than in what was received (every check of the
+ * received data throws its own SispError): a file error such as a full disk, or a bug.
+ */
 function localFailure(error: unknown): SispError {
   const code = (error as NodeJS.ErrnoException).code;
-  return sispError(
-    'E_INTERNAL',
-    `cannot write the downloaded image${typeof code === 'string' ? ` (${code})` : ''}; nothing was kept`,
-    { cause: error },
-  );
+  const what =
+    typeof code === 'string'
+      ? `cannot write the downloaded image (${code})`
+      : 'the download failed unexpectedly';
+  return sispError('E_INTERNAL', `${what}; nothing was kept`, { cause: error });
 }
 
 export async function downloadImage(
