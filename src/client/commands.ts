@@ -9,7 +9,7 @@ import cliProgress from 'cli-progress';
 import { toPem } from '../crypto/certificates.js';
 import { keyFingerprint, readableFingerprint } from '../crypto/fingerprint.js';
 import { toHex } from '../protocol/bytes.js';
-import { sispError } from '../protocol/errors.js';
+import { isSispError, sispError } from '../protocol/errors.js';
 import type { MessageBody } from '../protocol/messages.js';
 import { normalizeImageName, normalizeUsername } from '../protocol/names.js';
 import type { SispClient } from './client.js';
@@ -57,6 +57,20 @@ function progressBar(
       if (started) bar.stop();
     },
   };
+}
+
+/**
+ * One plain line for a failed command, the same in the CLI and the prompt: our own
+ * errors say what went wrong; a file the user named gets its path and errno code;
+ * anything else is a bug, and its text (which may hold internals) stays out.
+ */
+export function describeFailure(error: unknown): string {
+  if (isSispError(error)) return error.message;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
+    return `cannot access ${(error as NodeJS.ErrnoException).path ?? 'a file'} (${code})`;
+  }
+  return 'unexpected failure';
 }
 
 export async function listImages(client: SispClient): Promise<Listed[]> {

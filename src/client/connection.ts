@@ -171,15 +171,15 @@ function describeConnectError(url: string, error: NodeJS.ErrnoException): SispEr
   ) {
     return sispError('E_UNAVAILABLE', `cannot reach the server at ${url} (is it running?)`);
   }
-  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|HOSTNAME|ALTNAME/i.test(code + error.message)) {
+  // Node's certificate failures carry OpenSSL's verify codes (UNABLE_TO_VERIFY_LEAF_SIGNATURE,
+  // SELF_SIGNED_CERT_IN_CHAIN, CERT_HAS_EXPIRED, ERR_TLS_CERT_ALTNAME_INVALID, ...).
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS/.test(code)) {
     return sispError(
       'E_CERTIFICATE',
       `certificate mismatch: the server at ${url} is not certified by the pinned CA`,
     );
   }
-  if (/Opening handshake has timed out/.test(error.message)) {
-    return sispError('E_UNAVAILABLE', `the server at ${url} did not answer`);
-  }
+  // Anything else (a handshake that timed out, a closed connection).
   return sispError('E_UNAVAILABLE', `cannot connect to ${url}`);
 }
 

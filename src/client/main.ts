@@ -1,13 +1,13 @@
 /** The client CLI: global options, one subcommand each, errors as one plain line. */
 import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { isSispError } from '../protocol/errors.js';
 import { SispClient, type ClientOptions } from './client.js';
 import {
   commandCert,
   commandDisplay,
   commandDownload,
   commandPost,
+  describeFailure,
   formatList,
   listImages,
   type Output,
@@ -160,19 +160,10 @@ export async function runClient(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    output.err.write(`error: ${describe(error)}\n`);
+    output.err.write(`error: ${describeFailure(error)}\n`);
     if (process.env.SISP_DEBUG === '1' && error instanceof Error)
       output.err.write(`${error.stack ?? ''}\n`);
     result = 1;
   }
   return result;
-}
-
-function describe(error: unknown): string {
-  if (isSispError(error)) return error.message;
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
-    return `cannot access ${(error as NodeJS.ErrnoException).path ?? 'a file'} (${code})`;
-  }
-  return 'unexpected failure';
 }

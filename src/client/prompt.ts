@@ -5,12 +5,13 @@
  * With commands piped to standard input it runs them in order and exits at the end.
  */
 import { createInterface, clearLine, cursorTo } from 'node:readline';
-import { isSispError } from '../protocol/errors.js';
+import { sispError } from '../protocol/errors.js';
 import { SispClient, type ClientOptions } from './client.js';
 import {
   commandDisplay,
   commandDownload,
   commandPost,
+  describeFailure,
   formatList,
   listImages,
   type Output,
@@ -61,7 +62,7 @@ export async function runPrompt(
     };
   };
   const need = (): SispClient => {
-    if (client === undefined) throw new Error('register first: REGISTER <username>');
+    if (client === undefined) throw sispError('E_AUTH', 'register first: REGISTER <username>');
     return client;
   };
 
@@ -69,7 +70,7 @@ export async function runPrompt(
     try {
       attach(await SispClient.login(options));
     } catch (error) {
-      output.err.write(`error: ${messageOf(error)}\n`);
+      output.err.write(`error: ${describeFailure(error)}\n`);
     }
   }
   if (interactive) {
@@ -96,8 +97,9 @@ export async function runPrompt(
         return true;
       case 'REGISTER': {
         if (args.length !== 1 || args[0] === undefined)
-          throw new Error('usage: REGISTER <username>');
-        if (client !== undefined) throw new Error(`already registered as ${client.username}`);
+          throw sispError('E_BAD_REQUEST', 'usage: REGISTER <username>');
+        if (client !== undefined)
+          throw sispError('E_BAD_REQUEST', `already registered as ${client.username}`);
         const connected = await SispClient.connect(options);
         try {
           const { fingerprint } = await connected.register(args[0], options.passphrase);
@@ -119,7 +121,7 @@ export async function runPrompt(
         const rest = toIndex >= 0 ? args.slice(0, toIndex) : args;
         const [name, ...pathWords] = rest;
         if (name === undefined || pathWords.length === 0)
-          throw new Error('usage: POST_IMAGE <name> <path> [--to user1,user2]');
+          throw sispError('E_BAD_REQUEST', 'usage: POST_IMAGE <name> <path> [--to user1,user2]');
         await commandPost(
           need(),
           output,
@@ -131,7 +133,7 @@ export async function runPrompt(
       }
       case 'DOWNLOAD': {
         if (args.length !== 1 || args[0] === undefined)
-          throw new Error('usage: DOWNLOAD <name | owner/name>');
+          throw sispError('E_BAD_REQUEST', 'usage: DOWNLOAD <name | owner/name>');
         const connected = need();
         const result = await commandDownload(connected, output, args[0], connected.home.downloads);
         output.out.write(`${result.path}\n`);
@@ -139,7 +141,7 @@ export async function runPrompt(
       }
       case 'DISPLAY': {
         if (args.length !== 1 || args[0] === undefined)
-          throw new Error('usage: DISPLAY <name | owner/name>');
+          throw sispError('E_BAD_REQUEST', 'usage: DISPLAY <name | owner/name>');
         await commandDisplay(need(), output, args[0], {});
         return true;
       }
@@ -147,7 +149,7 @@ export async function runPrompt(
         output.out.write(formatList(await listImages(need())));
         return true;
       default:
-        throw new Error(`unknown command ${rawCommand}; HELP lists the commands`);
+        throw sispError('E_BAD_REQUEST', `unknown command ${rawCommand}; HELP lists the commands`);
     }
   };
 
@@ -158,7 +160,7 @@ export async function runPrompt(
       keepGoing = await run(line);
     } catch (error) {
       failures++;
-      output.err.write(`error: ${messageOf(error)}\n`);
+      output.err.write(`error: ${describeFailure(error)}\n`);
     }
     if (!keepGoing) break;
     if (interactive) rl.prompt();
@@ -166,9 +168,4 @@ export async function runPrompt(
   rl.close();
   client?.close();
   return interactive || failures === 0 ? 0 : 1;
-}
-
-function messageOf(error: unknown): string {
-  if (isSispError(error)) return error.message;
-  return error instanceof Error ? error.message : 'unexpected failure';
 }

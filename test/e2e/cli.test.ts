@@ -23,11 +23,7 @@ describe('client behaviour', () => {
     server = await startServer({
       env: { SISP_MAX_IMAGE: '100000', SISP_RATE: '20', SISP_RATE_BURST: '40' },
     });
-    [alice, bob, carol] = (await registered(server, 'alice', 'bob', 'carol')) as [
-      ClientHome,
-      ClientHome,
-      ClientHome,
-    ];
+    [alice, bob, carol] = await registered(server, 'alice', 'bob', 'carol');
   });
   after(async () => {
     await server.stop();

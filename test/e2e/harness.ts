@@ -204,10 +204,10 @@ export function cleanup(...dirs: string[]): void {
 }
 
 /** Registers each user in a home of their own; fails the test if any registration fails. */
-export async function registered(
+export async function registered<const Names extends readonly string[]>(
   server: { url: string; caPath: string },
-  ...names: string[]
-): Promise<ClientHome[]> {
+  ...names: Names
+): Promise<{ [K in keyof Names]: ClientHome }> {
   const homes: ClientHome[] = [];
   for (const name of names) {
     const home = clientHome(server);
@@ -215,5 +215,6 @@ export async function registered(
     if (result.code !== 0) throw new Error(`register ${name} failed: ${result.stderr}`);
     homes.push(home);
   }
-  return homes;
+  // One home per name, in order: the mapped tuple type says exactly that.
+  return homes as { [K in keyof Names]: ClientHome };
 }

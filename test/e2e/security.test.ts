@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createHash } from 'node:crypto';
 import { sealedLength } from '../../src/crypto/envelope.js';
-import { generateIdentity, publicIdentity } from '../../src/crypto/keys.js';
+import { generateIdentity, publicIdentity, type Identity } from '../../src/crypto/keys.js';
 import { openKeystore } from '../../src/crypto/keystore.js';
 import { encodeManifest, signManifest } from '../../src/crypto/manifest.js';
 import { authPayload, registerPayload, signPayload } from '../../src/crypto/signatures.js';
@@ -27,6 +27,24 @@ async function hello(peer: RawPeer) {
   return welcome.body as { nonce: Uint8Array; caFingerprint: Uint8Array };
 }
 
+/** Registers `username` with `identity` over a raw session (hello, then register as id 2). */
+async function registerRaw(peer: RawPeer, username: string, identity: Identity) {
+  const welcome = await hello(peer);
+  const pub = await publicIdentity(identity);
+  const proof = await signPayload(
+    'register',
+    identity.signing.privateKey,
+    registerPayload({
+      username,
+      ...pub,
+      nonce: welcome.nonce,
+      caFingerprint: welcome.caFingerprint,
+    }),
+  );
+  peer.send('register', 2, { username, ...pub, proof });
+  return peer.reply(2);
+}
+
 describe('private images, names and authorisation', () => {
   let server: ServerProcess;
   let alice: ClientHome;
@@ -35,11 +53,7 @@ describe('private images, names and authorisation', () => {
 
   before(async () => {
     server = await startServer();
-    [alice, bob, carol] = (await registered(server, 'alice', 'bob', 'carol')) as [
-      ClientHome,
-      ClientHome,
-      ClientHome,
-    ];
+    [alice, bob, carol] = await registered(server, 'alice', 'bob', 'carol');
   });
   after(async () => {
     await server.stop();
@@ -103,27 +117,13 @@ describe('private images, names and authorisation', () => {
 
   it('the same key registering again is idempotent', async () => {
     const keys = await openKeystore(readFileSync(join(alice.dir, 'identity.key')));
-    const pub = await publicIdentity(keys.identity);
     const peer = await RawPeer.connect(server.url, server.caPath);
-    const welcome = await hello(peer);
-    const proof = await signPayload(
-      'register',
-      keys.identity.signing.privateKey,
-      registerPayload({
-        username: 'alice',
-        ...pub,
-        nonce: welcome.nonce,
-        caFingerprint: welcome.caFingerprint,
-      }),
-    );
-    peer.send('register', 2, { username: 'alice', ...pub, proof });
-    assert.equal((await peer.reply(2)).type, 'registered');
+    assert.equal((await registerRaw(peer, 'alice', keys.identity)).type, 'registered');
     peer.close();
   });
 
   it('a session that names another user in a request gains nothing', async () => {
     const mallory = await generateIdentity();
-    const malloryPub = await publicIdentity(mallory);
     const peer = await RawPeer.connect(server.url, server.caPath);
     const welcome = await hello(peer);
     // Authenticating as bob with mallory's key fails, and ends the connection.
@@ -139,19 +139,7 @@ describe('private images, names and authorisation', () => {
 
     // Mallory registers honestly, then posts a manifest claiming to be bob.
     const second = await RawPeer.connect(server.url, server.caPath);
-    const welcome2 = await hello(second);
-    const proof = await signPayload(
-      'register',
-      mallory.signing.privateKey,
-      registerPayload({
-        username: 'mallory',
-        ...malloryPub,
-        nonce: welcome2.nonce,
-        caFingerprint: welcome2.caFingerprint,
-      }),
-    );
-    second.send('register', 2, { username: 'mallory', ...malloryPub, proof });
-    assert.equal((await second.reply(2)).type, 'registered');
+    assert.equal((await registerRaw(second, 'mallory', mallory)).type, 'registered');
     const filler = { enc: new Uint8Array(32).fill(9), ct: new Uint8Array(48) };
     const begin = {
       image: fromHex('11'.repeat(16)),
