@@ -221,14 +221,17 @@ export class SispClient {
     return { ...verified, certificate: reply.body.certificate };
   }
 
-  async verifyPeer(certificate: Uint8Array, username: string): Promise<VerifiedUser> {
+  /** Verifies a user's certificate and checks it against the pin; adds the readable fingerprint. */
+  async verifyPeer(
+    certificate: Uint8Array,
+    username: string,
+  ): Promise<VerifiedUser & { fingerprint: string }> {
     const verified = await verifyUserCertificate(certificate, this.endpoint.caDer, { username });
-    await this.pin(verified);
-    return verified;
+    return { ...verified, fingerprint: await this.pin(verified) };
   }
 
-  /** Trust on first use: pin a user's keys, refuse a different key later. */
-  async pin(user: VerifiedUser): Promise<void> {
+  /** Trust on first use: pin a user's keys, refuse a different key later. Returns the fingerprint. */
+  async pin(user: VerifiedUser): Promise<string> {
     const pins = await this.home.readPins();
     const fingerprint = readableFingerprint(
       await keyFingerprint(user.signingKey, user.encryptionKey),
@@ -245,7 +248,7 @@ export class SispClient {
             'Compare fingerprints with them out of band; if the change is genuine, remove the entry from pins.json.',
         );
       }
-      return;
+      return fingerprint;
     }
     pins[user.username] = {
       signingKey: toHex(user.signingKey),
@@ -254,6 +257,7 @@ export class SispClient {
       firstSeen: new Date().toISOString(),
     };
     await this.home.writePins(pins);
+    return fingerprint;
   }
 
   close(): void {

@@ -100,7 +100,7 @@ export async function downloadImage(
           throw tampered('malformed manifest', error);
         }
         const owner = await client.verifyPeer(message.body.certificate, manifest.owner);
-        ownerFingerprint = (await client.home.readPins())[owner.username]?.fingerprint ?? '';
+        ownerFingerprint = owner.fingerprint;
         if (
           'image' in ref
             ? !equalBytes(ref.image, manifest.id)
