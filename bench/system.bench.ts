@@ -50,7 +50,7 @@ import { formatFigure, percentile, sortedCopy, summarise, type Figure } from './
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
 const SISP = join(root, 'dist', 'sisp.js');
-const IMAGES = resolve(root, '..', 'shared', 'fixtures', 'images');
+const IMAGES = join(root, 'test', 'fixtures', 'images');
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);

@@ -1,12 +1,11 @@
-/** Loads the shared external test vectors (../shared/vectors beside the checkout). */
+/** Loads the external test vectors kept in test/vectors (each folder with its LICENSE). */
 import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const SHARED = resolve(here, '..', '..', 'shared');
-export const WYCHEPROOF = join(SHARED, 'vectors', 'wycheproof');
-export const IMAGES = join(SHARED, 'fixtures', 'images');
+export const WYCHEPROOF = join(here, 'vectors', 'wycheproof');
+export const IMAGES = join(here, 'fixtures', 'images');
 
 export interface WycheproofFile<G> {
   readonly numberOfTests: number;

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SISP = join(root, 'dist', 'sisp.js');
-export const IMAGES = resolve(root, '..', 'shared', 'fixtures', 'images');
+export const IMAGES = join(root, 'test', 'fixtures', 'images');
 
 if (!existsSync(SISP)) throw new Error('dist/sisp.js is missing: run `npm run build` first');
 
