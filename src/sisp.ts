@@ -11,7 +11,7 @@ async function main(): Promise<number> {
     const { runServer } = await import('./server/main.js');
     return runServer(args.slice(1));
   }
-  const { runClient } = await import('./client/main.js');
+  const { runClient } = await import('./cli/main.js');
   return runClient(args);
 }
 

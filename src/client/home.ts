@@ -1,26 +1,25 @@
 /**
- * The client's home directory: which server, its CA, this user's keys (0600), the
- * keys pinned for other users, and downloads. Writes go to a temporary file first,
- * then a rename, so a crash never leaves a half-written file.
+ * The CLI's ClientStorage: a home folder holding which server (config.json), its CA
+ * (ca.pem), this user's keys (identity.key, 0600, optionally under a passphrase),
+ * the keys pinned for other users (pins.json) and downloads. Writes go to a
+ * temporary file first, then a rename, so a crash never leaves a half-written file.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { openKeystore, sealKeystore } from '../crypto/keystore.js';
+import {
+  identityExists,
+  noIdentity,
+  type ClientStorage,
+  type Pin,
+  type StoredConfig,
+  type StoredIdentity,
+} from '../core/storage.js';
+import { fromHex, toHex } from '../protocol/bytes.js';
 import { sispError } from '../protocol/errors.js';
-
-export interface HomeConfig {
-  readonly server: string;
-  readonly username?: string;
-}
-
-export interface Pin {
-  readonly signingKey: string;
-  readonly encryptionKey: string;
-  readonly fingerprint: string;
-  readonly firstSeen: string;
-}
 
 export function defaultHome(env: NodeJS.ProcessEnv): string {
   if (env.SISP_HOME !== undefined && env.SISP_HOME !== '') return resolve(env.SISP_HOME);
@@ -42,13 +41,24 @@ export async function writeAtomic(
   await rename(temporary, path);
 }
 
-export class Home {
+/** pins.json keeps keys as hex, as it always has. */
+interface PinFile {
+  readonly signingKey: string;
+  readonly encryptionKey: string;
+  readonly fingerprint: string;
+  readonly firstSeen: string;
+}
+
+export class Home implements ClientStorage {
   readonly dir: string;
 
   constructor(dir: string) {
     this.dir = dir;
   }
 
+  get location(): string {
+    return this.dir;
+  }
   get configPath(): string {
     return join(this.dir, 'config.json');
   }
@@ -69,20 +79,20 @@ export class Home {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
   }
 
-  async readConfig(): Promise<HomeConfig | undefined> {
+  async readConfig(): Promise<StoredConfig | undefined> {
     if (!existsSync(this.configPath)) return undefined;
     try {
-      const parsed = JSON.parse(await readFile(this.configPath, 'utf8')) as Partial<HomeConfig>;
+      const parsed = JSON.parse(await readFile(this.configPath, 'utf8')) as Partial<StoredConfig>;
       if (typeof parsed.server !== 'string') throw new Error('no server');
-      return parsed.username === undefined
-        ? { server: parsed.server }
-        : { server: parsed.server, username: parsed.username };
+      return typeof parsed.username === 'string'
+        ? { server: parsed.server, username: parsed.username }
+        : { server: parsed.server };
     } catch {
       throw sispError('E_BAD_REQUEST', `the client configuration ${this.configPath} is damaged`);
     }
   }
 
-  async writeConfig(config: HomeConfig): Promise<void> {
+  async writeConfig(config: StoredConfig): Promise<void> {
     await this.ensure();
     await writeAtomic(this.configPath, `${JSON.stringify(config, null, 2)}\n`, 0o600);
   }
@@ -96,31 +106,61 @@ export class Home {
     await writeAtomic(this.caPath, pem, 0o644);
   }
 
-  hasKeys(): boolean {
-    return existsSync(this.keyPath);
+  hasIdentity(): Promise<boolean> {
+    return Promise.resolve(existsSync(this.keyPath));
   }
 
-  async readKeys(): Promise<Uint8Array> {
-    return new Uint8Array(await readFile(this.keyPath));
+  async loadIdentity(passphrase?: string): Promise<StoredIdentity> {
+    if (!existsSync(this.keyPath)) throw noIdentity(this.dir);
+    const keys = await openKeystore(new Uint8Array(await readFile(this.keyPath)), passphrase);
+    return { username: keys.username, identity: keys.identity };
   }
 
-  async writeKeys(file: Uint8Array): Promise<void> {
+  async saveIdentity(stored: StoredIdentity, passphrase?: string): Promise<void> {
     await this.ensure();
-    if (existsSync(this.keyPath))
-      throw sispError('E_EXISTS', `keys already exist in ${this.dir}; use another --home`);
+    if (existsSync(this.keyPath)) throw identityExists(this.dir);
+    const file = await sealKeystore(
+      stored.username,
+      stored.identity,
+      passphrase === undefined ? {} : { passphrase },
+    );
     await writeAtomic(this.keyPath, file, 0o600);
   }
 
-  async readPins(): Promise<Record<string, Pin>> {
+  async #readPins(): Promise<Record<string, PinFile>> {
     if (!existsSync(this.pinsPath)) return {};
     try {
-      return JSON.parse(await readFile(this.pinsPath, 'utf8')) as Record<string, Pin>;
+      return JSON.parse(await readFile(this.pinsPath, 'utf8')) as Record<string, PinFile>;
     } catch {
       throw sispError('E_BAD_REQUEST', `the pinned keys file ${this.pinsPath} is damaged`);
     }
   }
 
-  async writePins(pins: Record<string, Pin>): Promise<void> {
+  async getPin(username: string): Promise<Pin | undefined> {
+    const pins = await this.#readPins();
+    if (!Object.hasOwn(pins, username)) return undefined;
+    const pin = pins[username];
+    if (pin === undefined) return undefined;
+    try {
+      return {
+        signingKey: fromHex(pin.signingKey),
+        encryptionKey: fromHex(pin.encryptionKey),
+        fingerprint: String(pin.fingerprint),
+        firstSeen: String(pin.firstSeen),
+      };
+    } catch {
+      throw sispError('E_BAD_REQUEST', `the pinned keys file ${this.pinsPath} is damaged`);
+    }
+  }
+
+  async savePin(username: string, pin: Pin): Promise<void> {
+    const pins = await this.#readPins();
+    pins[username] = {
+      signingKey: toHex(pin.signingKey),
+      encryptionKey: toHex(pin.encryptionKey),
+      fingerprint: pin.fingerprint,
+      firstSeen: pin.firstSeen,
+    };
     await this.ensure();
     await writeAtomic(this.pinsPath, `${JSON.stringify(pins, null, 2)}\n`, 0o600);
   }

@@ -10,21 +10,10 @@ import {
   CONTENT_TYPES,
   IMAGE_ID_LENGTH,
   MAX_MANIFEST,
-  MAX_RECIPIENTS,
   type ContentType,
 } from '../protocol/messages.js';
-import { isCanonicalImageName, isCanonicalUsername } from '../protocol/names.js';
-import {
-  array,
-  bytes,
-  literal,
-  oneOf,
-  refine,
-  struct,
-  text,
-  uint,
-  type Schema,
-} from '../protocol/schema.js';
+import { audienceField, imageNameField, usernameField } from '../protocol/fields.js';
+import { bytes, literal, oneOf, struct, uint, type Schema } from '../protocol/schema.js';
 import { concatBytes, utf8 } from '../protocol/bytes.js';
 import { signPayload, verifyPayload } from './signatures.js';
 
@@ -50,23 +39,13 @@ export interface Manifest {
   readonly audience: Audience;
 }
 
-const username = refine(text({ max: 32 }), isCanonicalUsername, 'not a canonical username');
-const audience: Schema<Audience> = (value, path) => {
-  if (value === 'public') return 'public';
-  const names = array(username, { min: 1, max: MAX_RECIPIENTS })(value, path);
-  // Canonical form: sorted, no duplicates. Anything else would be a second encoding.
-  for (let i = 1; i < names.length; i++) {
-    if ((names[i - 1] ?? '') >= (names[i] ?? ''))
-      throw sispError('E_BAD_REQUEST', `invalid field ${path}: not sorted and unique`);
-  }
-  return names;
-};
+const audience: Schema<Audience> = audienceField;
 
 const manifestSchema = struct({
   v: literal(MANIFEST_VERSION),
   id: bytes({ exact: IMAGE_ID_LENGTH }),
-  owner: username,
-  name: refine(text({ min: 1, max: 64 }), isCanonicalImageName, 'not a valid image name'),
+  owner: usernameField,
+  name: imageNameField,
   type: oneOf(CONTENT_TYPES),
   size: uint(),
   ctLength: uint(),
@@ -90,15 +69,15 @@ export function encodeManifest(manifest: Manifest): Uint8Array {
 
 export function decodeManifest(encoded: Uint8Array): Manifest {
   checkBytes('encoded', encoded);
-  const value = decodeStrict(encoded, { maxBytes: MAX_MANIFEST, maxDepth: 4 });
   let manifest: Manifest;
   try {
+    const value = decodeStrict(encoded, { maxBytes: MAX_MANIFEST, maxDepth: 4 });
     manifest = manifestSchema(value, 'manifest');
   } catch (cause) {
-    throw sispError('E_TAMPERED', 'the image manifest is malformed', { cause });
+    throw sispError('E_BAD_MANIFEST', 'the image manifest is malformed', { cause });
   }
   if (!equalBytes(encodeDeterministic(manifest), encoded)) {
-    throw sispError('E_TAMPERED', 'the image manifest is not in canonical form');
+    throw sispError('E_BAD_MANIFEST', 'the image manifest is not in canonical form');
   }
   return manifest;
 }

@@ -16,17 +16,40 @@ export const ERROR_CODES = {
   E_FORBIDDEN: 'Not allowed.',
   E_TOO_LARGE: 'Too large.',
   E_TAMPERED: 'The data failed verification and was rejected.',
+  E_BAD_MANIFEST: 'The image manifest is malformed or not in canonical form.',
+  E_MANIFEST_MISMATCH: 'The manifest does not describe what post.begin declared.',
+  E_INCOMPLETE: 'The upload ended before all the declared data arrived.',
+  E_CLOCK_SKEW: "The manifest's creation time is too far from the server's clock.",
+  E_FLOW_CONTROL: 'Data was sent beyond the credit granted.',
   E_CERTIFICATE: 'The certificate is not valid.',
   E_KEY_CHANGED: "A peer's key differs from the one pinned for it.",
   E_BAD_KEY: 'The key is malformed or of the wrong kind.',
   E_PASSPHRASE: 'The passphrase is wrong or the key file is damaged.',
   E_RATE_LIMITED: 'Too many requests; slow down.',
   E_TIMEOUT: 'The peer took too long.',
+  E_CANCELLED: 'The operation was cancelled.',
   E_UNAVAILABLE: 'The service is unavailable or shutting down.',
   E_INTERNAL: 'An internal error occurred.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
+
+/**
+ * Codes after which the server closes the connection: the peer is not speaking the
+ * protocol (or abused flow control), so nothing more it sends can be trusted. Every
+ * other error answers one request and leaves the connection open. A failed `auth`
+ * or `register` proof also closes it (docs/PROTOCOL.md, section 2.1).
+ */
+export const CLOSING_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'E_BAD_FRAME',
+  'E_VERSION',
+  'E_TIMEOUT',
+  'E_FLOW_CONTROL',
+]);
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
+}
 
 /**
  * The one error type this code base throws on purpose. `message` is safe to show a

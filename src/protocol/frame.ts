@@ -3,6 +3,7 @@
  * [version, type, id, body]. Decoding is total: any input yields either a valid
  * typed message or a typed error, never an exception.
  */
+import { equalBytes } from './bytes.js';
 import { decodeStrict, encodeDeterministic, type CborLimits } from './cbor.js';
 import { isSispError, sispError, type SispError } from './errors.js';
 import {
@@ -175,6 +176,12 @@ export function decodeFrame(
         'E_VERSION',
         `unsupported protocol version; this peer speaks ${SUPPORTED_VERSIONS.join(', ')}`,
       );
+    }
+    // One valid encoding per frame: map keys out of order (or anything else the
+    // strict decoder lets through but deterministic encoding would not produce) is
+    // not a frame.
+    if (!equalBytes(encodeDeterministic(value), bytes)) {
+      throw sispError('E_BAD_FRAME', 'the frame is not deterministically encoded');
     }
     if (!isMessageType(type)) throw sispError('E_BAD_REQUEST', 'unknown message type');
     const validated: unknown = MESSAGE_SCHEMAS[type](body, type);

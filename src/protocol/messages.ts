@@ -3,7 +3,7 @@
  * layer (frame.ts) guarantees that a decoded message's body matches the schema of
  * its type, so handlers receive typed, validated values only.
  */
-import { isCanonicalImageName, isCanonicalUsername } from './names.js';
+import { audienceField, imageNameField, MAX_RECIPIENTS, usernameField } from './fields.js';
 import { ERROR_CODES, sispError, type ErrorCode } from './errors.js';
 import {
   array,
@@ -14,7 +14,6 @@ import {
   text,
   uint,
   type Infer,
-  refine,
   type Schema,
 } from './schema.js';
 
@@ -27,7 +26,7 @@ export const MAX_CHUNK_DATA = 1 << 20;
 export const DEFAULT_MAX_FRAME = MAX_CHUNK_DATA + 1024;
 export const MAX_CERTIFICATE = 4096;
 export const MAX_MANIFEST = 4096;
-export const MAX_RECIPIENTS = 64;
+export { MAX_RECIPIENTS };
 export const IMAGE_ID_LENGTH = 16;
 export const NONCE_LENGTH = 32;
 /**
@@ -40,18 +39,10 @@ export const CONTENT_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/web
 export type ContentType = (typeof CONTENT_TYPES)[number];
 
 // On the wire only canonical names travel; clients normalise before sending.
-const username = refine(text({ max: 32 }), isCanonicalUsername, 'not a canonical username');
-const imageName = refine(text({ min: 1, max: 64 }), isCanonicalImageName, 'not a valid image name');
+const username = usernameField;
+const imageName = imageNameField;
 const imageId = bytes({ exact: IMAGE_ID_LENGTH });
-/** 'public', or the named recipients: sorted, unique, as in the manifest. */
-const audience: Schema<'public' | string[]> = (value, path) => {
-  if (value === 'public') return 'public';
-  const names = array(username, { min: 1, max: MAX_RECIPIENTS })(value, path);
-  if (names.some((name, i) => i > 0 && (names[i - 1] ?? '') >= name)) {
-    throw sispError('E_BAD_REQUEST', `invalid field ${path}: recipients must be sorted and unique`);
-  }
-  return names;
-};
+const audience = audienceField;
 const ed25519Key = bytes({ exact: 32 });
 const x25519Key = bytes({ exact: 32 });
 const signature = bytes({ exact: 64 });
@@ -65,6 +56,25 @@ const recipient: Schema<string> = (value, path) =>
 const recipientKey = struct({ recipient, enc: x25519Key, ct: bytes({ exact: 48 }) });
 const chunkData = bytes({ min: 1, max: MAX_CHUNK_DATA });
 const credit = uint(1 << 30, 1);
+
+/** A download names its image one way: by id, or by owner and name together. */
+function exactlyOneReference<T extends { image?: Uint8Array; owner?: string; name?: string }>(
+  base: Schema<T>,
+): Schema<T> {
+  return (value, path) => {
+    const body = base(value, path);
+    const byId = body.image !== undefined;
+    const byName = body.owner !== undefined || body.name !== undefined;
+    const fullName = body.owner !== undefined && body.name !== undefined;
+    if (byId === byName || (byName && !fullName)) {
+      throw sispError(
+        'E_BAD_REQUEST',
+        `invalid ${path}: name the image by id, or by owner and name`,
+      );
+    }
+    return body;
+  };
+}
 
 export const MESSAGE_SCHEMAS = {
   // Session setup.
@@ -106,8 +116,10 @@ export const MESSAGE_SCHEMAS = {
   'post.done': struct({ image: imageId, created: uint() }),
 
   // Download: the server sends begin, then chunks within the client's credit, then end.
-  /** By image id, or by owner and name; `credit` is the first window the server may fill. */
-  download: struct({ credit }, { owner: username, name: imageName, image: imageId }),
+  /** By image id, or by owner and name (never both); `credit` is the first window the server may fill. */
+  download: exactlyOneReference(
+    struct({ credit }, { owner: username, name: imageName, image: imageId }),
+  ),
   'download.begin': struct({
     manifest: bytes({ min: 1, max: MAX_MANIFEST }),
     signature,

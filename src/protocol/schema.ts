@@ -4,13 +4,13 @@
  * naming the offending path. Objects are closed: unknown keys are refused, so a
  * peer cannot smuggle fields past validation.
  */
-import { sispError } from './errors.js';
+import { sispError, type ErrorCode } from './errors.js';
 
 export type Schema<T> = (value: unknown, path: string) => T;
 export type Infer<S> = S extends Schema<infer T> ? T : never;
 
-function fail(path: string, what: string): never {
-  throw sispError('E_BAD_REQUEST', `invalid field ${path}: ${what}`);
+function fail(path: string, what: string, code: ErrorCode = 'E_BAD_REQUEST'): never {
+  throw sispError(code, `invalid field ${path}: ${what}`);
 }
 
 export function uint(max = Number.MAX_SAFE_INTEGER, min = 0): Schema<number> {
@@ -118,15 +118,16 @@ export function struct<R extends Fields, O extends Fields = Record<never, never>
   };
 }
 
-/** Narrows a schema with a predicate, e.g. a canonical-form check. */
+/** Narrows a schema with a predicate, e.g. a canonical-form check; `code` says what failing it means. */
 export function refine<T>(
   base: Schema<T>,
   predicate: (value: T) => boolean,
   what: string,
+  code: ErrorCode = 'E_BAD_REQUEST',
 ): Schema<T> {
   return (value, path) => {
     const parsed = base(value, path);
-    if (!predicate(parsed)) fail(path, what);
+    if (!predicate(parsed)) fail(path, what, code);
     return parsed;
   };
 }

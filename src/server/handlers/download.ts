@@ -7,7 +7,7 @@
 import { rewrapContentKey, SERVER_RECIPIENT } from '../../crypto/hpke.js';
 import { toHex } from '../../protocol/bytes.js';
 import { sispError } from '../../protocol/errors.js';
-import { FramePool, HEADER_ROOM } from '../../node/frame-pool.js';
+import { FramePool, HEADER_ROOM } from '../../protocol/frame-pool.js';
 import { chunkFrameHeader } from '../../protocol/frame.js';
 import { MAX_CHUNK_DATA, type Message } from '../../protocol/messages.js';
 

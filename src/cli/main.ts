@@ -1,7 +1,8 @@
 /** The client CLI: global options, one subcommand each, errors as one plain line. */
 import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { SispClient, type ClientOptions } from './client.js';
+import type { SispClient } from '../core/client.js';
+import { defaultHome, Home } from '../client/home.js';
 import {
   commandCert,
   commandDisplay,
@@ -12,7 +13,7 @@ import {
   listImages,
   type Output,
 } from './commands.js';
-import { defaultHome, Home } from './home.js';
+import { connect, login, type CliContext } from './context.js';
 import { runPrompt } from './prompt.js';
 import { commandWatch } from './watch.js';
 
@@ -22,7 +23,7 @@ interface GlobalOptions {
   ca?: string;
 }
 
-function clientOptions(globals: GlobalOptions): ClientOptions {
+function cliContext(globals: GlobalOptions): CliContext {
   const env = process.env;
   const home = new Home(globals.home === undefined ? defaultHome(env) : resolve(globals.home));
   const server = globals.server ?? (env.SISP_SERVER === '' ? undefined : env.SISP_SERVER);
@@ -37,10 +38,10 @@ function clientOptions(globals: GlobalOptions): ClientOptions {
 }
 
 async function withClient<T>(
-  options: ClientOptions,
+  context: CliContext,
   action: (client: SispClient) => Promise<T>,
 ): Promise<T> {
-  const client = await SispClient.login(options);
+  const client = await login(context);
   try {
     return await action(client);
   } finally {
@@ -61,7 +62,7 @@ export async function runClient(argv: string[]): Promise<number> {
       writeOut: (text) => process.stdout.write(text),
     })
     .showSuggestionAfterError();
-  const globals = (): ClientOptions => clientOptions(program.opts<GlobalOptions>());
+  const globals = (): CliContext => cliContext(program.opts<GlobalOptions>());
   let result = 0;
 
   program.command('serve').description('run the server (see sisp serve --help)');
@@ -70,7 +71,7 @@ export async function runClient(argv: string[]): Promise<number> {
     .description('make keys, register with the server, store the keys (mode 0600)')
     .action(async (username: string) => {
       const options = globals();
-      const client = await SispClient.connect(options);
+      const client = await connect(options);
       try {
         const { fingerprint } = await client.register(username, options.passphrase);
         output.out.write(
@@ -102,11 +103,11 @@ export async function runClient(argv: string[]): Promise<number> {
     .description('verify, decrypt and save an image (name or owner/name)')
     .option('--out <dir>', 'where to write it (default HOME/downloads)')
     .action(async (image: string, options: { out?: string }) => {
-      const client = globals();
-      await withClient(client, async (connected) => {
-        const outDir = options.out === undefined ? client.home.downloads : resolve(options.out);
+      const context = globals();
+      await withClient(context, async (connected) => {
+        const outDir = options.out === undefined ? context.home.downloads : resolve(options.out);
         const downloaded = await commandDownload(connected, output, image, outDir);
-        output.out.write(`${downloaded.path}\n`);
+        output.out.write(`${downloaded.result}\n`);
       });
     });
   program
@@ -114,7 +115,10 @@ export async function runClient(argv: string[]): Promise<number> {
     .description('show an image in the terminal (downloads it if needed)')
     .option('--open', "open it in the system's image viewer instead")
     .action(async (image: string, options: { open?: boolean }) => {
-      await withClient(globals(), (client) => commandDisplay(client, output, image, options));
+      const context = globals();
+      await withClient(context, (client) =>
+        commandDisplay(client, context.home, output, image, options),
+      );
     });
   program
     .command('list')

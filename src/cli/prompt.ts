@@ -5,8 +5,8 @@
  * With commands piped to standard input it runs them in order and exits at the end.
  */
 import { createInterface, clearLine, cursorTo } from 'node:readline';
+import type { SispClient } from '../core/client.js';
 import { sispError } from '../protocol/errors.js';
-import { SispClient, type ClientOptions } from './client.js';
 import {
   commandDisplay,
   commandDownload,
@@ -16,6 +16,7 @@ import {
   listImages,
   type Output,
 } from './commands.js';
+import { connect, login, type CliContext } from './context.js';
 
 const HELP = `commands:
   REGISTER <username>              make keys and register with the server
@@ -29,7 +30,7 @@ const HELP = `commands:
 `;
 
 export async function runPrompt(
-  options: ClientOptions,
+  options: CliContext,
   output: Output,
   input: NodeJS.ReadableStream & { isTTY?: boolean },
 ): Promise<number> {
@@ -66,9 +67,9 @@ export async function runPrompt(
     return client;
   };
 
-  if (options.home.hasKeys()) {
+  if (await options.home.hasIdentity()) {
     try {
-      attach(await SispClient.login(options));
+      attach(await login(options));
     } catch (error) {
       output.err.write(`error: ${describeFailure(error)}\n`);
     }
@@ -100,7 +101,7 @@ export async function runPrompt(
           throw sispError('E_BAD_REQUEST', 'usage: REGISTER <username>');
         if (client !== undefined)
           throw sispError('E_BAD_REQUEST', `already registered as ${client.username}`);
-        const connected = await SispClient.connect(options);
+        const connected = await connect(options);
         try {
           const { fingerprint } = await connected.register(args[0], options.passphrase);
           attach(connected);
@@ -134,15 +135,14 @@ export async function runPrompt(
       case 'DOWNLOAD': {
         if (args.length !== 1 || args[0] === undefined)
           throw sispError('E_BAD_REQUEST', 'usage: DOWNLOAD <name | owner/name>');
-        const connected = need();
-        const result = await commandDownload(connected, output, args[0], connected.home.downloads);
-        output.out.write(`${result.path}\n`);
+        const result = await commandDownload(need(), output, args[0], options.home.downloads);
+        output.out.write(`${result.result}\n`);
         return true;
       }
       case 'DISPLAY': {
         if (args.length !== 1 || args[0] === undefined)
           throw sispError('E_BAD_REQUEST', 'usage: DISPLAY <name | owner/name>');
-        await commandDisplay(need(), output, args[0], {});
+        await commandDisplay(need(), options.home, output, args[0], {});
         return true;
       }
       case 'LIST':

@@ -2,9 +2,10 @@
  * `sisp watch`: one NEW_IMAGE line per newly visible image, flushed, until
  * interrupted; reconnects by itself when the connection drops (server restart).
  */
+import type { SispClient } from '../core/client.js';
 import { isSispError } from '../protocol/errors.js';
-import { SispClient, type ClientOptions } from './client.js';
 import type { Output } from './commands.js';
+import { login, type CliContext } from './context.js';
 
 const FATAL_CODES = new Set([
   'E_AUTH',
@@ -15,7 +16,7 @@ const FATAL_CODES = new Set([
 ]);
 
 export async function commandWatch(
-  options: ClientOptions,
+  options: CliContext,
   output: Output,
   signal: AbortSignal,
 ): Promise<void> {
@@ -24,7 +25,7 @@ export async function commandWatch(
   while (!signal.aborted) {
     let client: SispClient;
     try {
-      client = await SispClient.login(options);
+      client = await login(options);
     } catch (error) {
       if (isSispError(error) && FATAL_CODES.has(error.code)) throw error;
       if (!announced) output.err.write('waiting for the server...\n');
@@ -40,12 +41,16 @@ export async function commandWatch(
       client.connection.onEvent = (event) => {
         output.out.write(`NEW_IMAGE ${event.body.name} ${event.body.owner}\n`);
       };
-      client.connection.onClose = () => {
+      client.connection.onClose(() => {
         resolve();
-      };
-      signal.addEventListener('abort', () => {
+      });
+      const stop = (): void => {
         client.close();
         resolve();
+      };
+      signal.addEventListener('abort', stop, { once: true });
+      client.connection.onClose(() => {
+        signal.removeEventListener('abort', stop);
       });
     });
     if (!isAborted(signal)) {
@@ -57,11 +62,15 @@ export async function commandWatch(
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
+    const wake = (): void => {
       clearTimeout(timer);
       resolve();
-    });
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', wake);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', wake, { once: true });
   });
 }
 

@@ -1,9 +1,9 @@
 /**
- * A connected, authenticated client: resolves the server and CA from options, the
- * environment or the home directory; checks the CA fingerprint the server announces;
- * registers or authenticates; verifies and pins peers' certificates.
+ * A connected client: resolves the server and CA from options or storage, checks
+ * the CA fingerprint the server announces, registers or authenticates, and
+ * verifies and pins peers' certificates. Platform-neutral: the socket comes from a
+ * Connector, keys and pins from a ClientStorage.
  */
-import { readFile } from 'node:fs/promises';
 import {
   fromPem,
   verifyServerCertificate,
@@ -21,20 +21,28 @@ import {
   type Identity,
   type PublicIdentity,
 } from '../crypto/keys.js';
-import { openKeystore, sealKeystore } from '../crypto/keystore.js';
 import { authPayload, registerPayload, signPayload } from '../crypto/signatures.js';
-import { equalBytes, toHex } from '../protocol/bytes.js';
+import { equalBytes } from '../protocol/bytes.js';
 import { sispError } from '../protocol/errors.js';
 import { PROTOCOL_VERSION, type MessageBody } from '../protocol/messages.js';
 import { normalizeUsername } from '../protocol/names.js';
 import { Connection } from './connection.js';
-import type { Home, Pin } from './home.js';
+import { checkPin } from './pins.js';
+import { WEB_CRYPTO, type CryptoBackend } from './platform.js';
+import type { ClientStorage } from './storage.js';
+import type { Connector } from './transport.js';
 
 export interface ClientOptions {
-  readonly home: Home;
+  readonly storage: ClientStorage;
+  readonly connector: Connector;
+  /** wss://HOST:PORT/; otherwise the one in storage. */
   readonly server?: string;
-  readonly caFile?: string;
+  /** The server's CA certificate (PEM); otherwise the one in storage. */
+  readonly caPem?: string;
   readonly passphrase?: string;
+  readonly crypto?: CryptoBackend;
+  /** Sent in hello, e.g. "sisp-cli/0.1". */
+  readonly agent?: string;
 }
 
 export interface Endpoint {
@@ -44,37 +52,34 @@ export interface Endpoint {
 }
 
 export async function resolveEndpoint(options: ClientOptions): Promise<Endpoint> {
-  const config = await options.home.readConfig();
-  const url = options.server ?? config?.server;
+  const url = options.server ?? (await options.storage.readConfig())?.server;
   if (url === undefined) {
     throw sispError(
       'E_BAD_REQUEST',
       'no server given: use --server wss://HOST:PORT/ (or SISP_SERVER), or register first',
     );
   }
-  let caPem: string | undefined;
-  if (options.caFile !== undefined) {
-    try {
-      caPem = await readFile(options.caFile, 'utf8');
-    } catch {
-      throw sispError('E_BAD_REQUEST', `cannot read the CA certificate ${options.caFile}`);
-    }
-  } else {
-    caPem = await options.home.readCa();
-  }
+  const caPem = options.caPem ?? (await options.storage.readCa());
   if (caPem === undefined)
     throw sispError(
       'E_BAD_REQUEST',
       "no CA certificate: use --ca FILE (the server's DATA/ca.pem) or SISP_CA",
     );
-  return { url, caPem, caDer: fromPem(caPem) };
+  let caDer: Uint8Array;
+  try {
+    caDer = fromPem(caPem);
+  } catch (cause) {
+    throw sispError('E_CERTIFICATE', 'the CA certificate is not a PEM certificate', { cause });
+  }
+  return { url, caPem, caDer };
 }
 
 export class SispClient {
   readonly connection: Connection;
   readonly endpoint: Endpoint;
   readonly welcome: MessageBody<'welcome'>;
-  readonly home: Home;
+  readonly storage: ClientStorage;
+  readonly crypto: CryptoBackend;
   username = '';
   identity: Identity | undefined;
   #serverKey: Promise<Uint8Array> | undefined;
@@ -84,22 +89,23 @@ export class SispClient {
     connection: Connection,
     endpoint: Endpoint,
     welcome: MessageBody<'welcome'>,
-    home: Home,
+    options: ClientOptions,
   ) {
     this.connection = connection;
     this.endpoint = endpoint;
     this.welcome = welcome;
-    this.home = home;
+    this.storage = options.storage;
+    this.crypto = options.crypto ?? WEB_CRYPTO;
   }
 
   /** Connects and says hello; the caller then registers or authenticates. */
   static async connect(options: ClientOptions): Promise<SispClient> {
     const endpoint = await resolveEndpoint(options);
-    const connection = await Connection.open(endpoint.url, endpoint.caPem);
+    const connection = await Connection.open(options.connector, endpoint.url, endpoint.caPem);
     try {
       const reply = await connection.request('hello', {
         versions: [PROTOCOL_VERSION],
-        agent: 'sisp-cli/0.1',
+        agent: options.agent ?? 'sisp-core/0.1',
       });
       if (reply.type !== 'welcome') throw sispError('E_BAD_FRAME', 'unexpected reply to hello');
       const expected = await certificateFingerprint(endpoint.caDer);
@@ -109,24 +115,19 @@ export class SispClient {
           'certificate mismatch: the server announces a different CA than the pinned one',
         );
       }
-      return new SispClient(connection, endpoint, reply.body, options.home);
+      return new SispClient(connection, endpoint, reply.body, options);
     } catch (error) {
       connection.close();
       throw error;
     }
   }
 
-  /** Connects and authenticates with the keys in the home directory. */
+  /** Connects and authenticates with the identity in storage. */
   static async login(options: ClientOptions): Promise<SispClient> {
-    if (!options.home.hasKeys())
-      throw sispError(
-        'E_AUTH',
-        `no keys in ${options.home.dir}: run "sisp register <username>" first`,
-      );
-    const keys = await openKeystore(await options.home.readKeys(), options.passphrase);
+    const stored = await options.storage.loadIdentity(options.passphrase);
     const client = await SispClient.connect(options);
     try {
-      await client.authenticate(keys.username, keys.identity);
+      await client.authenticate(stored.username, stored.identity);
       return client;
     } catch (error) {
       client.close();
@@ -148,16 +149,16 @@ export class SispClient {
     this.identity = identity;
   }
 
-  /** Makes keys, proves possession, verifies the certificate, saves keys 0600. */
+  /** Makes keys, proves possession, verifies the certificate, stores the identity. */
   async register(
     rawUsername: string,
     passphrase?: string,
   ): Promise<{ certificate: Uint8Array; fingerprint: string }> {
     const username = normalizeUsername(rawUsername);
-    if (this.home.hasKeys())
+    if (await this.storage.hasIdentity())
       throw sispError(
         'E_EXISTS',
-        `this home (${this.home.dir}) already has keys; use another --home`,
+        `this home (${this.storage.location}) already has keys; use another --home`,
       );
     const identity = await generateIdentity();
     const pub = await publicIdentity(identity);
@@ -171,11 +172,9 @@ export class SispClient {
     const reply = await this.connection.request('register', { username, ...pub, proof });
     if (reply.type !== 'registered') throw sispError('E_BAD_FRAME', 'unexpected reply to register');
     await this.#checkOwnCertificate(reply.body.certificate, username, identity);
-    await this.home.writeKeys(
-      await sealKeystore(username, identity, passphrase === undefined ? {} : { passphrase }),
-    );
-    await this.home.writeCa(this.endpoint.caPem);
-    await this.home.writeConfig({ server: this.endpoint.url, username });
+    await this.storage.saveIdentity({ username, identity }, passphrase);
+    await this.storage.writeCa(this.endpoint.caPem);
+    await this.storage.writeConfig({ server: this.endpoint.url, username });
     this.username = username;
     this.identity = identity;
     return {
@@ -196,6 +195,12 @@ export class SispClient {
     await this.pin(verified);
   }
 
+  /** The signed-in identity; E_AUTH before authentication. */
+  requireIdentity(): Identity {
+    if (this.identity === undefined) throw sispError('E_AUTH', 'not logged in');
+    return this.identity;
+  }
+
   /** Our own public keys, exported once. */
   ownPublicKeys(): Promise<PublicIdentity> {
     const identity = this.identity;
@@ -214,7 +219,9 @@ export class SispClient {
   }
 
   /** Fetches, verifies and pin-checks another user's certificate. */
-  async peer(username: string): Promise<VerifiedUser & { certificate: Uint8Array }> {
+  async peer(
+    username: string,
+  ): Promise<VerifiedUser & { certificate: Uint8Array; fingerprint: string }> {
     const reply = await this.connection.request('cert.get', { username });
     if (reply.type !== 'cert') throw sispError('E_BAD_FRAME', 'unexpected reply to cert.get');
     const verified = await this.verifyPeer(reply.body.certificate, username);
@@ -231,33 +238,8 @@ export class SispClient {
   }
 
   /** Trust on first use: pin a user's keys, refuse a different key later. Returns the fingerprint. */
-  async pin(user: VerifiedUser): Promise<string> {
-    const pins = await this.home.readPins();
-    const fingerprint = readableFingerprint(
-      await keyFingerprint(user.signingKey, user.encryptionKey),
-    );
-    const existing: Pin | undefined = pins[user.username];
-    if (existing !== undefined) {
-      if (
-        existing.signingKey !== toHex(user.signingKey) ||
-        existing.encryptionKey !== toHex(user.encryptionKey)
-      ) {
-        throw sispError(
-          'E_KEY_CHANGED',
-          `the key for ${user.username} has CHANGED: pinned ${existing.fingerprint}, server now presents ${fingerprint}. ` +
-            'Compare fingerprints with them out of band; if the change is genuine, remove the entry from pins.json.',
-        );
-      }
-      return fingerprint;
-    }
-    pins[user.username] = {
-      signingKey: toHex(user.signingKey),
-      encryptionKey: toHex(user.encryptionKey),
-      fingerprint,
-      firstSeen: new Date().toISOString(),
-    };
-    await this.home.writePins(pins);
-    return fingerprint;
+  pin(user: VerifiedUser): Promise<string> {
+    return checkPin(this.storage, user);
   }
 
   close(): void {

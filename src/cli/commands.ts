@@ -7,27 +7,32 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { toPem } from '../crypto/certificates.js';
-import { keyFingerprint, readableFingerprint } from '../crypto/fingerprint.js';
+import { listImages, resolveImage, type ListedImage } from '../core/catalogue.js';
+import type { SispClient } from '../core/client.js';
+import { downloadImage, type DownloadResult } from '../core/download.js';
+import { postImage } from '../core/post.js';
+import { FileSink } from '../client/file-sink.js';
+import { openFileSource } from '../client/file-source.js';
+import type { Home } from '../client/home.js';
 import { toHex } from '../protocol/bytes.js';
 import { isSispError, sispError } from '../protocol/errors.js';
-import type { MessageBody } from '../protocol/messages.js';
-import { normalizeImageName, normalizeUsername } from '../protocol/names.js';
-import type { SispClient } from './client.js';
-import { downloadImage, type DownloadResult } from './download.js';
+import { normalizeUsername } from '../protocol/names.js';
 import {
   detectProtocol,
   imageDimensions,
   openWithSystemViewer,
   renderForTerminal,
 } from './display.js';
-import { postImage } from './post.js';
+import { inspectImage } from './image.js';
+
+export { listImages, resolveImage };
 
 export interface Output {
   readonly out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number; rows?: number };
   readonly err: NodeJS.WritableStream & { isTTY?: boolean };
 }
 
-type Listed = MessageBody<'list.result'>['images'][number];
+type Listed = ListedImage;
 
 function progressBar(
   output: Output,
@@ -73,36 +78,6 @@ export function describeFailure(error: unknown): string {
   return 'unexpected failure';
 }
 
-export async function listImages(client: SispClient): Promise<Listed[]> {
-  const reply = await client.connection.request('list', {});
-  if (reply.type !== 'list.result') throw sispError('E_BAD_FRAME', 'unexpected reply to list');
-  return reply.body.images;
-}
-
-/** `owner/name`, or a bare name that exactly one visible image has. */
-export async function resolveImage(client: SispClient, reference: string): Promise<Listed> {
-  const images = await listImages(client);
-  const slash = reference.indexOf('/');
-  if (slash >= 0) {
-    const owner = normalizeUsername(reference.slice(0, slash));
-    const name = normalizeImageName(reference.slice(slash + 1));
-    const found = images.find((image) => image.owner === owner && image.name === name);
-    if (found === undefined)
-      throw sispError('E_NOT_FOUND', `no image ${owner}/${name} that you may see`);
-    return found;
-  }
-  const name = normalizeImageName(reference);
-  const matches = images.filter((image) => image.name === name);
-  const [first] = matches;
-  if (first === undefined)
-    throw sispError('E_NOT_FOUND', `no image named "${name}" that you may see`);
-  if (matches.length > 1) {
-    const choices = matches.map((image) => `${image.owner}/${image.name}`).join(', ');
-    throw sispError('E_AMBIGUOUS', `several images are named "${name}": ${choices}`);
-  }
-  return first;
-}
-
 export async function commandPost(
   client: SispClient,
   output: Output,
@@ -111,36 +86,46 @@ export async function commandPost(
   options: { to?: string[]; replace?: boolean },
 ): Promise<void> {
   if (!existsSync(path)) throw sispError('E_NOT_FOUND', `no such file: ${path}`);
+  const info = await inspectImage(path);
+  const source = await openFileSource(path, info.contentType);
   const bar = progressBar(output, 'posting');
   try {
     const result = await postImage(client, {
       name,
-      path,
+      source,
       ...(options.to === undefined ? {} : { to: options.to }),
       replace: options.replace === true,
       onProgress: bar.update,
     });
     bar.stop();
     const audience =
-      options.to === undefined || options.to.length === 0 ? 'everyone' : options.to.join(', ');
+      result.audience === 'public'
+        ? 'everyone'
+        : result.audience.length === 1 && result.audience[0] === client.username
+          ? 'only you'
+          : result.audience.join(', ');
     output.out.write(
       `posted ${client.username}/${result.name} (${result.contentType}, ${result.size} bytes) to ${audience}\n`,
     );
   } finally {
     bar.stop();
+    await source.close();
   }
 }
 
+/** Verifies and saves an image in `outDir`; returns where. */
 export async function commandDownload(
   client: SispClient,
   output: Output,
   reference: string,
   outDir: string,
-): Promise<DownloadResult> {
+): Promise<DownloadResult<string>> {
   const image = await resolveImage(client, reference);
   const bar = progressBar(output, 'downloading');
   try {
-    const result = await downloadImage(client, { image: image.image }, outDir, bar.update);
+    const result = await downloadImage(client, expected(image), new FileSink(outDir), {
+      onProgress: bar.update,
+    });
     bar.stop();
     return result;
   } finally {
@@ -148,27 +133,33 @@ export async function commandDownload(
   }
 }
 
+/** The listed image, which the signed manifest must then confirm. */
+function expected(image: Listed): { image: Uint8Array; owner: string; name: string } {
+  return { image: image.image, owner: image.owner, name: image.name };
+}
+
 export async function commandDisplay(
   client: SispClient,
+  home: Home,
   output: Output,
   reference: string,
   options: { open?: boolean },
 ): Promise<void> {
   const image = await resolveImage(client, reference);
   // Verified copies are kept per image id, so "display" downloads only when needed.
-  const cacheDir = join(client.home.dir, 'cache', toHex(image.image));
+  const cacheDir = join(home.dir, 'cache', toHex(image.image));
   let path: string | undefined;
   let fingerprint = '';
   if (existsSync(cacheDir)) {
     const cached = (await readdir(cacheDir)).find((file) => !file.startsWith('.'));
     if (cached !== undefined) {
       path = join(cacheDir, cached);
-      fingerprint = (await client.home.readPins())[image.owner]?.fingerprint ?? '';
+      fingerprint = (await home.getPin(image.owner))?.fingerprint ?? '';
     }
   }
   if (path === undefined) {
-    const result = await downloadImage(client, { image: image.image }, cacheDir);
-    path = result.path;
+    const result = await downloadImage(client, expected(image), new FileSink(cacheDir));
+    path = result.result;
     fingerprint = result.ownerFingerprint;
   }
   if (options.open === true) {
@@ -227,8 +218,5 @@ export async function commandCert(
 ): Promise<void> {
   const name = username === undefined ? client.username : normalizeUsername(username);
   const peer = await client.peer(name);
-  const fingerprint = readableFingerprint(
-    await keyFingerprint(peer.signingKey, peer.encryptionKey),
-  );
-  output.out.write(`${toPem(peer.certificate)}fingerprint: ${fingerprint}\n`);
+  output.out.write(`${toPem(peer.certificate)}fingerprint: ${peer.fingerprint}\n`);
 }

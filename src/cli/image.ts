@@ -14,13 +14,6 @@ const FORMATS: Record<string, ContentType> = {
   webp: 'image/webp',
 };
 
-export const EXTENSIONS: Record<ContentType, string> = {
-  'image/jpeg': 'jpg',
-  'image/png': 'png',
-  'image/gif': 'gif',
-  'image/webp': 'webp',
-};
-
 export interface ImageInfo {
   readonly contentType: ContentType;
   readonly width: number;

@@ -1,0 +1,49 @@
+/**
+ * What every CLI command starts from: the home folder, and the server and CA given
+ * by flag or environment; turned into the core's options with the Node adapters.
+ */
+import { readFile } from 'node:fs/promises';
+import { SispClient, type ClientOptions } from '../core/client.js';
+import { Home } from '../client/home.js';
+import { NODE_CRYPTO } from '../client/platform.js';
+import { nodeConnector } from '../client/ws-transport.js';
+import { sispError } from '../protocol/errors.js';
+
+export interface CliContext {
+  readonly home: Home;
+  readonly server?: string;
+  readonly caFile?: string;
+  readonly passphrase?: string;
+}
+
+export const AGENT = 'sisp-cli/0.1';
+
+export async function coreOptions(context: CliContext): Promise<ClientOptions> {
+  let caPem: string | undefined;
+  if (context.caFile !== undefined) {
+    try {
+      caPem = await readFile(context.caFile, 'utf8');
+    } catch {
+      throw sispError('E_BAD_REQUEST', `cannot read the CA certificate ${context.caFile}`);
+    }
+  }
+  return {
+    storage: context.home,
+    connector: nodeConnector,
+    crypto: NODE_CRYPTO,
+    agent: AGENT,
+    ...(context.server === undefined ? {} : { server: context.server }),
+    ...(caPem === undefined ? {} : { caPem }),
+    ...(context.passphrase === undefined ? {} : { passphrase: context.passphrase }),
+  };
+}
+
+/** Connected and signed in with the home's keys. */
+export async function login(context: CliContext): Promise<SispClient> {
+  return SispClient.login(await coreOptions(context));
+}
+
+/** Connected, not signed in (to register). */
+export async function connect(context: CliContext): Promise<SispClient> {
+  return SispClient.connect(await coreOptions(context));
+}

@@ -1,0 +1,85 @@
+/**
+ * The Node Connector: TLS 1.3 to the server, verified against the pinned CA only
+ * (not the system's roots), one `ws` WebSocket carrying SISP/2 frames.
+ */
+import WebSocket from 'ws';
+import { sispError, type SispError } from '../protocol/errors.js';
+import type { Connector, Transport } from '../core/transport.js';
+
+const CONNECT_TIMEOUT_MS = 15_000;
+
+function describeConnectError(url: string, error: NodeJS.ErrnoException): SispError {
+  const code = error.code ?? '';
+  if (
+    ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN'].includes(
+      code,
+    )
+  ) {
+    return sispError('E_UNAVAILABLE', `cannot reach the server at ${url} (is it running?)`);
+  }
+  // Node's certificate failures carry OpenSSL's verify codes (UNABLE_TO_VERIFY_LEAF_SIGNATURE,
+  // SELF_SIGNED_CERT_IN_CHAIN, CERT_HAS_EXPIRED, ERR_TLS_CERT_ALTNAME_INVALID, ...).
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS/.test(code)) {
+    return sispError(
+      'E_CERTIFICATE',
+      `certificate mismatch: the server at ${url} is not certified by the pinned CA`,
+    );
+  }
+  // Anything else (a handshake that timed out, a closed connection).
+  return sispError('E_UNAVAILABLE', `cannot connect to ${url}`);
+}
+
+function wrap(ws: WebSocket): Transport {
+  return {
+    send(frame) {
+      return new Promise((resolve, reject) => {
+        ws.send(frame, { binary: true }, (error) => {
+          if (error instanceof Error) reject(error);
+          else resolve();
+        });
+      });
+    },
+    get bufferedAmount() {
+      return ws.bufferedAmount;
+    },
+    close(code) {
+      ws.close(code);
+    },
+  };
+}
+
+export const nodeConnector: Connector = async (url, options, events) => {
+  const ws = new WebSocket(url, {
+    ca: options.caPem,
+    minVersion: 'TLSv1.3',
+    maxPayload: options.maxFrame,
+    perMessageDeflate: false,
+    handshakeTimeout: CONNECT_TIMEOUT_MS,
+    // An all-zero masking key: ws then sends payloads without copying them. Masking
+    // guards intermediaries that read WebSocket traffic against script-chosen bytes
+    // (RFC 6455 10.3); inside TLS none can, and our payloads are ciphertext anyway.
+    // Browsers keep masking; see docs/DECISIONS.md.
+    generateMask: (mask: Buffer) => {
+      mask.fill(0);
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => {
+      resolve();
+    });
+    ws.once('error', (error: NodeJS.ErrnoException) => {
+      reject(describeConnectError(url, error));
+    });
+  });
+  ws.on('message', (data: Buffer, isBinary: boolean) => {
+    // A text message is not SISP/2: an empty frame fails to decode and closes.
+    events.message(isBinary ? data : new Uint8Array(0));
+  });
+  ws.on('close', (code: number) => {
+    events.close(code);
+  });
+  ws.on('error', () => {
+    // 'close' follows and reports it.
+  });
+  return wrap(ws);
+};

@@ -1,0 +1,107 @@
+/**
+ * The ClientStorage port: where a client keeps which server it uses, that server's
+ * CA, its own identity and the keys it has pinned for other users. The CLI keeps
+ * them in a home folder (client/home.ts); a browser keeps them in IndexedDB;
+ * MemoryStorage keeps them for the life of the process. Every implementation runs
+ * the same conformance suite (test/conformance/client-storage.ts).
+ */
+import { sispError } from '../protocol/errors.js';
+import type { Identity } from '../crypto/keys.js';
+
+export interface StoredConfig {
+  /** wss://HOST:PORT/ */
+  readonly server: string;
+  readonly username?: string;
+}
+
+/** A user's keys as first seen (trust on first use). */
+export interface Pin {
+  readonly signingKey: Uint8Array;
+  readonly encryptionKey: Uint8Array;
+  /** The readable fingerprint, for messages. */
+  readonly fingerprint: string;
+  /** ISO 8601. */
+  readonly firstSeen: string;
+}
+
+export interface StoredIdentity {
+  readonly username: string;
+  readonly identity: Identity;
+}
+
+export interface ClientStorage {
+  /** Where this storage lives, for messages: a folder, "this browser", "memory". */
+  readonly location: string;
+  readConfig(): Promise<StoredConfig | undefined>;
+  writeConfig(config: StoredConfig): Promise<void>;
+  /** The server's CA certificate, PEM. */
+  readCa(): Promise<string | undefined>;
+  writeCa(pem: string): Promise<void>;
+  hasIdentity(): Promise<boolean>;
+  /**
+   * The identity, unlocked. E_AUTH if there is none; E_PASSPHRASE if it is locked
+   * and the passphrase is missing or wrong.
+   */
+  loadIdentity(passphrase?: string): Promise<StoredIdentity>;
+  /** Stores a new identity (under the passphrase, if given). E_EXISTS if there is one. */
+  saveIdentity(stored: StoredIdentity, passphrase?: string): Promise<void>;
+  getPin(username: string): Promise<Pin | undefined>;
+  /** Adds or replaces the pin for `username`. */
+  savePin(username: string, pin: Pin): Promise<void>;
+}
+
+export function noIdentity(location: string): Error {
+  return sispError('E_AUTH', `no keys in ${location}: run "sisp register <username>" first`);
+}
+
+export function identityExists(location: string): Error {
+  return sispError('E_EXISTS', `keys already exist in ${location}; use another home`);
+}
+
+/**
+ * Everything in memory, for the life of the process: tests, and a page that must
+ * not persist anything. Keys stay CryptoKeys, as IndexedDB would keep them.
+ */
+export class MemoryStorage implements ClientStorage {
+  readonly location = 'memory';
+  #config: StoredConfig | undefined;
+  #ca: string | undefined;
+  #identity: StoredIdentity | undefined;
+  readonly #pins = new Map<string, Pin>();
+
+  readConfig(): Promise<StoredConfig | undefined> {
+    return Promise.resolve(this.#config);
+  }
+  writeConfig(config: StoredConfig): Promise<void> {
+    this.#config = { ...config };
+    return Promise.resolve();
+  }
+  readCa(): Promise<string | undefined> {
+    return Promise.resolve(this.#ca);
+  }
+  writeCa(pem: string): Promise<void> {
+    this.#ca = pem;
+    return Promise.resolve();
+  }
+  hasIdentity(): Promise<boolean> {
+    return Promise.resolve(this.#identity !== undefined);
+  }
+  loadIdentity(): Promise<StoredIdentity> {
+    const stored = this.#identity;
+    return stored === undefined
+      ? Promise.reject(noIdentity(this.location))
+      : Promise.resolve(stored);
+  }
+  saveIdentity(stored: StoredIdentity): Promise<void> {
+    if (this.#identity !== undefined) return Promise.reject(identityExists(this.location));
+    this.#identity = stored;
+    return Promise.resolve();
+  }
+  getPin(username: string): Promise<Pin | undefined> {
+    return Promise.resolve(this.#pins.get(username));
+  }
+  savePin(username: string, pin: Pin): Promise<void> {
+    this.#pins.set(username, pin);
+    return Promise.resolve();
+  }
+}
