@@ -5,10 +5,12 @@
  * image checks) is spread over processes, as it is for real users.
  */
 import { join } from 'node:path';
-import { SispClient } from '../src/client/client.js';
-import { downloadImage } from '../src/client/download.js';
+import { FileSink } from '../src/client/file-sink.js';
 import { Home } from '../src/client/home.js';
-import { postImage } from '../src/client/post.js';
+import { postFile } from '../src/cli/commands.js';
+import { connect, login } from '../src/cli/context.js';
+import type { SispClient } from '../src/core/client.js';
+import { downloadImage } from '../src/core/download.js';
 
 const [url, caFile, base, prefix, clientsText, mode, image, tag = ''] = process.argv.slice(2);
 if (
@@ -31,8 +33,8 @@ async function client(index: number): Promise<SispClient> {
     server: settings.url,
     caFile: settings.caFile,
   };
-  if (options.home.hasKeys()) return SispClient.login(options);
-  const connected = await SispClient.connect(options);
+  if (await options.home.hasIdentity()) return login(options);
+  const connected = await connect(options);
   await connected.register(name);
   return connected;
 }
@@ -49,12 +51,12 @@ const counts = await Promise.all(
   clients.map(async (connected, i) => {
     let n = 0;
     while (Date.now() < deadline) {
-      if (mode === 'post') await postImage(connected, { name: `${tag}s${i}-${n}`, path: image });
+      if (mode === 'post') await postFile(connected, { name: `${tag}s${i}-${n}`, path: image });
       else
         await downloadImage(
           connected,
           { owner: `${prefix}${i}`, name: `${tag}s${i}-${n % 20}` },
-          join(base, 'out', `${prefix}${i}`),
+          new FileSink(join(base, 'out', `${prefix}${i}`)),
         );
       n++;
     }

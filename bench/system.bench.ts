@@ -27,9 +27,10 @@ import { dirname, join, resolve } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import { SispClient, type ClientOptions } from '../src/client/client.js';
 import { Home } from '../src/client/home.js';
-import { postImage } from '../src/client/post.js';
+import { postFile as postImage } from '../src/cli/commands.js';
+import { connect, login, type CliContext } from '../src/cli/context.js';
+import type { SispClient } from '../src/core/client.js';
 import {
   createCertificateAuthority,
   issueServerCertificate,
@@ -356,12 +357,12 @@ async function references(): Promise<void> {
   row('sftp get, aes256-gcm, 1 GiB (MB/s)', formatFigure(summarise(get)));
 }
 
-function clientOptions(server: Server, home: string): ClientOptions {
+function clientOptions(server: Server, home: string): CliContext {
   return { home: new Home(home), server: server.url, caFile: server.caPath };
 }
 
 async function registerUser(server: Server, name: string): Promise<SispClient> {
-  const client = await SispClient.connect(clientOptions(server, join(work, 'users', name)));
+  const client = await connect(clientOptions(server, join(work, 'users', name)));
   await client.register(name);
   return client;
 }
@@ -441,7 +442,7 @@ async function fanout(server: Server): Promise<void> {
   const registered = await inBatches(WATCHERS, 16, (i) => registerUser(server, `fan${i}`));
   for (const client of registered.out) client.close();
   const logins = await inBatches(WATCHERS, 16, (i) =>
-    SispClient.login({ home: new Home(join(work, 'users', `fan${i}`)) }),
+    login({ home: new Home(join(work, 'users', `fan${i}`)) }),
   );
   const watchers = logins.out;
   const registrations = summarise(registered.rates);

@@ -10,7 +10,7 @@ import { toPem } from '../crypto/certificates.js';
 import { listImages, resolveImage, type ListedImage } from '../core/catalogue.js';
 import type { SispClient } from '../core/client.js';
 import { downloadImage, type DownloadResult } from '../core/download.js';
-import { postImage } from '../core/post.js';
+import { postImage, type PostRequest, type PostResult } from '../core/post.js';
 import { FileSink } from '../client/file-sink.js';
 import { openFileSource } from '../client/file-source.js';
 import type { Home } from '../client/home.js';
@@ -78,6 +78,28 @@ export function describeFailure(error: unknown): string {
   return 'unexpected failure';
 }
 
+/** Checks that `path` is an image, then posts it from the file (opened once for reading). */
+export async function postFile(
+  client: SispClient,
+  request: Omit<PostRequest, 'source'> & { readonly path: string },
+): Promise<PostResult> {
+  const { path, ...rest } = request;
+  if (!existsSync(path)) throw sispError('E_NOT_FOUND', `no such file: ${path}`);
+  const info = await inspectImage(path);
+  const source = await openFileSource(path, info.contentType);
+  try {
+    return await postImage(client, { ...rest, source });
+  } finally {
+    await source.close();
+  }
+}
+
+function describeAudience(client: SispClient, audience: PostResult['audience']): string {
+  if (audience === 'public') return 'everyone';
+  if (audience.length === 1 && audience[0] === client.username) return 'only you';
+  return audience.join(', ');
+}
+
 export async function commandPost(
   client: SispClient,
   output: Output,
@@ -85,31 +107,21 @@ export async function commandPost(
   path: string,
   options: { to?: string[]; replace?: boolean },
 ): Promise<void> {
-  if (!existsSync(path)) throw sispError('E_NOT_FOUND', `no such file: ${path}`);
-  const info = await inspectImage(path);
-  const source = await openFileSource(path, info.contentType);
   const bar = progressBar(output, 'posting');
   try {
-    const result = await postImage(client, {
+    const result = await postFile(client, {
       name,
-      source,
+      path,
       ...(options.to === undefined ? {} : { to: options.to }),
       replace: options.replace === true,
       onProgress: bar.update,
     });
     bar.stop();
-    const audience =
-      result.audience === 'public'
-        ? 'everyone'
-        : result.audience.length === 1 && result.audience[0] === client.username
-          ? 'only you'
-          : result.audience.join(', ');
     output.out.write(
-      `posted ${client.username}/${result.name} (${result.contentType}, ${result.size} bytes) to ${audience}\n`,
+      `posted ${client.username}/${result.name} (${result.contentType}, ${result.size} bytes) to ${describeAudience(client, result.audience)}\n`,
     );
   } finally {
     bar.stop();
-    await source.close();
   }
 }
 

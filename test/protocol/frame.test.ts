@@ -42,10 +42,21 @@ describe('frames', () => {
       [[2, 'list', 1], 'E_BAD_FRAME'],
       [[2, 'list', 1, {}, 0], 'E_BAD_FRAME'],
       [{ v: 2 }, 'E_BAD_FRAME'],
-      [[2, 'auth', 1, { username: 'Alice', signature: new Uint8Array(64) }], 'E_BAD_REQUEST'],
+      [[2, 'auth', 1, { username: 'Alice', signature: new Uint8Array(64) }], 'E_INVALID_NAME'],
+      [[2, 'auth', 1, { username: 'a'.repeat(40), signature: new Uint8Array(64) }], 'E_INVALID_NAME'],
+      [[2, 'auth', 1, { username: 7, signature: new Uint8Array(64) }], 'E_BAD_REQUEST'],
       [[2, 'auth', 1, { username: 'alice', signature: new Uint8Array(63) }], 'E_BAD_REQUEST'],
       [[2, 'post.chunk', 1, { data: new Uint8Array(0) }], 'E_BAD_REQUEST'],
-      [[2, 'download', 1, { owner: 'alice', name: '../x' }], 'E_BAD_REQUEST'],
+      [[2, 'download', 1, { credit: 1, owner: 'alice', name: '../x' }], 'E_INVALID_NAME'],
+      [[2, 'download', 1, { credit: 1, owner: 'alice', name: '.hidden' }], 'E_INVALID_NAME'],
+      // A download names its image one way only: by id, or by owner and name.
+      [
+        [2, 'download', 1, { credit: 1, image: new Uint8Array(16), owner: 'alice', name: 'x' }],
+        'E_BAD_REQUEST',
+      ],
+      [[2, 'download', 1, { credit: 1, owner: 'alice' }], 'E_BAD_REQUEST'],
+      [[2, 'download', 1, { credit: 1, name: 'x' }], 'E_BAD_REQUEST'],
+      [[2, 'download', 1, { credit: 1 }], 'E_BAD_REQUEST'],
       [[2, 'credit', 1, { bytes: 0 }], 'E_BAD_REQUEST'],
       [[2, 'error', 0, { code: 'E_NOPE', message: 'x' }], 'E_BAD_REQUEST'],
     ];
@@ -57,6 +68,22 @@ describe('frames', () => {
     // The request id is recovered when readable, so the error can answer it.
     const result = decodeFrame(encodeDeterministic([2, 'list', 41, { extra: 1 }]));
     assert.equal(result.ok ? -1 : result.id, 41);
+  });
+
+  it('refuses a frame whose map keys are not in canonical order (one encoding per frame)', () => {
+    const canonical = encodeFrame('auth', 2, { username: 'alice', signature: new Uint8Array(64) });
+    // The same map with its two keys swapped: a2, then "signature" before "username".
+    const body = canonical.subarray(canonical.indexOf(0xa2) + 1);
+    const usernameKey = body.subarray(0, 9 + 6); // 68 "username" 65 "alice"
+    const signatureKey = body.subarray(usernameKey.length);
+    const swapped = new Uint8Array(canonical.length);
+    const head = canonical.subarray(0, canonical.indexOf(0xa2) + 1);
+    swapped.set(head, 0);
+    swapped.set(signatureKey, head.length);
+    swapped.set(usernameKey, head.length + signatureKey.length);
+    assert.equal(decodeFrame(canonical).ok, true);
+    const result = decodeFrame(swapped);
+    assert.equal(result.ok ? '' : result.error.code, 'E_BAD_FRAME');
   });
 
   it('refuses frames over the size limit before decoding', () => {

@@ -10,8 +10,8 @@ import {
   renderHalfBlocks,
   renderIterm2,
   renderKitty,
-} from '../../src/client/display.js';
-import { inspectImage } from '../../src/client/image.js';
+} from '../../src/cli/display.js';
+import { inspectImage } from '../../src/cli/image.js';
 import { isSispError } from '../../src/protocol/errors.js';
 import { IMAGES } from '../vectors.js';
 

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { describeFailure } from '../../src/client/commands.js';
+import { describeFailure } from '../../src/cli/commands.js';
 import { sispError } from '../../src/protocol/errors.js';
 
 describe('describeFailure: the one line a failed command prints', () => {
