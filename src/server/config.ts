@@ -30,6 +30,8 @@ export interface Limits {
   readonly uploadWindow: number;
   /** Concurrent transfers per connection. */
   readonly transfersPerConnection: number;
+  /** How far a manifest's signed creation time may be from the server's clock. */
+  readonly clockSkewMs: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -42,6 +44,7 @@ export const DEFAULT_LIMITS: Limits = {
   requestBurst: 200,
   uploadWindow: 8 * 1024 * 1024,
   transfersPerConnection: 4,
+  clockSkewMs: 10 * 60 * 1000,
 };
 
 const LIMIT_ENV: Record<keyof Limits, string> = {
@@ -54,6 +57,7 @@ const LIMIT_ENV: Record<keyof Limits, string> = {
   requestBurst: 'SISP_RATE_BURST',
   uploadWindow: 'SISP_UPLOAD_WINDOW',
   transfersPerConnection: 'SISP_TRANSFERS_PER_CONNECTION',
+  clockSkewMs: 'SISP_CLOCK_SKEW_MS',
 };
 
 function positiveInteger(name: string, raw: string): number {

@@ -1,10 +1,18 @@
-/** What every session and handler shares: configuration, keys, storage, events, log. */
+/**
+ * What every session and handler shares: configuration, keys, storage, events, log;
+ * and the one place that chooses which implementation stands behind each port.
+ */
+import { join } from 'node:path';
+import { toHex } from '../protocol/bytes.js';
+import { FileBlobStore } from './blobs/file-blob-store.js';
+import type { BlobStore } from './blobs/types.js';
 import type { ServerConfig } from './config.js';
-import type { BlobStore } from './blobs.js';
-import type { EventBus } from './events.js';
-import type { Logger } from './log.js';
-import type { ServerPki } from './pki.js';
-import type { RateLimiter } from './rate-limit.js';
+import { LocalEventBus } from './events/local-event-bus.js';
+import type { EventBus } from './events/types.js';
+import { createLogger, type Logger } from './log.js';
+import { loadOrCreatePki, type ServerPki } from './pki.js';
+import { RateLimiter } from './rate-limit.js';
+import { openSqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/types.js';
 
 export interface ServerContext {
@@ -15,4 +23,67 @@ export interface ServerContext {
   readonly events: EventBus;
   readonly log: Logger;
   readonly rateLimiter: RateLimiter;
+}
+
+export interface ServerServices extends ServerContext {
+  /** Closes the ports (after the sessions are gone). */
+  close(): Promise<void>;
+}
+
+export interface ContextOptions {
+  /** The CA's private key outside the data directory (SISP_CA_KEY_FILE). */
+  readonly caKeyFile?: string;
+}
+
+/**
+ * The embedded default: SQLite and files in the data directory, events within the
+ * process. (PostgreSQL, S3 and cross-node events slot in here, behind the same ports.)
+ */
+export async function createServerContext(
+  config: ServerConfig,
+  options: ContextOptions = {},
+): Promise<ServerServices> {
+  const log = createLogger(config.dataDir, { stdout: config.logToStdout, level: config.logLevel });
+  const pki = await loadOrCreatePki(config.dataDir, {
+    host: config.host,
+    tlsNames: config.tlsNames,
+    ...(options.caKeyFile === undefined ? {} : { caKeyFile: options.caKeyFile }),
+  });
+  const store = await openSqliteStore(join(config.dataDir, 'sisp.db'));
+  const blobs = await FileBlobStore.open(config.dataDir);
+  const events = new LocalEventBus((error) => {
+    log.error({ event: 'internal_error', err: String(error) }, 'event listener failed');
+  });
+  const context: ServerContext = {
+    config,
+    pki,
+    store,
+    blobs,
+    events,
+    log,
+    rateLimiter: new RateLimiter(config.limits.requestsPerSecond, config.limits.requestBurst),
+  };
+  await collectGarbage(context);
+  return {
+    ...context,
+    async close() {
+      await events.close();
+      await blobs.close();
+      await store.close();
+    },
+  };
+}
+
+/** Removes blobs no image refers to (left by a crash between blob commit and metadata commit). */
+export async function collectGarbage(context: ServerContext): Promise<number> {
+  const live = new Set((await context.store.allBlobs()).map((sha) => toHex(sha)));
+  let removed = 0;
+  for await (const key of context.blobs.list()) {
+    if (!live.has(key)) {
+      await context.blobs.remove(key);
+      removed++;
+    }
+  }
+  if (removed > 0) context.log.info({ event: 'gc', removed }, 'removed unreferenced blobs');
+  return removed;
 }

@@ -4,17 +4,10 @@
  */
 import { createServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { WebSocketServer } from 'ws';
-import { BlobStore } from './blobs.js';
 import type { ServerConfig } from './config.js';
-import type { ServerContext } from './context.js';
-import { EventBus } from './events.js';
-import { createLogger } from './log.js';
-import { loadOrCreatePki } from './pki.js';
-import { RateLimiter } from './rate-limit.js';
+import { createServerContext, type ContextOptions, type ServerContext } from './context.js';
 import { Session } from './session.js';
-import { openSqliteStore } from './store/sqlite-store.js';
 
 export interface RunningServer {
   readonly url: string;
@@ -25,26 +18,10 @@ export interface RunningServer {
 
 export async function startServer(
   config: ServerConfig,
-  options: { caKeyFile?: string } = {},
+  options: ContextOptions = {},
 ): Promise<RunningServer> {
-  const log = createLogger(config.dataDir, { stdout: config.logToStdout, level: config.logLevel });
-  const pki = await loadOrCreatePki(config.dataDir, {
-    host: config.host,
-    tlsNames: config.tlsNames,
-    ...(options.caKeyFile === undefined ? {} : { caKeyFile: options.caKeyFile }),
-  });
-  const store = await openSqliteStore(join(config.dataDir, 'sisp.db'));
-  const blobs = await BlobStore.open(config.dataDir);
-  const context: ServerContext = {
-    config,
-    pki,
-    store,
-    blobs,
-    events: new EventBus(),
-    log,
-    rateLimiter: new RateLimiter(config.limits.requestsPerSecond, config.limits.requestBurst),
-  };
-  await collectGarbage(context);
+  const context = await createServerContext(config, options);
+  const { log, pki } = context;
 
   const sessions = new Set<Session>();
   const https: HttpsServer = createServer({
@@ -104,7 +81,7 @@ export async function startServer(
           resolve();
         });
       });
-      await store.close();
+      await context.close();
       log.info({ event: 'stopped' }, 'server stopped');
       await new Promise<void>((resolve) => {
         log.flush(() => {
@@ -115,19 +92,4 @@ export async function startServer(
     return stopping;
   };
   return { url, caFingerprint: pki.caFingerprintText, context, stop };
-}
-
-/** Removes blob files no image refers to (left by a crash between rename and commit). */
-async function collectGarbage(context: ServerContext): Promise<void> {
-  const live = new Set(
-    (await context.store.allBlobs()).map((sha) => Buffer.from(sha).toString('hex')),
-  );
-  let removed = 0;
-  for (const hex of await context.blobs.list()) {
-    if (!live.has(hex)) {
-      await context.blobs.remove(Buffer.from(hex, 'hex'));
-      removed++;
-    }
-  }
-  if (removed > 0) context.log.info({ event: 'gc', removed }, 'removed unreferenced blobs');
 }

@@ -1,33 +1,47 @@
 /**
  * One connection: the handshake state machine, ordered message handling, timeouts,
- * and the transfers in flight. Every failure is answered with a typed error for this
- * connection only; protocol violations also close it. Nothing here can affect other
- * sessions.
+ * and which failures close the connection (docs/PROTOCOL.md 2.1). Requests are
+ * answered by the handler table; every failure is answered on its request's id for
+ * this connection only. Nothing here can affect other sessions.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { decodeFrame, encodeFrame } from '../protocol/frame.js';
-import { isSispError, sispError, type ErrorCode, type SispError } from '../protocol/errors.js';
+import { CLOSING_CODES, isSispError, sispError, type SispError } from '../protocol/errors.js';
 import {
   NONCE_LENGTH,
+  SUPPORTED_VERSIONS,
   type Message,
   type MessageBody,
   type MessageType,
 } from '../protocol/messages.js';
 import type { ServerContext } from './context.js';
-import type { NewImageEvent } from './events.js';
-import { handleAccount } from './handlers/account.js';
-import { DownloadTransfer, handleDownloadRequest } from './handlers/download.js';
-import { handleQuery } from './handlers/query.js';
-import { admitChunk, handleUpload, type UploadTransfer } from './handlers/upload.js';
+import type { NewImageEvent } from './events/types.js';
+import { HANDSHAKE_HANDLERS, REQUEST_HANDLERS } from './handlers/index.js';
+import {
+  HANDSHAKE_TYPES,
+  REQUEST_TYPES,
+  type HandshakeContext,
+  type HandshakeType,
+  type RequestContext,
+  type RequestType,
+  type SessionInfo,
+} from './request.js';
+import { Transfers } from './transfers.js';
 
-/** Codes after which the connection is closed: the peer is not speaking the protocol. */
-const FATAL: ReadonlySet<ErrorCode> = new Set(['E_BAD_FRAME', 'E_VERSION', 'E_AUTH', 'E_TIMEOUT']);
-/** Messages that cost a rate-limit token (chunks and credit are governed by flow control). */
+/** Messages that cost no rate-limit token (chunks and credit are governed by flow control). */
 const FREE: ReadonlySet<MessageType> = new Set(['post.chunk', 'credit']);
 const MAX_QUEUED = 64;
+/** WebSocket close codes. */
+const POLICY = 1008;
+const GOING_AWAY = 1001;
 
 export type SessionState = 'hello' | 'handshake' | 'ready' | 'closed';
+
+const isHandshake = (type: MessageType): type is HandshakeType =>
+  (HANDSHAKE_TYPES as readonly string[]).includes(type);
+const isRequest = (type: MessageType): type is RequestType =>
+  (REQUEST_TYPES as readonly string[]).includes(type);
 
 /** Each event is encoded once and the same bytes go to every session told of it. */
 const eventFrames = new WeakMap<NewImageEvent, Uint8Array>();
@@ -46,14 +60,11 @@ function eventFrame(event: NewImageEvent): Uint8Array {
 }
 
 export class Session {
-  readonly id = randomUUID();
-  readonly nonce = new Uint8Array(randomBytes(NONCE_LENGTH));
-  readonly context: ServerContext;
-  readonly remote: string;
+  readonly info: SessionInfo;
+  readonly services: ServerContext;
   state: SessionState = 'hello';
   user: string | undefined;
-  readonly uploads = new Map<number, UploadTransfer>();
-  readonly downloads = new Map<number, DownloadTransfer>();
+  readonly transfers: Transfers;
 
   readonly #ws: WebSocket;
   #queue: Promise<void> = Promise.resolve();
@@ -63,13 +74,14 @@ export class Session {
   #pingTimer: NodeJS.Timeout | undefined;
   #unsubscribe: (() => void) | undefined;
 
-  constructor(ws: WebSocket, context: ServerContext, remote: string) {
+  constructor(ws: WebSocket, services: ServerContext, remote: string) {
     this.#ws = ws;
-    this.context = context;
-    this.remote = remote;
-    const limits = context.config.limits;
+    this.services = services;
+    this.info = { id: randomUUID(), remote, nonce: new Uint8Array(randomBytes(NONCE_LENGTH)) };
+    const limits = services.config.limits;
+    this.transfers = new Transfers(limits.transfersPerConnection);
     this.#handshakeTimer = setTimeout(() => {
-      this.fail(0, sispError('E_TIMEOUT', 'the handshake took too long'));
+      this.#connectionError(sispError('E_TIMEOUT', 'the handshake took too long'));
     }, limits.handshakeTimeoutMs);
     this.#touch();
     this.#pingTimer = setInterval(
@@ -88,12 +100,12 @@ export class Session {
       this.#closed();
     });
     ws.on('error', (error) => {
-      context.log.info(
-        { event: 'connection.error', session: this.id, reason: error.message },
+      services.log.info(
+        { event: 'connection.error', session: this.info.id, reason: error.message },
         'connection error',
       );
     });
-    context.log.info({ event: 'connect', session: this.id, remote }, 'connection opened');
+    services.log.info({ event: 'connect', session: this.info.id, remote }, 'connection opened');
   }
 
   send<T extends MessageType>(type: T, id: number, body: MessageBody<T>): Promise<void> {
@@ -110,18 +122,6 @@ export class Session {
     });
   }
 
-  /** Bytes queued for this connection and not yet handed to the kernel. */
-  get bufferedAmount(): number {
-    return this.#ws.bufferedAmount;
-  }
-
-  /** Answers a request with an error; fatal codes also close the connection. */
-  fail(id: number, error: SispError): void {
-    const code = error.code;
-    void this.send('error', id, { code, message: error.message.slice(0, 512) });
-    if (FATAL.has(code)) this.close(1008, code);
-  }
-
   close(code: number, reason: string): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
@@ -132,91 +132,123 @@ export class Session {
     }, 2000).unref();
   }
 
-  authenticated(user: string): void {
-    this.user = user;
-    this.state = 'ready';
-    clearTimeout(this.#handshakeTimer);
-    this.#unsubscribe = this.context.events.subscribe((event) => {
-      this.#notify(event);
-    });
+  /** Server shutdown: end transfers (each told why), tell the peer, close. */
+  async shutdown(): Promise<void> {
+    const unavailable = sispError('E_UNAVAILABLE', 'the server is shutting down');
+    for (const id of await this.transfers.endAll(unavailable)) this.#answer(id, unavailable);
+    this.#connectionError(unavailable, GOING_AWAY);
   }
 
-  /** Server shutdown: abandon transfers, tell the peer, close. */
-  async shutdown(): Promise<void> {
-    for (const [id, upload] of this.uploads) {
-      await upload.abort();
-      void this.send('error', id, {
-        code: 'E_UNAVAILABLE',
-        message: 'The server is shutting down.',
-      });
-    }
-    for (const [id, download] of this.downloads) {
-      download.cancel();
-      void this.send('error', id, {
-        code: 'E_UNAVAILABLE',
-        message: 'The server is shutting down.',
-      });
-    }
-    this.close(1001, 'server shutting down');
+  /** An error about the whole connection: pushed with id 0, then the connection closes. */
+  #connectionError(error: SispError, code = POLICY): void {
+    if (this.state === 'closed') return;
+    const body: MessageBody<'error'> = { code: error.code, message: error.message.slice(0, 512) };
+    void this.send(
+      'error',
+      0,
+      error.code === 'E_VERSION' ? { ...body, supported: [...SUPPORTED_VERSIONS] } : body,
+    );
+    this.close(code, error.code);
+  }
+
+  /** Sends an error reply for request `id`. */
+  #answer(id: number, error: SispError): void {
+    const body: MessageBody<'error'> = { code: error.code, message: error.message.slice(0, 512) };
+    void this.send(
+      'error',
+      id,
+      error.code === 'E_VERSION' ? { ...body, supported: [...SUPPORTED_VERSIONS] } : body,
+    );
   }
 
   #touch(): void {
     clearTimeout(this.#idleTimer);
     this.#idleTimer = setTimeout(() => {
-      this.context.log.info({ event: 'idle', session: this.id }, 'idle connection closed');
+      this.services.log.info({ event: 'idle', session: this.info.id }, 'idle connection closed');
       this.close(1000, 'idle');
-    }, this.context.config.limits.idleTimeoutMs);
+    }, this.services.config.limits.idleTimeoutMs);
   }
 
   #receive(data: Buffer, isBinary: boolean): void {
     this.#touch();
     if (this.state === 'closed') return;
     if (!isBinary) {
-      this.fail(0, sispError('E_BAD_FRAME', 'only binary messages are allowed'));
+      this.#connectionError(sispError('E_BAD_FRAME', 'only binary messages are allowed'));
       return;
     }
     const result = decodeFrame(data, {
-      maxFrame: this.context.config.limits.maxFrame,
+      maxFrame: this.services.config.limits.maxFrame,
       maxDepth: 8,
     });
     if (!result.ok) {
-      this.context.log.info(
-        {
-          event: 'bad_frame',
-          session: this.id,
-          code: result.error.code,
-          detail: result.error.detail ?? result.error.message,
-        },
-        'bad frame',
-      );
-      // Anything undecodable ends the connection: the peer is not speaking SISP/2.
-      void this.send('error', result.id ?? 0, {
-        code: result.error.code,
-        message: result.error.message.slice(0, 512),
-      });
-      this.close(1008, result.error.code);
+      this.#undecodable(result.error, result.id);
       return;
     }
     const message = result.message;
-    // Credit must never wait behind a stalled upload write: it is what unblocks downloads.
-    if (message.type === 'credit') {
-      this.#credit(message.id, message.body.bytes);
+    if (message.id === 0) {
+      this.#connectionError(sispError('E_BAD_FRAME', 'request id 0 is reserved for server pushes'));
       return;
     }
-    if (message.type === 'post.chunk' && this.state === 'ready') {
-      const refused = admitChunk(this, message.id, message.body.data.length);
-      if (refused !== undefined) {
-        this.fail(message.id, refused);
-        return;
-      }
+    if (this.state === 'ready' && this.#flowControl(message)) return;
+    this.#enqueue(message);
+  }
+
+  /**
+   * A frame that did not decode. Its id readable and the frame well formed, only a
+   * field wrong (a request-level error): answered on that id. Anything else: the
+   * peer is not speaking SISP/2 and the connection ends.
+   */
+  #undecodable(error: SispError, id: number | undefined): void {
+    this.services.log.info(
+      {
+        event: 'bad_frame',
+        session: this.info.id,
+        code: error.code,
+        detail: error.detail ?? error.message,
+      },
+      'bad frame',
+    );
+    if (
+      id !== undefined &&
+      id !== 0 &&
+      !CLOSING_CODES.has(error.code) &&
+      error.code !== 'E_TOO_LARGE'
+    ) {
+      this.#answer(id, error);
+      void this.transfers.end(id, error);
+      return;
     }
+    this.#connectionError(error);
+  }
+
+  /** Credit and chunk admission, before the queue. Returns true if the frame is handled. */
+  #flowControl(message: Message): boolean {
+    if (message.type === 'credit') {
+      // Credit must never wait behind a stalled upload write: it is what unblocks downloads.
+      const refused = this.transfers.credit(message.id, message.body.bytes);
+      if (refused !== undefined) this.requestFailed(message.id, message.type, refused);
+      return true;
+    }
+    if (message.type !== 'post.chunk') return false;
+    // A chunk for no upload: the upload just ended (with an error already answered)
+    // and this one was in flight. Dropped quietly; credit bounds how many there are.
+    if (this.transfers.upload(message.id) === undefined) return true;
+    const refused = this.transfers.admitChunk(message.id, message.body.data.length);
+    if (refused !== undefined) {
+      this.requestFailed(message.id, message.type, refused);
+      return true;
+    }
+    return false;
+  }
+
+  #enqueue(message: Message): void {
     this.#queued++;
     if (this.#queued > MAX_QUEUED) this.#ws.pause();
     this.#queue = this.#queue.then(async () => {
       try {
         await this.#dispatch(message);
       } catch (error) {
-        this.#handlerFailed(message, error);
+        this.requestFailed(message.id, message.type, error);
       } finally {
         this.#queued--;
         if (this.#queued <= MAX_QUEUED / 2 && this.#ws.isPaused) this.#ws.resume();
@@ -224,58 +256,101 @@ export class Session {
     });
   }
 
-  #credit(id: number, bytes: number): void {
-    const download = this.downloads.get(id);
-    if (download === undefined) {
-      this.fail(id, sispError('E_BAD_REQUEST', 'credit for no download in progress'));
-      return;
-    }
-    download.grant(bytes);
-  }
-
   async #dispatch(message: Message): Promise<void> {
     if (this.state === 'closed') return;
-    if (message.id === 0)
-      throw sispError('E_BAD_REQUEST', 'request id 0 is reserved for server pushes');
-    if (this.state !== 'ready') {
-      await handleAccount(this, message);
+    const user = this.user;
+    if (this.state !== 'ready' || user === undefined) {
+      if (!isHandshake(message.type)) throw sispError('E_AUTH', 'authenticate first');
+      const handler = HANDSHAKE_HANDLERS[message.type] as (
+        context: HandshakeContext,
+        message: Message,
+      ) => Promise<void>;
+      await handler(this.#handshakeContext(message.id), message);
       return;
     }
-    const user = this.user ?? '';
-    if (!FREE.has(message.type) && !this.context.rateLimiter.take(user)) {
+    if (isHandshake(message.type))
+      throw sispError('E_BAD_REQUEST', 'this session is already authenticated');
+    if (!isRequest(message.type))
+      throw sispError('E_BAD_REQUEST', `${message.type} is not a request`);
+    if (!FREE.has(message.type) && !this.services.rateLimiter.take(user))
       throw sispError('E_RATE_LIMITED', 'too many requests; slow down');
-    }
-    switch (message.type) {
-      case 'post.begin':
-      case 'post.chunk':
-      case 'post.end':
-      case 'post.abort':
-        await handleUpload(this, message);
-        return;
-      case 'download':
-        handleDownloadRequest(this, message);
-        return;
-      case 'list':
-      case 'share':
-      case 'cert.get':
-        await handleQuery(this, message);
-        return;
-      default:
-        await handleAccount(this, message);
-    }
+    const handler = REQUEST_HANDLERS[message.type] as (
+      context: RequestContext,
+      message: Message,
+    ) => Promise<void>;
+    await handler(this.#requestContext(message.id, message.type, user), message);
+  }
+
+  #handshakeContext(id: number): HandshakeContext {
+    return {
+      id,
+      session: this.info,
+      services: this.services,
+      state: this.state === 'hello' ? 'hello' : 'handshake',
+      send: (type, body) => this.send(type, id, body),
+      welcomed: () => {
+        this.state = 'handshake';
+      },
+      authenticated: (user) => {
+        this.#authenticated(user);
+      },
+    };
+  }
+
+  #requestContext(id: number, type: MessageType, user: string): RequestContext {
+    const isClosed = (): boolean => this.state === 'closed';
+    const queued = (): number => this.#ws.bufferedAmount;
+    return {
+      id,
+      user,
+      session: this.info,
+      services: this.services,
+      transfers: this.transfers,
+      send: (kind, body) => this.send(kind, id, body),
+      sendFrame: (frame) => this.sendFrame(frame),
+      get closed() {
+        return isClosed();
+      },
+      get bufferedAmount() {
+        return queued();
+      },
+      fail: (error) => {
+        this.requestFailed(id, type, error);
+      },
+    };
+  }
+
+  #authenticated(user: string): void {
+    this.user = user;
+    this.state = 'ready';
+    clearTimeout(this.#handshakeTimer);
+    this.#unsubscribe = this.services.events.subscribe((event) => {
+      this.#notify(event);
+    });
   }
 
   /**
-   * Answers request `id` after a failure: a SispError as it is (logged when it
-   * carries detail), anything else as E_INTERNAL with the cause in the log only.
+   * Answers request `id` after a failure and ends its transfer: a SispError as it is
+   * (logged when it carries detail), anything else as E_INTERNAL with the cause in
+   * the log only. Closes the connection when the code says the peer can't be trusted
+   * to speak the protocol, or when auth or register failed.
    */
-  requestFailed(id: number, type: string, error: unknown): void {
+  requestFailed(id: number, type: MessageType, error: unknown): void {
+    const failure = this.#describe(type, error);
+    this.#answer(id, failure);
+    void this.transfers.end(id, failure);
+    const failedLogin = (type === 'auth' || type === 'register') && failure.code === 'E_AUTH';
+    if (CLOSING_CODES.has(failure.code) || failedLogin) this.close(POLICY, failure.code);
+  }
+
+  #describe(type: MessageType, error: unknown): SispError {
+    const log = this.services.log;
     if (isSispError(error)) {
       if (error.code === 'E_INTERNAL' || error.detail !== undefined) {
-        this.context.log.warn(
+        log.warn(
           {
             event: 'request.error',
-            session: this.id,
+            session: this.info.id,
             type,
             code: error.code,
             detail: error.detail,
@@ -283,23 +358,18 @@ export class Session {
           'request failed',
         );
       }
-      this.fail(id, error);
-      return;
+      return error;
     }
-    this.context.log.error(
+    log.error(
       {
         event: 'internal_error',
-        session: this.id,
+        session: this.info.id,
         type,
         err: error instanceof Error ? error.message : 'unknown',
       },
       'internal error',
     );
-    this.fail(id, sispError('E_INTERNAL', 'the server could not complete the request'));
-  }
-
-  #handlerFailed(message: Message, error: unknown): void {
-    this.requestFailed(message.id, message.type, error);
+    return sispError('E_INTERNAL', 'the server could not complete the request');
   }
 
   #notify(event: NewImageEvent): void {
@@ -316,12 +386,9 @@ export class Session {
     clearTimeout(this.#idleTimer);
     clearInterval(this.#pingTimer);
     this.#unsubscribe?.();
-    for (const upload of this.uploads.values()) void upload.abort();
-    this.uploads.clear();
-    for (const download of this.downloads.values()) download.cancel();
-    this.downloads.clear();
-    this.context.log.info(
-      { event: 'disconnect', session: this.id, user: this.user, clean: wasOpen },
+    void this.transfers.endAll();
+    this.services.log.info(
+      { event: 'disconnect', session: this.info.id, user: this.user, clean: wasOpen },
       'connection closed',
     );
   }

@@ -159,7 +159,7 @@ describe('hostile connections', () => {
     });
   });
 
-  it('after login, sending past the granted credit fails that upload only; the session goes on', async () => {
+  it('after login, sending past the granted credit is flow-control abuse: E_FLOW_CONTROL, and that connection closes', async () => {
     await servedThroughout(async () => {
       const peer = await loggedInPeer(server.url, server.caPath, alice.dir);
       const size = 1000;
@@ -183,12 +183,15 @@ describe('hostile connections', () => {
       peer.send('post.chunk', 3, { data: new Uint8Array(1024 * 1024) });
       peer.send('post.chunk', 3, { data: new Uint8Array(1024) });
       const refused = await peer.next((message) => message.id === 3 && message.type === 'error');
-      assert.equal(refused.type === 'error' ? refused.body.code : '', 'E_BAD_REQUEST');
-      peer.send('list', 4, {});
-      const listed = await peer.reply(4);
+      assert.equal(refused.type === 'error' ? refused.body.code : '', 'E_FLOW_CONTROL');
+      assert.equal(await peer.closed(), 1008);
+      // Nothing of it was kept: alice's next session does not list it.
+      const again = await loggedInPeer(server.url, server.caPath, alice.dir);
+      again.send('list', 4, {});
+      const listed = await again.reply(4);
       if (listed.type !== 'list.result') assert.fail(listed.type);
       assert.ok(listed.body.images.every((image) => image.name !== 'greedy'));
-      peer.close();
+      again.close();
     });
   });
 });

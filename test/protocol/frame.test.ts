@@ -43,7 +43,10 @@ describe('frames', () => {
       [[2, 'list', 1, {}, 0], 'E_BAD_FRAME'],
       [{ v: 2 }, 'E_BAD_FRAME'],
       [[2, 'auth', 1, { username: 'Alice', signature: new Uint8Array(64) }], 'E_INVALID_NAME'],
-      [[2, 'auth', 1, { username: 'a'.repeat(40), signature: new Uint8Array(64) }], 'E_INVALID_NAME'],
+      [
+        [2, 'auth', 1, { username: 'a'.repeat(40), signature: new Uint8Array(64) }],
+        'E_INVALID_NAME',
+      ],
       [[2, 'auth', 1, { username: 7, signature: new Uint8Array(64) }], 'E_BAD_REQUEST'],
       [[2, 'auth', 1, { username: 'alice', signature: new Uint8Array(63) }], 'E_BAD_REQUEST'],
       [[2, 'post.chunk', 1, { data: new Uint8Array(0) }], 'E_BAD_REQUEST'],

@@ -1,10 +1,11 @@
 import { strict as assert } from 'node:assert';
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { BlobStore, DirectorySync } from '../../src/server/blobs.js';
+import { DirectorySync } from '../../src/server/blobs/directory-sync.js';
+import { FileBlobStore } from '../../src/server/blobs/file-blob-store.js';
+import { blobStoreConformance } from '../conformance/blob-store.js';
 
 /** An fsync that only finishes when the test says so, recording when each one started. */
 function controlledFsync() {
@@ -74,41 +75,37 @@ describe('DirectorySync (group commit for directory entries)', () => {
   });
 });
 
-describe('BlobStore', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sisp-blobs-'));
-  after(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
+let count = 0;
+const root = mkdtempSync(join(tmpdir(), 'sisp-blobs-'));
+after(() => {
+  rmSync(root, { recursive: true, force: true });
+});
 
-  it('commits many concurrent uploads into place, each under its digest', async () => {
-    const store = await BlobStore.open(dir);
-    // 64 blobs over few prefixes: many commits race for the same directory's fsync.
-    const contents = Array.from({ length: 64 }, (_, i) => new TextEncoder().encode(`blob ${i}`));
-    await Promise.all(
-      contents.map(async (content) => {
-        const writer = await store.begin();
-        await writer.write(content.subarray(0, 3));
-        await writer.write(content.subarray(3));
-        const digest = writer.digest();
-        assert.deepEqual(digest, new Uint8Array(createHash('sha256').update(content).digest()));
-        await writer.commit(digest);
-      }),
-    );
-    for (const content of contents) {
-      const digest = createHash('sha256').update(content).digest();
-      assert.deepEqual(readFileSync(store.path(digest)), Buffer.from(content));
-    }
-    assert.equal((await store.list()).length, 64);
-    assert.deepEqual(readdirSync(join(dir, 'tmp')), [], 'no temporary files left');
-  });
+blobStoreConformance('FileBlobStore', async () => {
+  const dir = join(root, `data-${count++}`);
+  let blobs = await FileBlobStore.open(dir);
+  return {
+    blobs,
+    async reopen() {
+      await blobs.close();
+      blobs = await FileBlobStore.open(dir);
+      return blobs;
+    },
+    dispose: () => blobs.close(),
+  };
+});
 
-  it('an aborted upload leaves nothing behind', async () => {
-    const store = await BlobStore.open(dir);
-    const before = await store.list();
-    const writer = await store.begin();
-    await writer.write(new Uint8Array(100));
-    await writer.abort();
-    assert.deepEqual(await store.list(), before);
+describe('FileBlobStore: files on disk', () => {
+  it('no temporary file is left after commits and aborts', async () => {
+    const dir = join(root, 'tmp-check');
+    const blobs = await FileBlobStore.open(dir);
+    const kept = await blobs.begin();
+    await kept.append(Uint8Array.of(1, 2, 3));
+    await kept.commit('a'.repeat(64));
+    const dropped = await blobs.begin();
+    await dropped.append(Uint8Array.of(4));
+    await dropped.abort();
     assert.deepEqual(readdirSync(join(dir, 'tmp')), []);
+    assert.deepEqual(readdirSync(join(dir, 'blobs', 'aa')), ['a'.repeat(62)]);
   });
 });

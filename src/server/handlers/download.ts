@@ -7,155 +7,92 @@
 import { rewrapContentKey, SERVER_RECIPIENT } from '../../crypto/hpke.js';
 import { toHex } from '../../protocol/bytes.js';
 import { sispError } from '../../protocol/errors.js';
-import { FramePool, HEADER_ROOM } from '../../protocol/frame-pool.js';
-import { chunkFrameHeader } from '../../protocol/frame.js';
-import { MAX_CHUNK_DATA, type Message } from '../../protocol/messages.js';
+import { FramePool, frameInPlace, HEADER_ROOM } from '../../protocol/frame-pool.js';
+import { MAX_CHUNK_DATA } from '../../protocol/messages.js';
+import type { RequestContext, RequestMessage } from '../request.js';
+import type { ImageRecord, KeyGrant } from '../store/types.js';
+import { DownloadTransfer } from '../transfers.js';
 
-/** Room reserved in front of chunk data for the frame header (at most 33 bytes). */
+/** Credit bounds what the client must hold; this bounds what we queue locally. */
 const SEND_HIGH_WATER = 4 * 1024 * 1024;
-import type { Session } from '../session.js';
-import type { ImageRecord } from '../store/types.js';
 
-export class DownloadTransfer {
-  #credit: number;
-  #wake: (() => void) | undefined;
-  cancelled = false;
+type DownloadMessage = RequestMessage<'download'>;
 
-  constructor(credit: number) {
-    this.#credit = credit;
-  }
-
-  grant(bytes: number): void {
-    this.#credit += bytes;
-    this.#wake?.();
-  }
-
-  cancel(): void {
-    this.cancelled = true;
-    this.#wake?.();
-  }
-
-  /** Waits until some credit is available; returns how much may be sent now. */
-  async take(wanted: number): Promise<number> {
-    while (this.#credit <= 0 && !this.cancelled) {
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-      });
-      this.#wake = undefined;
-    }
-    const amount = Math.min(wanted, this.#credit);
-    this.#credit -= amount;
-    return amount;
-  }
-}
-
-type DownloadMessage = Extract<Message, { type: 'download' }>;
-
-export function handleDownloadRequest(session: Session, message: DownloadMessage): void {
-  const { id, body } = message;
-  if (session.uploads.has(id) || session.downloads.has(id))
-    throw sispError('E_BAD_REQUEST', 'request id in use');
-  if (
-    session.uploads.size + session.downloads.size >=
-    session.context.config.limits.transfersPerConnection
-  ) {
-    throw sispError('E_RATE_LIMITED', 'too many transfers on this connection');
-  }
-  const transfer = new DownloadTransfer(body.credit);
-  session.downloads.set(id, transfer);
-  run(session, message, transfer)
+export function download(context: RequestContext, message: DownloadMessage): Promise<void> {
+  const transfer = new DownloadTransfer(message.body.credit);
+  context.transfers.addDownload(context.id, transfer);
+  // Not awaited: the session's queue must go on (credit arrives through it).
+  run(context, message, transfer)
     .catch((error: unknown) => {
-      if (!transfer.cancelled) session.requestFailed(id, 'download', error);
+      if (!transfer.cancelled) context.fail(error);
     })
     .finally(() => {
-      session.downloads.delete(id);
+      context.transfers.removeDownload(context.id, transfer);
     });
+  return Promise.resolve();
 }
 
-async function resolveImage(session: Session, body: DownloadMessage['body']): Promise<ImageRecord> {
-  const { store } = session.context;
-  const user = session.user ?? '';
+async function resolveImage(
+  context: RequestContext,
+  body: DownloadMessage['body'],
+): Promise<ImageRecord> {
+  const { store } = context.services;
   let image: ImageRecord | undefined;
   if (body.image !== undefined) image = await store.getImage(body.image);
   else if (body.owner !== undefined && body.name !== undefined)
     image = await store.findImage(body.owner, body.name);
-  else throw sispError('E_BAD_REQUEST', 'name an image by id, or by owner and name');
   // Not found and not allowed look the same: a user learns nothing about images
   // they may not see, not even that they exist.
-  if (image === undefined || !(await store.canSee(user, image.id)))
+  if (image === undefined || !(await store.canSee(context.user, image.id)))
     throw sispError('E_NOT_FOUND', 'no such image');
   return image;
 }
 
+/** The content key wrapped for the requester: the owner's wrap, or the server's re-wrap. */
+async function keyFor(context: RequestContext, image: ImageRecord): Promise<KeyGrant> {
+  const { store, pki } = context.services;
+  const user = context.user;
+  const key = await store.getKey(image.id, user);
+  if (key !== undefined) return key;
+  if (image.audience !== 'public') throw sispError('E_NOT_FOUND', 'no such image');
+  const requester = await store.getUser(user);
+  const serverCopy = await store.getKey(image.id, SERVER_RECIPIENT);
+  if (requester === undefined || serverCopy === undefined)
+    throw sispError('E_INTERNAL', 'public image without a server key');
+  const rewrapped = await rewrapContentKey(
+    serverCopy,
+    pki.wrapKey,
+    image.id,
+    requester.encryptionKey,
+    user,
+  );
+  return { recipient: user, ...rewrapped };
+}
+
 async function run(
-  session: Session,
+  context: RequestContext,
   message: DownloadMessage,
   transfer: DownloadTransfer,
 ): Promise<void> {
-  const { context } = session;
-  const user = session.user ?? '';
-  const image = await resolveImage(session, message.body);
-  const owner = await context.store.getUser(image.owner);
-  const requester = await context.store.getUser(user);
-  if (owner === undefined || requester === undefined)
-    throw sispError('E_INTERNAL', 'missing user record');
-  let key = await context.store.getKey(image.id, user);
-  if (key === undefined && image.audience === 'public') {
-    const serverCopy = await context.store.getKey(image.id, SERVER_RECIPIENT);
-    if (serverCopy === undefined)
-      throw sispError('E_INTERNAL', 'public image without a server key');
-    const rewrapped = await rewrapContentKey(
-      serverCopy,
-      context.pki.wrapKey,
-      image.id,
-      requester.encryptionKey,
-      user,
-    );
-    key = { recipient: user, ...rewrapped };
-  }
-  if (key === undefined) throw sispError('E_NOT_FOUND', 'no such image');
-  await session.send('download.begin', message.id, {
+  const { store, log } = context.services;
+  const image = await resolveImage(context, message.body);
+  const owner = await store.getUser(image.owner);
+  if (owner === undefined) throw sispError('E_INTERNAL', 'missing user record');
+  const key = await keyFor(context, image);
+  await context.send('download.begin', {
     manifest: image.manifest,
     signature: image.signature,
     certificate: owner.certificate,
     key: { enc: key.enc, ct: key.ct },
   });
-  const pieceSize = Math.min(MAX_CHUNK_DATA, context.config.limits.maxFrame - 1024);
-  const file = await context.blobs.openForReading(image.sha256);
-  const pool = new FramePool(pieceSize);
-  let sent = 0;
-  let lastSend: Promise<void> = Promise.resolve();
-  try {
-    while (sent < image.ctLength) {
-      const amount = await transfer.take(Math.min(pieceSize, image.ctLength - sent));
-      if (transfer.cancelled || session.state === 'closed') return;
-      // Read straight into the frame buffer, after room for its header: no copies.
-      const frame = pool.take(HEADER_ROOM + amount);
-      const { bytesRead } = await file.read(frame, HEADER_ROOM, amount, sent);
-      if (bytesRead !== amount)
-        throw sispError('E_INTERNAL', 'stored image is shorter than recorded');
-      const header = chunkFrameHeader('download.chunk', message.id, amount);
-      frame.set(header, HEADER_ROOM - header.length);
-      lastSend = session.sendFrame(frame.subarray(HEADER_ROOM - header.length));
-      void lastSend.then(() => {
-        // Reused only while the connection lives: a closed socket may drop it half sent.
-        if (session.state !== 'closed') pool.give(frame);
-      });
-      sent += amount;
-      // Credit bounds what the client must hold; this bounds what we queue locally.
-      if (session.bufferedAmount > SEND_HIGH_WATER) await lastSend;
-    }
-  } finally {
-    await file.close();
-  }
-  await lastSend;
-  if (sent !== image.ctLength) throw sispError('E_INTERNAL', 'stored image has the wrong length');
-  await session.send('download.end', message.id, {});
-  context.log.info(
+  const sent = await streamBlob(context, image, transfer);
+  if (sent === undefined) return;
+  await context.send('download.end', {});
+  log.info(
     {
       event: 'download',
-      session: session.id,
-      user,
+      session: context.session.id,
+      user: context.user,
       owner: image.owner,
       name: image.name,
       image: toHex(image.id),
@@ -163,4 +100,40 @@ async function run(
     },
     'image downloaded',
   );
+}
+
+/** Sends the envelope as chunk frames within credit; undefined if the transfer ended first. */
+async function streamBlob(
+  context: RequestContext,
+  image: ImageRecord,
+  transfer: DownloadTransfer,
+): Promise<number | undefined> {
+  const pieceSize = Math.min(MAX_CHUNK_DATA, context.services.config.limits.maxFrame - 1024);
+  const blob = await context.services.blobs.open(toHex(image.sha256));
+  const pool = new FramePool(pieceSize);
+  let sent = 0;
+  let lastSend: Promise<void> = Promise.resolve();
+  try {
+    if (blob.length !== image.ctLength)
+      throw sispError('E_INTERNAL', 'stored image has the wrong length');
+    while (sent < image.ctLength) {
+      const amount = await transfer.window.take(Math.min(pieceSize, image.ctLength - sent));
+      if (context.closed) return undefined;
+      // Read straight into the frame buffer, after room for its header: no copies.
+      const frame = pool.take(HEADER_ROOM + amount);
+      const read = await blob.read(frame.subarray(HEADER_ROOM, HEADER_ROOM + amount), sent);
+      if (read !== amount) throw sispError('E_INTERNAL', 'stored image is shorter than recorded');
+      lastSend = context.sendFrame(frameInPlace(frame, 'download.chunk', context.id, amount));
+      void lastSend.then(() => {
+        // Reused only while the connection lives: a closed socket may drop it half sent.
+        if (!context.closed) pool.give(frame);
+      });
+      sent += amount;
+      if (context.bufferedAmount > SEND_HIGH_WATER) await lastSend;
+    }
+  } finally {
+    await blob.close();
+  }
+  await lastSend;
+  return sent;
 }

@@ -1,13 +1,11 @@
 /**
  * post.begin / chunk / end / abort. post.begin says what the image will be (id,
- * name, type, size, audience, wrapped keys); the envelope then streams into a
- * temporary blob under flow control (the client may have in flight only what the
- * server granted, checked as frames arrive); post.end brings the signed manifest,
- * which must match what begin declared and commit to the digest of exactly the
- * bytes received. Nothing becomes visible until the blob is fsynced and renamed
- * and the metadata committed; only then does post.done go out.
+ * name, type, size, audience, wrapped keys); the envelope then streams into a new
+ * blob under flow control; post.end brings the signed manifest, which must match
+ * what begin declared and commit to the digest of exactly the bytes received.
+ * Nothing becomes visible until the blob and the metadata are durable; only then
+ * does post.done go out.
  */
-import { sealedLength } from '../../crypto/envelope.js';
 import {
   decodeManifest,
   verifyManifest,
@@ -16,98 +14,41 @@ import {
 } from '../../crypto/manifest.js';
 import { equalBytes, toHex } from '../../protocol/bytes.js';
 import { isSispError, sispError, type SispError } from '../../protocol/errors.js';
-import { SERVER_RECIPIENT, type Message, type MessageBody } from '../../protocol/messages.js';
-import type { BlobWriter } from '../blobs.js';
-import type { Session } from '../session.js';
-import type { KeyGrant } from '../store/types.js';
-
-type Declared = MessageBody<'post.begin'>;
-
-export class UploadTransfer {
-  readonly declared: Declared;
-  readonly ctLength: number;
-  readonly keys: KeyGrant[];
-  readonly writer: BlobWriter;
-  granted: number;
-  ungranted = 0;
-  /** Bytes that have arrived, counted on arrival, before they are written. */
-  arrived = 0;
-
-  constructor(declared: Declared, keys: KeyGrant[], writer: BlobWriter, granted: number) {
-    this.declared = declared;
-    this.ctLength = sealedLength(declared.size);
-    this.keys = keys;
-    this.writer = writer;
-    this.granted = granted;
-  }
-
-  async abort(): Promise<void> {
-    await this.writer.abort();
-  }
-}
-
-type UploadMessage = Extract<
-  Message,
-  { type: 'post.begin' | 'post.chunk' | 'post.end' | 'post.abort' }
->;
-
-export async function handleUpload(session: Session, message: UploadMessage): Promise<void> {
-  switch (message.type) {
-    case 'post.begin':
-      await begin(session, message.id, message.body);
-      return;
-    case 'post.chunk':
-      await chunk(session, message.id, message.body.data);
-      return;
-    case 'post.end':
-      await end(session, message.id, message.body);
-      return;
-    case 'post.abort': {
-      const upload = session.uploads.get(message.id);
-      session.uploads.delete(message.id);
-      await upload?.abort();
-      return;
-    }
-  }
-}
+import { SERVER_RECIPIENT, type MessageBody } from '../../protocol/messages.js';
+import type { RequestContext, RequestMessage } from '../request.js';
+import type { ImageRecord, KeyGrant } from '../store/types.js';
+import { UploadTransfer, type Declared } from '../transfers.js';
 
 function exists(name: string): SispError {
   return sispError('E_EXISTS', `you already have an image named "${name}"; use --replace`);
 }
 
-async function begin(session: Session, id: number, body: Declared): Promise<void> {
-  const { context } = session;
-  const user = session.user ?? '';
-  if (session.uploads.has(id) || session.downloads.has(id))
-    throw sispError('E_BAD_REQUEST', 'request id in use');
-  if (
-    session.uploads.size + session.downloads.size >=
-    context.config.limits.transfersPerConnection
-  ) {
-    throw sispError('E_RATE_LIMITED', 'too many transfers on this connection');
-  }
-  if (body.size > context.config.limits.maxImage) {
-    throw sispError('E_TOO_LARGE', `images are limited to ${context.config.limits.maxImage} bytes`);
-  }
-  const keys = await checkKeys(session, user, body.audience, body.keys);
-  if (!body.replace && (await context.store.findImage(user, body.name)) !== undefined)
+export async function begin(
+  context: RequestContext,
+  message: RequestMessage<'post.begin'>,
+): Promise<void> {
+  const { store, blobs, config } = context.services;
+  const body = message.body;
+  context.transfers.checkNew(context.id);
+  if (body.size > config.limits.maxImage)
+    throw sispError('E_TOO_LARGE', `images are limited to ${config.limits.maxImage} bytes`);
+  const keys = await checkKeys(context, body.audience, body.keys);
+  if (!body.replace && (await store.findImage(context.user, body.name)) !== undefined)
     throw exists(body.name);
-  if ((await context.store.getImage(body.image)) !== undefined)
+  if ((await store.getImage(body.image)) !== undefined)
     throw sispError('E_BAD_REQUEST', 'image id already used');
-  // Never grant beyond the declared length: a chunk past it is then a credit violation.
-  const window = Math.min(context.config.limits.uploadWindow, sealedLength(body.size));
-  session.uploads.set(id, new UploadTransfer(body, keys, await context.blobs.begin(), window));
-  await session.send('post.ready', id, { credit: window });
+  const upload = new UploadTransfer(body, keys, await blobs.begin(), config.limits.uploadWindow);
+  context.transfers.addUpload(context.id, upload);
+  await context.send('post.ready', { credit: upload.window.initial() });
 }
 
 /** The wrapped keys must be exactly: the owner, plus @server (public) or each named recipient. */
 async function checkKeys(
-  session: Session,
-  owner: string,
+  context: RequestContext,
   audience: Audience,
   keys: Declared['keys'],
 ): Promise<KeyGrant[]> {
-  const expected = new Set<string>([owner]);
+  const expected = new Set<string>([context.user]);
   if (audience === 'public') expected.add(SERVER_RECIPIENT);
   else for (const name of audience) expected.add(name);
   const seen = new Set<string>();
@@ -121,7 +62,7 @@ async function checkKeys(
     throw sispError('E_BAD_REQUEST', 'a wrapped key is missing for part of the audience');
   if (audience !== 'public') {
     for (const name of audience) {
-      if ((await session.context.store.getUser(name)) === undefined)
+      if ((await context.services.store.getUser(name)) === undefined)
         throw sispError('E_NOT_FOUND', `no user named ${name}`);
     }
   }
@@ -129,57 +70,34 @@ async function checkKeys(
 }
 
 /**
- * Called as each chunk arrives, before it is queued: a client may have in flight
- * only what it was granted, which is what bounds the memory one upload can take.
+ * Stores one chunk (already admitted within credit as it arrived). Not awaited: the
+ * next frame is taken while this one is written; credit goes back only once data
+ * reaches storage, so memory stays bounded by the window.
  */
-export function admitChunk(session: Session, id: number, length: number): SispError | undefined {
-  const upload = session.uploads.get(id);
-  if (upload === undefined) return sispError('E_BAD_REQUEST', 'no upload in progress with that id');
-  upload.arrived += length;
-  if (upload.arrived > upload.granted) {
-    session.uploads.delete(id);
-    void upload.abort();
-    return sispError('E_BAD_REQUEST', 'sent more than the granted credit');
-  }
-  return undefined;
-}
-
-async function chunk(session: Session, id: number, data: Uint8Array): Promise<void> {
-  const upload = session.uploads.get(id);
-  // Already failed and answered (see admitChunk): later chunks are dropped quietly.
-  if (upload === undefined) return;
-  if (upload.writer.length + data.length > upload.ctLength) {
-    session.uploads.delete(id);
-    await upload.abort();
-    throw sispError('E_TOO_LARGE', 'more data than the declared size');
-  }
-  // Not awaited: the next frame is taken while this one is written. Credit comes
-  // back only once data reaches the file, so memory stays bounded by the window.
-  upload.writer.write(data).then(
-    () => {
-      grantCredit(session, id, upload, data.length);
+export function chunk(
+  context: RequestContext,
+  message: RequestMessage<'post.chunk'>,
+): Promise<void> {
+  const upload = context.transfers.upload(context.id);
+  // Already ended and answered: later chunks are dropped quietly.
+  if (upload === undefined) return Promise.resolve();
+  upload.write(message.body.data).then(
+    (grant) => {
+      if (grant > 0 && context.transfers.upload(context.id) === upload)
+        void context.send('credit', { bytes: grant });
     },
-    async (error: unknown) => {
-      if (session.uploads.get(id) !== upload) return;
-      session.uploads.delete(id);
-      await upload.abort();
-      session.requestFailed(id, 'post.chunk', error);
+    (error: unknown) => {
+      if (context.transfers.upload(context.id) === upload) context.fail(error);
     },
   );
+  return Promise.resolve();
 }
 
-function grantCredit(session: Session, id: number, upload: UploadTransfer, written: number): void {
-  if (session.uploads.get(id) !== upload) return;
-  upload.ungranted += written;
-  // Grant in batches of half a window: fewer frames, and the pipe stays full.
-  const window = session.context.config.limits.uploadWindow;
-  const remaining = upload.ctLength - upload.granted;
-  if (upload.ungranted >= window / 2 && remaining > 0) {
-    const grant = Math.min(upload.ungranted, remaining);
-    upload.granted += grant;
-    upload.ungranted = 0;
-    void session.send('credit', id, { bytes: grant });
-  }
+export async function abort(
+  context: RequestContext,
+  _message: RequestMessage<'post.abort'>,
+): Promise<void> {
+  await context.transfers.takeUpload(context.id)?.abort();
 }
 
 function sameAudience(a: Audience, b: Audience): boolean {
@@ -187,21 +105,16 @@ function sameAudience(a: Audience, b: Audience): boolean {
   return a.length === b.length && a.every((name, i) => name === b[i]);
 }
 
-/** The manifest must say what begin declared, about exactly the bytes received. */
+/** The manifest must say what begin declared, about exactly the bytes received, signed by the owner. */
 async function checkManifest(
-  session: Session,
+  context: RequestContext,
   upload: UploadTransfer,
   body: MessageBody<'post.end'>,
-  digest: Uint8Array,
 ): Promise<Manifest> {
-  const user = session.user ?? '';
-  let manifest: Manifest;
-  try {
-    manifest = decodeManifest(body.manifest);
-  } catch (error) {
-    throw sispError('E_BAD_REQUEST', 'the manifest is malformed', { cause: error });
-  }
-  if (manifest.owner !== user)
+  if (upload.received !== upload.ctLength)
+    throw sispError('E_INCOMPLETE', 'the upload is shorter than declared');
+  const manifest = decodeManifest(body.manifest);
+  if (manifest.owner !== context.user)
     throw sispError('E_FORBIDDEN', 'you can only post images as yourself');
   const declared = upload.declared;
   const matches =
@@ -212,34 +125,24 @@ async function checkManifest(
     manifest.ctLength === upload.ctLength &&
     sameAudience(manifest.audience, declared.audience);
   if (!matches)
-    throw sispError('E_BAD_REQUEST', 'the manifest does not match what post.begin declared');
-  if (!equalBytes(manifest.sha256, digest))
+    throw sispError('E_MANIFEST_MISMATCH', 'the manifest does not match what post.begin declared');
+  const skew = context.services.config.limits.clockSkewMs;
+  if (Math.abs(manifest.created - Date.now()) > skew)
+    throw sispError(
+      'E_CLOCK_SKEW',
+      `the manifest's creation time is more than ${Math.round(skew / 60_000)} minutes from the server's clock; check this computer's clock`,
+    );
+  if (!equalBytes(manifest.sha256, upload.digest()))
     throw sispError('E_TAMPERED', 'the uploaded bytes do not match the signed digest');
-  const owner = await session.context.store.getUser(user);
+  const owner = await context.services.store.getUser(context.user);
   if (owner === undefined) throw sispError('E_AUTH', 'unknown user');
-  if (!(await verifyManifest(owner.signingKey, body.signature, body.manifest))) {
-    throw sispError('E_BAD_REQUEST', 'the manifest signature does not verify');
-  }
+  if (!(await verifyManifest(owner.signingKey, body.signature, body.manifest)))
+    throw sispError('E_TAMPERED', "the manifest's signature does not verify with your key");
   return manifest;
 }
 
-async function end(session: Session, id: number, body: MessageBody<'post.end'>): Promise<void> {
-  const { context } = session;
-  const upload = session.uploads.get(id);
-  if (upload === undefined) throw sispError('E_BAD_REQUEST', 'no upload in progress with that id');
-  session.uploads.delete(id);
-  let manifest: Manifest;
-  try {
-    if (upload.writer.length !== upload.ctLength)
-      throw sispError('E_BAD_REQUEST', 'the upload is shorter than declared');
-    manifest = await checkManifest(session, upload, body, upload.writer.digest());
-    await upload.writer.commit(manifest.sha256);
-  } catch (error) {
-    await upload.abort();
-    throw error;
-  }
-  const created = Date.now();
-  const record = {
+function imageRecord(manifest: Manifest, body: MessageBody<'post.end'>): ImageRecord {
+  return {
     id: manifest.id,
     owner: manifest.owner,
     name: manifest.name,
@@ -249,50 +152,83 @@ async function end(session: Session, id: number, body: MessageBody<'post.end'>):
     sha256: manifest.sha256,
     manifest: body.manifest,
     signature: body.signature,
-    audience: manifest.audience === 'public' ? ('public' as const) : ('private' as const),
-    created,
+    audience: manifest.audience === 'public' ? 'public' : 'private',
+    // As the owner signed it (checked within the clock skew above).
+    created: manifest.created,
   };
-  const result = await context.store
-    .putImage(record, upload.keys, upload.declared.replace)
-    .catch(async (error: unknown) => {
-      await removeIfUnused(session, manifest.sha256);
-      throw isSispError(error)
-        ? error
-        : sispError('E_INTERNAL', 'could not record the image', { cause: error });
-    });
-  if (result === 'exists') {
-    await removeIfUnused(session, manifest.sha256);
-    throw exists(manifest.name);
+}
+
+export async function end(
+  context: RequestContext,
+  message: RequestMessage<'post.end'>,
+): Promise<void> {
+  const upload = context.transfers.takeUpload(context.id);
+  if (upload === undefined) throw sispError('E_BAD_REQUEST', 'no upload in progress with that id');
+  let manifest: Manifest;
+  try {
+    manifest = await checkManifest(context, upload, message.body);
+    await upload.commit(toHex(manifest.sha256));
+  } catch (error) {
+    await upload.abort();
+    throw error;
   }
-  if (result.replacedBlob !== null && !equalBytes(result.replacedBlob, manifest.sha256)) {
-    await removeIfUnused(session, result.replacedBlob);
-  }
-  context.log.info(
+  const record = imageRecord(manifest, message.body);
+  const replaced = await recordImage(context, record, upload);
+  context.services.log.info(
     {
       event: 'post',
-      session: session.id,
+      session: context.session.id,
       owner: manifest.owner,
       name: manifest.name,
       image: toHex(manifest.id),
       size: manifest.size,
       audience: record.audience,
-      replaced: result.replacedBlob !== null,
+      replaced,
     },
     'image posted',
   );
-  await session.send('post.done', id, { image: manifest.id, created });
-  const notified = context.events.publish({
+  await context.send('post.done', { image: manifest.id, created: record.created });
+  const notify = manifest.audience === 'public' ? 'public' : [manifest.owner, ...manifest.audience];
+  await context.services.events.publish({
     image: manifest.id,
     name: manifest.name,
     owner: manifest.owner,
-    notify: manifest.audience === 'public' ? 'public' : [manifest.owner, ...manifest.audience],
+    notify,
   });
-  context.log.info(
-    { event: 'notify', image: toHex(manifest.id), sessions: notified },
+  context.services.log.info(
+    {
+      event: 'notify',
+      image: toHex(manifest.id),
+      audience: notify === 'public' ? 'public' : notify.length,
+    },
     'new image announced',
   );
 }
 
-async function removeIfUnused(session: Session, sha256: Uint8Array): Promise<void> {
-  if (!(await session.context.store.blobInUse(sha256))) await session.context.blobs.remove(sha256);
+/** Commits the metadata; removes blobs nothing refers to any more. Returns whether it replaced one. */
+async function recordImage(
+  context: RequestContext,
+  record: ImageRecord,
+  upload: UploadTransfer,
+): Promise<boolean> {
+  const result = await context.services.store
+    .putImage(record, upload.keys, upload.declared.replace)
+    .catch(async (error: unknown) => {
+      await removeIfUnused(context, record.sha256);
+      throw isSispError(error)
+        ? error
+        : sispError('E_INTERNAL', 'could not record the image', { cause: error });
+    });
+  if (result === 'exists') {
+    await removeIfUnused(context, record.sha256);
+    throw exists(record.name);
+  }
+  if (result.replacedBlob !== null && !equalBytes(result.replacedBlob, record.sha256))
+    await removeIfUnused(context, result.replacedBlob);
+  return result.replacedBlob !== null;
+}
+
+async function removeIfUnused(context: RequestContext, sha256: Uint8Array): Promise<void> {
+  const { store, blobs } = context.services;
+  if (!(await store.blobInUse(sha256))) await blobs.remove(toHex(sha256));
 }

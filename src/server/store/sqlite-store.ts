@@ -1,23 +1,21 @@
 /**
  * The SQLite store as seen from the event loop: every call is posted to a worker
- * thread that runs it on better-sqlite3, so fsyncs never block the server.
+ * thread that runs it on better-sqlite3, so fsyncs never block the server. The
+ * method list comes from STORE_METHODS; errors keep their codes across the thread.
  */
 import { startWorker } from '../../node/worker.js';
-import type { Store, StoreMethods } from './types.js';
+import { sispError } from '../../protocol/errors.js';
+import { STORE_METHODS, type Store } from './types.js';
+import { errorFromWire, type StoreReply } from './worker-protocol.js';
 
-interface Reply {
-  readonly seq: number;
-  readonly ok: boolean;
-  readonly result?: unknown;
-  readonly error?: string;
+interface Waiter {
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: Error) => void;
 }
 
 export async function openSqliteStore(path: string): Promise<Store> {
   const worker = startWorker(new URL('./sqlite-worker', import.meta.url), { path });
-  const pending = new Map<
-    number,
-    { resolve: (value: unknown) => void; reject: (error: Error) => void }
-  >();
+  const pending = new Map<number, Waiter>();
   let seq = 0;
   let failure: Error | undefined;
 
@@ -27,16 +25,16 @@ export async function openSqliteStore(path: string): Promise<Store> {
     });
     worker.once('error', reject);
   });
-  worker.on('message', (reply: Reply) => {
+  worker.on('message', (reply: StoreReply) => {
     const waiter = pending.get(reply.seq);
     if (waiter === undefined) return;
     pending.delete(reply.seq);
     if (reply.ok) waiter.resolve(reply.result);
-    else waiter.reject(new Error(reply.error ?? 'store failure'));
+    else waiter.reject(errorFromWire(reply.error));
   });
   worker.on('error', (error) => {
-    failure = error;
-    for (const waiter of pending.values()) waiter.reject(error);
+    failure = sispError('E_INTERNAL', 'the store stopped', { detail: error.message });
+    for (const waiter of pending.values()) waiter.reject(failure);
     pending.clear();
   });
 
@@ -49,21 +47,9 @@ export async function openSqliteStore(path: string): Promise<Store> {
     });
   };
 
-  const names: (keyof StoreMethods)[] = [
-    'getUser',
-    'createUser',
-    'putImage',
-    'getImage',
-    'findImage',
-    'listVisible',
-    'canSee',
-    'getKey',
-    'addKeys',
-    'blobInUse',
-    'allBlobs',
-  ];
   const store: Record<string, unknown> = {};
-  for (const name of names) store[name] = (...args: unknown[]) => call(name, args);
+  for (const name of Object.keys(STORE_METHODS))
+    store[name] = (...args: unknown[]) => call(name, args);
   store.close = async () => {
     await call('close', []);
     await worker.terminate();

@@ -1,7 +1,8 @@
 /**
- * The metadata store interface. SQLite implements it now (in a worker thread, so no
- * synchronous I/O runs on the event loop); PostgreSQL will implement the same calls.
- * Every method is one transaction.
+ * The Store port: users, images and key grants. SQLite implements it now (in a
+ * worker thread, so no synchronous I/O runs on the event loop); PostgreSQL will
+ * implement the same calls. Every method is one transaction. Every implementation
+ * runs the same conformance suite (test/conformance/store.ts).
  */
 export interface UserRecord {
   readonly username: string;
@@ -56,6 +57,31 @@ export interface StoreMethods {
   addKeys(imageId: Uint8Array, keys: readonly KeyGrant[]): void;
   blobInUse(sha256: Uint8Array): boolean;
   allBlobs(): Uint8Array[];
+}
+
+/**
+ * The method list, as one constant: the worker proxy is built from it, and
+ * `satisfies` makes the compiler refuse a method missing here or named here but
+ * not in StoreMethods.
+ */
+export const STORE_METHODS = {
+  getUser: true,
+  createUser: true,
+  putImage: true,
+  getImage: true,
+  findImage: true,
+  listVisible: true,
+  canSee: true,
+  getKey: true,
+  addKeys: true,
+  blobInUse: true,
+  allBlobs: true,
+} as const satisfies Record<keyof StoreMethods, true>;
+
+export type StoreMethodName = keyof typeof STORE_METHODS;
+
+export function isStoreMethod(name: unknown): name is StoreMethodName {
+  return typeof name === 'string' && Object.hasOwn(STORE_METHODS, name);
 }
 
 type Async<T> = {

@@ -1,18 +1,25 @@
 /**
- * Content-addressed blob files: DATA/blobs/ab/cdef... named by the SHA-256 of the
- * envelope. An upload streams into DATA/tmp, is hashed as it arrives, fsynced, then
- * renamed into place and the directory fsynced: after commit() returns the blob
- * survives a crash. Blobs hold only ciphertext.
+ * Blobs as files: DATA/blobs/ab/cdef... named by key. An upload streams into
+ * DATA/tmp with positional writes (several in flight), is fsynced, renamed into
+ * place and its directory fsynced: after commit() the blob survives a crash.
+ * Blobs hold only ciphertext.
  */
-import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { toHex } from '../protocol/bytes.js';
+import { sispError } from '../../protocol/errors.js';
+import { DirectorySync } from './directory-sync.js';
+import { BLOB_KEY_PATTERN, type BlobReader, type BlobStore, type BlobUpload } from './types.js';
 
 /** Start a background flush after this many unflushed bytes. */
 const FLUSH_EVERY = 32 * 1024 * 1024;
 
-export class BlobStore {
+function checkKey(key: string): string {
+  if (!BLOB_KEY_PATTERN.test(key)) throw sispError('E_INTERNAL', 'invalid blob key');
+  return key;
+}
+
+export class FileBlobStore implements BlobStore {
   readonly #root: string;
   readonly #tmp: string;
   readonly #directories = new DirectorySync();
@@ -24,8 +31,8 @@ export class BlobStore {
     this.#tmp = join(dataDir, 'tmp');
   }
 
-  static async open(dataDir: string): Promise<BlobStore> {
-    const store = new BlobStore(dataDir);
+  static async open(dataDir: string): Promise<FileBlobStore> {
+    const store = new FileBlobStore(dataDir);
     await mkdir(store.#root, { recursive: true, mode: 0o700 });
     // Anything left in tmp/ is an upload that never completed: never visible, so discard.
     await rm(store.#tmp, { recursive: true, force: true });
@@ -33,39 +40,69 @@ export class BlobStore {
     return store;
   }
 
-  path(sha256: Uint8Array): string {
-    const hex = toHex(sha256);
-    return join(this.#root, hex.slice(0, 2), hex.slice(2));
+  #path(key: string): string {
+    checkKey(key);
+    return join(this.#root, key.slice(0, 2), key.slice(2));
   }
 
-  async begin(): Promise<BlobWriter> {
+  async begin(): Promise<BlobUpload> {
     const path = join(this.#tmp, `${randomBytes(12).toString('hex')}.part`);
     const handle = await open(path, 'wx', 0o600);
-    return new BlobWriter(this, handle, path);
+    return new FileUpload(handle, path, (key) => this.#install(path, key));
   }
 
-  openForReading(sha256: Uint8Array): Promise<FileHandle> {
-    return open(this.path(sha256), 'r');
+  async open(key: string): Promise<BlobReader> {
+    let handle: FileHandle;
+    try {
+      handle = await open(this.#path(key), 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+        throw sispError('E_NOT_FOUND', 'no such blob');
+      throw error;
+    }
+    const { size } = await handle.stat();
+    return {
+      length: size,
+      async read(target, position) {
+        let filled = 0;
+        while (filled < target.length) {
+          const { bytesRead } = await handle.read(
+            target,
+            filled,
+            target.length - filled,
+            position + filled,
+          );
+          if (bytesRead === 0) break;
+          filled += bytesRead;
+        }
+        return filled;
+      },
+      close: () => handle.close(),
+    };
   }
 
-  async remove(sha256: Uint8Array): Promise<void> {
-    await unlink(this.path(sha256)).catch((error: unknown) => {
+  async remove(key: string): Promise<void> {
+    await unlink(this.#path(key)).catch((error: unknown) => {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     });
   }
 
-  /** Digests of every blob file, for garbage collection against the metadata. */
-  async list(): Promise<string[]> {
-    const out: string[] = [];
+  async *list(): AsyncIterable<string> {
     for (const prefix of await readdir(this.#root)) {
-      for (const rest of await readdir(join(this.#root, prefix))) out.push(prefix + rest);
+      for (const rest of await readdir(join(this.#root, prefix))) {
+        const key = prefix + rest;
+        if (BLOB_KEY_PATTERN.test(key)) yield key;
+      }
     }
-    return out;
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
   }
 
   /** Moves a finished temporary file into place, durably. */
-  async install(temporary: string, sha256: Uint8Array): Promise<void> {
-    const final = this.path(sha256);
+  async #install(temporary: string, key: string): Promise<void> {
+    const final = this.#path(key);
     const dir = join(final, '..');
     await this.#prefixDirectory(dir);
     await rename(temporary, final);
@@ -91,68 +128,15 @@ export class BlobStore {
   }
 }
 
-async function fsyncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-interface DirectoryState {
-  running: Promise<void> | undefined;
-  waiting: Promise<void> | undefined;
-}
-
 /**
- * Group commit for directory entries: renames into a directory while its fsync runs
- * share the one fsync that starts next, instead of one fsync each. Every caller gets
- * an fsync that began after it called, which is what makes its rename durable.
+ * One upload in progress: each append goes to its own file position without
+ * waiting for the one before; commit() waits for all of them, fsyncs, and moves
+ * the file into place; abort() discards it.
  */
-export class DirectorySync {
-  readonly #dirs = new Map<string, DirectoryState>();
-  readonly #fsync: (dir: string) => Promise<void>;
-
-  constructor(fsync: (dir: string) => Promise<void> = fsyncDirectory) {
-    this.#fsync = fsync;
-  }
-
-  sync(dir: string): Promise<void> {
-    let state = this.#dirs.get(dir);
-    if (state === undefined) {
-      state = { running: undefined, waiting: undefined };
-      this.#dirs.set(dir, state);
-    }
-    if (state.running === undefined) return this.#start(dir, state);
-    // The running fsync may have begun before our rename: wait for the next one.
-    const start = (): Promise<void> => this.#start(dir, state);
-    state.waiting ??= state.running.then(start, start);
-    return state.waiting;
-  }
-
-  #start(dir: string, state: DirectoryState): Promise<void> {
-    state.waiting = undefined;
-    const run = this.#fsync(dir).finally(() => {
-      if (state.running === run) state.running = undefined;
-      if (state.running === undefined && state.waiting === undefined) this.#dirs.delete(dir);
-    });
-    state.running = run;
-    return run;
-  }
-}
-
-/**
- * One upload in progress. write() takes data in order but does not make the caller
- * wait for the disk: each piece goes to its own file position, several may be in
- * flight, and the hash is taken as the data arrives. commit() waits for all of
- * them, fsyncs, and moves the file into place; abort() discards it.
- */
-export class BlobWriter {
-  readonly #store: BlobStore;
+class FileUpload implements BlobUpload {
   readonly #handle: FileHandle;
   readonly #path: string;
-  readonly #hash: Hash = createHash('sha256');
+  readonly #install: (key: string) => Promise<void>;
   readonly #pending = new Set<Promise<void>>();
   #length = 0;
   #closed = false;
@@ -161,22 +145,20 @@ export class BlobWriter {
   #flushing: Promise<void> | undefined;
   #unflushed = 0;
 
-  constructor(store: BlobStore, handle: FileHandle, path: string) {
-    this.#store = store;
+  constructor(handle: FileHandle, path: string, install: (key: string) => Promise<void>) {
     this.#handle = handle;
     this.#path = path;
+    this.#install = install;
   }
 
-  /** Bytes accepted so far (written or being written). */
   get length(): number {
     return this.#length;
   }
 
-  /** Resolves when this piece is on its way to disk (written to the page cache). */
-  write(data: Uint8Array): Promise<void> {
+  append(data: Uint8Array): Promise<void> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    if (this.#closed) return Promise.reject(new Error('upload already finished'));
     const position = this.#length;
-    this.#hash.update(data);
     this.#length += data.length;
     const written = this.#writeAt(data, position).then(
       () => {
@@ -223,18 +205,18 @@ export class BlobWriter {
     await this.#flushing;
   }
 
-  /** The digest of everything written; call once, before commit(). */
-  digest(): Uint8Array {
-    return new Uint8Array(this.#hash.digest());
-  }
-
-  async commit(sha256: Uint8Array): Promise<void> {
+  async commit(key: string): Promise<void> {
+    checkKey(key);
     await this.#settle();
     if (this.#failure !== undefined) throw this.#failure;
-    await this.#handle.sync();
-    await this.#handle.close();
+    if (this.#closed) throw new Error('upload already finished');
     this.#closed = true;
-    await this.#store.install(this.#path, sha256);
+    try {
+      await this.#handle.sync();
+    } finally {
+      await this.#handle.close();
+    }
+    await this.#install(key);
   }
 
   async abort(): Promise<void> {

@@ -1,0 +1,54 @@
+/**
+ * The BlobStore port: where the ciphertext of images lives. Files in the data
+ * directory now (FileBlobStore); S3-compatible object storage for scale-out. A blob
+ * is written once through a BlobUpload, becomes visible under its key only when
+ * commit() returns (and is durable then), is read by byte range, and is removed
+ * when nothing refers to it. No path, handle or stream of the implementation's
+ * crosses this interface. Every implementation runs the same conformance suite
+ * (test/conformance/blob-store.ts).
+ */
+
+export interface BlobUpload {
+  /** Bytes accepted so far (written or being written). */
+  readonly length: number;
+  /**
+   * Appends `data` (in call order). Need not wait for the previous append; resolves
+   * once the store no longer needs `data` (the caller may then reuse the memory and
+   * grant more credit). Rejects if the upload has failed.
+   */
+  append(data: Uint8Array): Promise<void>;
+  /**
+   * Makes the blob durable and visible under `key` (replacing nothing: a key that
+   * exists already holds the same bytes, since keys name content). After it
+   * resolves, the blob survives a crash.
+   */
+  commit(key: string): Promise<void>;
+  /** Discards the upload; nothing of it remains. Safe to call at any time, more than once. */
+  abort(): Promise<void>;
+}
+
+export interface BlobReader {
+  /** The blob's length in bytes. */
+  readonly length: number;
+  /**
+   * Fills `target` with the bytes at `position`; returns how many were read (fewer
+   * only at the end of the blob).
+   */
+  read(target: Uint8Array, position: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface BlobStore {
+  /** Starts a new blob; nothing is visible until its commit(). */
+  begin(): Promise<BlobUpload>;
+  /** Opens a committed blob. E_NOT_FOUND if there is none under `key`. */
+  open(key: string): Promise<BlobReader>;
+  /** Removes a committed blob; removing one that is not there is not an error. */
+  remove(key: string): Promise<void>;
+  /** Keys of every committed blob, for garbage collection against the metadata. */
+  list(): AsyncIterable<string>;
+  close(): Promise<void>;
+}
+
+/** Keys are lowercase hex (a SHA-256 digest today): never a path. */
+export const BLOB_KEY_PATTERN = /^[0-9a-f]{16,128}$/;

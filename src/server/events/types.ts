@@ -1,0 +1,24 @@
+/**
+ * The EventBus port: who is told when an image appears. In one process a
+ * LocalEventBus; across nodes PostgreSQL LISTEN/NOTIFY. publish() resolves once the
+ * event is handed to the bus (delivered locally, or committed for other nodes);
+ * listeners receive events in publish order. Every implementation runs the same
+ * conformance suite (test/conformance/event-bus.ts).
+ */
+
+export interface NewImageEvent {
+  readonly image: Uint8Array;
+  readonly name: string;
+  readonly owner: string;
+  /** Who is told: 'public' (every session), or exactly these users. */
+  readonly notify: 'public' | readonly string[];
+}
+
+export type EventListener = (event: NewImageEvent) => void;
+
+export interface EventBus {
+  publish(event: NewImageEvent): Promise<void>;
+  /** Events published from now on, until the returned function is called. */
+  subscribe(listener: EventListener): () => void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,134 @@
+/** Handshake: hello, register, auth. Before it completes nothing else is allowed. */
+import { issueUserCertificate } from '../../crypto/certificates.js';
+import { importEd25519Public, x25519 } from '../../crypto/keys.js';
+import { authPayload, registerPayload, verifyPayload } from '../../crypto/signatures.js';
+import { subtle } from '../../crypto/webcrypto.js';
+import { equalBytes } from '../../protocol/bytes.js';
+import { sispError } from '../../protocol/errors.js';
+import { PROTOCOL_VERSION, SUPPORTED_VERSIONS } from '../../protocol/messages.js';
+import type { HandshakeContext, RequestMessage } from '../request.js';
+
+export async function hello(
+  context: HandshakeContext,
+  message: RequestMessage<'hello'>,
+): Promise<void> {
+  if (context.state !== 'hello') throw sispError('E_BAD_REQUEST', 'hello was already received');
+  if (!message.body.versions.includes(PROTOCOL_VERSION)) {
+    throw sispError('E_VERSION', `this server speaks SISP/${SUPPORTED_VERSIONS.join(', ')}`);
+  }
+  const { pki, config } = context.services;
+  context.welcomed();
+  await context.send('welcome', {
+    version: PROTOCOL_VERSION,
+    nonce: context.session.nonce,
+    caFingerprint: pki.caFingerprint,
+    serverCertificate: pki.serverCertificate,
+    maxFrame: config.limits.maxFrame,
+    maxImage: config.limits.maxImage,
+  });
+}
+
+function requireWelcomed(context: HandshakeContext): void {
+  if (context.state === 'hello') throw sispError('E_BAD_REQUEST', 'send hello first');
+}
+
+/** The certificate for a registration: a new one, or the existing one for the same keys. */
+async function certificateFor(
+  context: HandshakeContext,
+  body: RequestMessage<'register'>['body'],
+): Promise<{ certificate: Uint8Array; again: boolean }> {
+  const { store, pki, log } = context.services;
+  const { username, signingKey, encryptionKey } = body;
+  const sameKeys = (user: { signingKey: Uint8Array; encryptionKey: Uint8Array }): boolean =>
+    equalBytes(user.signingKey, signingKey) && equalBytes(user.encryptionKey, encryptionKey);
+  const existing = await store.getUser(username);
+  if (existing !== undefined) {
+    if (sameKeys(existing)) return { certificate: existing.certificate, again: true };
+    log.info({ event: 'register.taken', session: context.session.id, username }, 'username taken');
+    throw sispError('E_NAME_TAKEN', 'that username is taken');
+  }
+  const certificate = await issueUserCertificate(pki.ca, {
+    username,
+    signingKey: await importEd25519Public(signingKey),
+    encryptionKey,
+  });
+  const result = await store.createUser({
+    username,
+    signingKey,
+    encryptionKey,
+    certificate,
+    created: Date.now(),
+  });
+  if (result === 'taken') throw sispError('E_NAME_TAKEN', 'that username is taken');
+  if (result === 'same') {
+    // Registered by a concurrent session with the same keys: its certificate stands.
+    const stored = await store.getUser(username);
+    return { certificate: stored?.certificate ?? certificate, again: true };
+  }
+  return { certificate, again: false };
+}
+
+export async function register(
+  context: HandshakeContext,
+  message: RequestMessage<'register'>,
+): Promise<void> {
+  requireWelcomed(context);
+  const { pki, log } = context.services;
+  const { username, signingKey, encryptionKey, proof } = message.body;
+  const payload = registerPayload({
+    username,
+    signingKey,
+    encryptionKey,
+    nonce: context.session.nonce,
+    caFingerprint: pki.caFingerprint,
+  });
+  await requireUsableX25519(encryptionKey);
+  if (!(await verifyPayload('register', signingKey, proof, payload))) {
+    log.warn(
+      { event: 'register.fail', session: context.session.id, username },
+      'registration proof failed',
+    );
+    throw sispError('E_AUTH', 'the proof of possession does not verify');
+  }
+  const { certificate, again } = await certificateFor(context, message.body);
+  context.authenticated(username);
+  log.info({ event: 'register', session: context.session.id, username, again }, 'user registered');
+  await context.send('registered', { username, certificate });
+}
+
+export async function auth(
+  context: HandshakeContext,
+  message: RequestMessage<'auth'>,
+): Promise<void> {
+  requireWelcomed(context);
+  const { store, pki, log } = context.services;
+  const { username, signature } = message.body;
+  const user = await store.getUser(username);
+  const payload = authPayload({
+    username,
+    nonce: context.session.nonce,
+    caFingerprint: pki.caFingerprint,
+  });
+  if (user === undefined || !(await verifyPayload('auth', user.signingKey, signature, payload))) {
+    log.warn(
+      { event: 'auth.fail', session: context.session.id, username, remote: context.session.remote },
+      'authentication failed',
+    );
+    throw sispError('E_AUTH', 'authentication failed');
+  }
+  context.authenticated(username);
+  log.info({ event: 'auth', session: context.session.id, username }, 'user authenticated');
+  await context.send('authed', { username, certificate: user.certificate });
+}
+
+/**
+ * A small-order X25519 key gives an all-zero shared secret with every private key
+ * (clamping clears the cofactor), so one trial agreement detects it; x25519()
+ * refuses the zero secret. Wrapping content keys to such a key would publish them.
+ */
+async function requireUsableX25519(publicKey: Uint8Array): Promise<void> {
+  const trial = (await subtle().generateKey({ name: 'X25519' }, false, [
+    'deriveBits',
+  ])) as CryptoKeyPair;
+  await x25519(trial.privateKey, publicKey);
+}

@@ -1,0 +1,24 @@
+/** The handler table: which function answers which message, before and after auth. */
+import type { Handler, HandshakeHandler, HandshakeType, RequestType } from '../request.js';
+import { certificate, list } from './catalogue.js';
+import { download } from './download.js';
+import { share } from './grants.js';
+import { auth, hello, register } from './handshake.js';
+import { abort, begin, chunk, end } from './upload.js';
+
+export const HANDSHAKE_HANDLERS: { readonly [T in HandshakeType]: HandshakeHandler<T> } = {
+  hello,
+  register,
+  auth,
+};
+
+export const REQUEST_HANDLERS: { readonly [T in RequestType]: Handler<T> } = {
+  'post.begin': begin,
+  'post.chunk': chunk,
+  'post.end': end,
+  'post.abort': abort,
+  download,
+  list,
+  share,
+  'cert.get': certificate,
+};

@@ -1,0 +1,75 @@
+/**
+ * What a handler is given: the request (its id), who is asking, the shared
+ * services, the connection's transfers, and ways to answer. Handlers import this
+ * and never the session, so the session can own the handler table without a cycle.
+ */
+import type { Message, MessageBody, MessageType } from '../protocol/messages.js';
+import type { ServerContext } from './context.js';
+import type { Transfers } from './transfers.js';
+
+/** One connection, as handlers see it. */
+export interface SessionInfo {
+  /** Random, for correlating log lines. */
+  readonly id: string;
+  readonly remote: string;
+  /** This session's challenge (welcome.nonce). */
+  readonly nonce: Uint8Array;
+}
+
+interface Reply {
+  readonly id: number;
+  readonly session: SessionInfo;
+  readonly services: ServerContext;
+  /** Sends a message with this request's id. */
+  send<T extends MessageType>(type: T, body: MessageBody<T>): Promise<void>;
+}
+
+/** An authenticated request. */
+export interface RequestContext extends Reply {
+  /** The authenticated user: everything a request may do is decided from this. */
+  readonly user: string;
+  readonly transfers: Transfers;
+  /** True once the connection is closing or closed: stop sending. */
+  readonly closed: boolean;
+  /** Sends a frame that is already encoded. */
+  sendFrame(frame: Uint8Array): Promise<void>;
+  /** Bytes queued for this connection and not yet handed to the kernel. */
+  readonly bufferedAmount: number;
+  /** Answers this request with an error later (work that outlives the handler). */
+  fail(error: unknown): void;
+}
+
+/** A request before authentication: hello, register or auth. */
+export interface HandshakeContext extends Reply {
+  readonly state: 'hello' | 'handshake';
+  /** hello was answered: register or auth may follow. */
+  welcomed(): void;
+  /** The session is now `user`'s. */
+  authenticated(user: string): void;
+}
+
+export type RequestMessage<T extends MessageType> = Extract<Message, { type: T }>;
+export type Handler<T extends MessageType> = (
+  context: RequestContext,
+  message: RequestMessage<T>,
+) => Promise<void>;
+export type HandshakeHandler<T extends MessageType> = (
+  context: HandshakeContext,
+  message: RequestMessage<T>,
+) => Promise<void>;
+
+export const HANDSHAKE_TYPES = ['hello', 'register', 'auth'] as const;
+export type HandshakeType = (typeof HANDSHAKE_TYPES)[number];
+
+/** Messages a signed-in client may send (credit is handled by the session itself). */
+export const REQUEST_TYPES = [
+  'post.begin',
+  'post.chunk',
+  'post.end',
+  'post.abort',
+  'download',
+  'list',
+  'share',
+  'cert.get',
+] as const;
+export type RequestType = (typeof REQUEST_TYPES)[number];

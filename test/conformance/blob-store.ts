@@ -1,0 +1,157 @@
+/**
+ * The BlobStore conformance suite: what every implementation of the BlobStore port
+ * must do (files now; S3 runs the same). Each test gets a fresh, empty store.
+ */
+import { strict as assert } from 'node:assert';
+import { createHash, randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { isSispError } from '../../src/protocol/errors.js';
+import type { BlobStore } from '../../src/server/blobs/types.js';
+
+export interface BlobStoreFixture {
+  readonly blobs: BlobStore;
+  /** Closes and reopens the same store (durability; uncommitted uploads are discarded). */
+  reopen(): Promise<BlobStore>;
+  dispose(): Promise<void>;
+}
+
+const keyOf = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+async function keys(blobs: BlobStore): Promise<string[]> {
+  const out: string[] = [];
+  for await (const key of blobs.list()) out.push(key);
+  return out.sort();
+}
+
+async function readAll(blobs: BlobStore, key: string): Promise<Uint8Array> {
+  const reader = await blobs.open(key);
+  try {
+    const out = new Uint8Array(reader.length);
+    assert.equal(await reader.read(out, 0), reader.length);
+    return out;
+  } finally {
+    await reader.close();
+  }
+}
+
+async function put(blobs: BlobStore, content: Uint8Array, pieces = 3): Promise<string> {
+  const upload = await blobs.begin();
+  const step = Math.max(1, Math.ceil(content.length / pieces));
+  const writes: Promise<void>[] = [];
+  for (let at = 0; at < content.length; at += step)
+    writes.push(upload.append(content.subarray(at, at + step)));
+  await Promise.all(writes);
+  assert.equal(upload.length, content.length);
+  const key = keyOf(content);
+  await upload.commit(key);
+  return key;
+}
+
+export function blobStoreConformance(name: string, open: () => Promise<BlobStoreFixture>): void {
+  describe(`BlobStore conformance: ${name}`, () => {
+    let fixture: BlobStoreFixture;
+    let blobs: BlobStore;
+    beforeEach(async () => {
+      fixture = await open();
+      blobs = fixture.blobs;
+    });
+    afterEach(async () => {
+      await fixture.dispose();
+    });
+
+    it('appends in call order, even when not awaited one by one, and reads back exactly', async () => {
+      const content = randomBytes(3 * 1024 * 1024 + 17);
+      const key = await put(blobs, content, 40);
+      assert.deepEqual(await readAll(blobs, key), new Uint8Array(content));
+      assert.deepEqual(await keys(blobs), [key]);
+    });
+
+    it('an empty blob, and a one-byte blob', async () => {
+      const empty = await put(blobs, new Uint8Array(0));
+      const one = await put(blobs, Uint8Array.of(7));
+      assert.equal((await readAll(blobs, empty)).length, 0);
+      assert.deepEqual(await readAll(blobs, one), Uint8Array.of(7));
+    });
+
+    it('range reads at the boundaries: first byte, last byte, across, past the end', async () => {
+      const content = randomBytes(100_000);
+      const key = await put(blobs, content);
+      const reader = await blobs.open(key);
+      try {
+        assert.equal(reader.length, content.length);
+        const cases: [number, number][] = [
+          [0, 1],
+          [content.length - 1, 1],
+          [16_383, 16_402],
+          [50_000, 50_000],
+          [0, content.length],
+        ];
+        for (const [position, length] of cases) {
+          const target = new Uint8Array(length);
+          assert.equal(await reader.read(target, position), length);
+          assert.deepEqual(target, new Uint8Array(content.subarray(position, position + length)));
+        }
+        const beyond = new Uint8Array(10);
+        assert.equal(await reader.read(beyond, content.length - 4), 4, 'short only at the end');
+        assert.equal(await reader.read(beyond, content.length), 0);
+      } finally {
+        await reader.close();
+      }
+    });
+
+    it('nothing is visible before commit, and an aborted upload leaves nothing', async () => {
+      const content = randomBytes(5000);
+      const upload = await blobs.begin();
+      await upload.append(content);
+      assert.deepEqual(await keys(blobs), []);
+      await assert.rejects(blobs.open(keyOf(content)), (e: unknown) =>
+        isSispError(e, 'E_NOT_FOUND'),
+      );
+      await upload.abort();
+      await upload.abort();
+      assert.deepEqual(await keys(blobs), []);
+    });
+
+    it('a missing blob: open is E_NOT_FOUND, remove is not an error', async () => {
+      const missing = keyOf(Uint8Array.of(1, 2, 3));
+      await assert.rejects(blobs.open(missing), (e: unknown) => isSispError(e, 'E_NOT_FOUND'));
+      await blobs.remove(missing);
+    });
+
+    it('the same content committed twice is one blob; remove takes it away', async () => {
+      const content = randomBytes(1000);
+      const first = await put(blobs, content);
+      const second = await put(blobs, content);
+      assert.equal(first, second);
+      assert.deepEqual(await keys(blobs), [first]);
+      await blobs.remove(first);
+      assert.deepEqual(await keys(blobs), []);
+      await assert.rejects(blobs.open(first), (e: unknown) => isSispError(e, 'E_NOT_FOUND'));
+    });
+
+    it('many concurrent uploads commit, each under its own key', async () => {
+      const contents = Array.from({ length: 48 }, (_, i) => new TextEncoder().encode(`blob ${i}`));
+      const committed = await Promise.all(contents.map((content) => put(blobs, content, 2)));
+      assert.deepEqual(await keys(blobs), [...committed].sort());
+      for (const [i, content] of contents.entries())
+        assert.deepEqual(await readAll(blobs, committed[i] ?? ''), content);
+    });
+
+    it('committed blobs survive reopening; uploads never committed do not', async () => {
+      const kept = await put(blobs, randomBytes(70_000));
+      const unfinished = await blobs.begin();
+      await unfinished.append(randomBytes(1000));
+      blobs = await fixture.reopen();
+      assert.deepEqual(await keys(blobs), [kept]);
+      assert.equal((await readAll(blobs, kept)).length, 70_000);
+    });
+
+    it('keys that are not hex are refused (never a path)', async () => {
+      const upload = await blobs.begin();
+      await upload.append(Uint8Array.of(1));
+      await assert.rejects(upload.commit('../../etc/passwd'));
+      await upload.abort();
+      await assert.rejects(blobs.open('../x'));
+    });
+  });
+}

@@ -1,0 +1,93 @@
+/**
+ * The ClientStorage conformance suite: what every place a client keeps its state
+ * must do (the CLI's home folder, memory, and a browser's IndexedDB). Isomorphic:
+ * it runs in Node and in Chromium. Each test gets fresh, empty storage.
+ */
+import { strict as assert } from 'node:assert';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import {
+  generateIdentity,
+  publicIdentity,
+  signEd25519,
+  verifyEd25519,
+} from '../../src/crypto/keys.js';
+import type { ClientStorage, Pin } from '../../src/core/storage.js';
+import { isSispError } from '../../src/protocol/errors.js';
+
+export interface ClientStorageFixture {
+  readonly storage: ClientStorage;
+  /** The same storage, opened afresh (what a new process or page load sees). */
+  reopen(): Promise<ClientStorage>;
+  dispose(): Promise<void>;
+}
+
+const pin = (fill: number): Pin => ({
+  signingKey: new Uint8Array(32).fill(fill),
+  encryptionKey: new Uint8Array(32).fill(fill + 1),
+  fingerprint: `fp-${fill}`,
+  firstSeen: '2026-12-01T00:00:00.000Z',
+});
+
+export function clientStorageConformance(
+  name: string,
+  open: () => Promise<ClientStorageFixture>,
+): void {
+  describe(`ClientStorage conformance: ${name}`, () => {
+    let fixture: ClientStorageFixture;
+    let storage: ClientStorage;
+    beforeEach(async () => {
+      fixture = await open();
+      storage = fixture.storage;
+    });
+    afterEach(async () => {
+      await fixture.dispose();
+    });
+
+    it('starts empty: no config, no CA, no identity (E_AUTH), no pins', async () => {
+      assert.equal(await storage.readConfig(), undefined);
+      assert.equal(await storage.readCa(), undefined);
+      assert.equal(await storage.hasIdentity(), false);
+      await assert.rejects(storage.loadIdentity(), (e: unknown) => isSispError(e, 'E_AUTH'));
+      assert.equal(await storage.getPin('alice'), undefined);
+      assert.equal(typeof storage.location, 'string');
+    });
+
+    it('keeps the server, its CA and the username, and replaces them when written again', async () => {
+      await storage.writeConfig({ server: 'wss://a.example:8443/', username: 'alice' });
+      await storage.writeCa('-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n');
+      await storage.writeConfig({ server: 'wss://b.example:8443/' });
+      const reopened = await fixture.reopen();
+      assert.deepEqual(await reopened.readConfig(), { server: 'wss://b.example:8443/' });
+      assert.match((await reopened.readCa()) ?? '', /BEGIN CERTIFICATE/);
+    });
+
+    it('keeps an identity that still signs, and refuses a second one (E_EXISTS)', async () => {
+      const identity = await generateIdentity();
+      await storage.saveIdentity({ username: 'alice', identity });
+      await assert.rejects(
+        storage.saveIdentity({ username: 'mallory', identity: await generateIdentity() }),
+        (e: unknown) => isSispError(e, 'E_EXISTS'),
+      );
+      const loaded = await (await fixture.reopen()).loadIdentity();
+      assert.equal(loaded.username, 'alice');
+      const message = new TextEncoder().encode('signed after reload');
+      const signature = await signEd25519(loaded.identity.signing.privateKey, message);
+      const pub = await publicIdentity(identity);
+      assert.ok(await verifyEd25519(pub.signingKey, signature, message));
+      assert.deepEqual(await publicIdentity(loaded.identity), pub);
+    });
+
+    it('keeps pins per user, replaces one when saved again, and never confuses users', async () => {
+      await storage.savePin('alice', pin(1));
+      await storage.savePin('bob', pin(3));
+      await storage.savePin('alice', pin(5));
+      const reopened = await fixture.reopen();
+      assert.deepEqual(await reopened.getPin('alice'), pin(5));
+      assert.deepEqual(await reopened.getPin('bob'), pin(3));
+      assert.equal(await reopened.getPin('carol'), undefined);
+      // Names that are properties of plain objects are just names.
+      assert.equal(await reopened.getPin('__proto__'), undefined);
+      assert.equal(await reopened.getPin('constructor'), undefined);
+    });
+  });
+}

@@ -1,0 +1,176 @@
+/**
+ * The Store conformance suite: what every implementation of the Store port must do
+ * (SQLite now; PostgreSQL runs the same). Each test gets a fresh, empty store.
+ */
+import { strict as assert } from 'node:assert';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import type { ImageRecord, KeyGrant, Store, UserRecord } from '../../src/server/store/types.js';
+
+export interface StoreFixture {
+  readonly store: Store;
+  /** Closes and reopens the same store (durability across restart). */
+  reopen(): Promise<Store>;
+  dispose(): Promise<void>;
+}
+
+const bytes = (length: number, fill: number): Uint8Array => new Uint8Array(length).fill(fill);
+
+export function user(username: string, fill: number): UserRecord {
+  return {
+    username,
+    signingKey: bytes(32, fill),
+    encryptionKey: bytes(32, fill + 1),
+    certificate: bytes(10, fill),
+    created: 1,
+  };
+}
+
+export function image(
+  id: number,
+  owner: string,
+  name: string,
+  audience: 'public' | 'private',
+): ImageRecord {
+  return {
+    id: bytes(16, id),
+    owner,
+    name,
+    contentType: 'image/png',
+    size: 10,
+    ctLength: 82,
+    sha256: bytes(32, id),
+    manifest: bytes(20, id),
+    signature: bytes(64, id),
+    audience,
+    created: 1000 + id,
+  };
+}
+
+const grant = (recipient: string, fill = 9): KeyGrant => ({
+  recipient,
+  enc: bytes(32, fill),
+  ct: bytes(48, fill),
+});
+
+export function storeConformance(name: string, open: () => Promise<StoreFixture>): void {
+  describe(`Store conformance: ${name}`, () => {
+    let fixture: StoreFixture;
+    let store: Store;
+    beforeEach(async () => {
+      fixture = await open();
+      store = fixture.store;
+      for (const [who, fill] of [
+        ['alice', 1],
+        ['bob', 3],
+        ['carol', 7],
+      ] as const)
+        await store.createUser(user(who, fill));
+    });
+    afterEach(async () => {
+      await fixture.dispose();
+    });
+
+    it('registers a name once: the same keys again are "same", other keys "taken"', async () => {
+      assert.equal(await store.createUser(user('alice', 1)), 'same');
+      assert.equal(await store.createUser(user('alice', 5)), 'taken');
+      assert.deepEqual((await store.getUser('alice'))?.signingKey, bytes(32, 1));
+      assert.deepEqual((await store.getUser('alice'))?.certificate, bytes(10, 1));
+      assert.equal(await store.getUser('nobody'), undefined);
+    });
+
+    it('concurrent registrations of one name: exactly one is created', async () => {
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => store.createUser(user('dave', 20 + i))),
+      );
+      assert.equal(results.filter((r) => r === 'created').length, 1);
+      assert.equal(results.filter((r) => r === 'taken').length, 9);
+    });
+
+    it('names are unique per owner; replace swaps atomically and reports the old blob', async () => {
+      assert.deepEqual(await store.putImage(image(1, 'alice', 'sun', 'public'), [], false), {
+        replacedBlob: null,
+      });
+      assert.equal(await store.putImage(image(2, 'alice', 'sun', 'public'), [], false), 'exists');
+      assert.equal(await store.getImage(bytes(16, 2)), undefined, 'a refused put leaves nothing');
+      assert.deepEqual(await store.putImage(image(3, 'bob', 'sun', 'public'), [], false), {
+        replacedBlob: null,
+      });
+      assert.deepEqual(await store.putImage(image(4, 'alice', 'sun', 'public'), [], true), {
+        replacedBlob: bytes(32, 1),
+      });
+      assert.equal(await store.getImage(bytes(16, 1)), undefined);
+      assert.deepEqual((await store.findImage('alice', 'sun'))?.id, bytes(16, 4));
+      assert.equal(await store.blobInUse(bytes(32, 1)), false);
+      assert.equal(await store.blobInUse(bytes(32, 4)), true);
+    });
+
+    it('concurrent posts of one name without replace: exactly one wins', async () => {
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          store.putImage(image(10 + i, 'alice', 'race', 'public'), [], false),
+        ),
+      );
+      assert.equal(results.filter((r) => r !== 'exists').length, 1);
+      assert.equal((await store.listVisible('alice')).filter((i) => i.name === 'race').length, 1);
+    });
+
+    it('an image round-trips byte for byte', async () => {
+      const record = image(5, 'bob', 'ünïcode name', 'private');
+      await store.putImage(record, [grant('bob')], false);
+      assert.deepEqual(await store.getImage(record.id), record);
+      assert.deepEqual(await store.findImage('bob', 'ünïcode name'), record);
+      assert.deepEqual(await store.getKey(record.id, 'bob'), grant('bob'));
+    });
+
+    it('visibility: public to all, private to the owner and those granted a key only', async () => {
+      await store.putImage(image(1, 'alice', 'sun', 'public'), [], false);
+      await store.putImage(image(3, 'bob', 'sun', 'public'), [], false);
+      await store.putImage(
+        image(5, 'alice', 'secret', 'private'),
+        [grant('alice'), grant('bob')],
+        false,
+      );
+      assert.equal(await store.canSee('bob', bytes(16, 5)), true);
+      assert.equal(await store.canSee('alice', bytes(16, 5)), true);
+      assert.equal(await store.canSee('carol', bytes(16, 5)), false);
+      assert.equal(await store.canSee('carol', bytes(16, 99)), false, 'missing is not visible');
+      assert.deepEqual(
+        (await store.listVisible('carol')).map((i) => `${i.owner}/${i.name}`),
+        ['alice/sun', 'bob/sun'],
+        'in order of creation',
+      );
+      assert.equal((await store.listVisible('bob')).length, 3);
+      assert.equal(await store.getKey(bytes(16, 5), 'carol'), undefined);
+      await store.addKeys(bytes(16, 5), [grant('carol')]);
+      assert.equal(await store.canSee('carol', bytes(16, 5)), true);
+      // Granting again replaces the key rather than failing or duplicating it.
+      await store.addKeys(bytes(16, 5), [grant('carol', 4)]);
+      assert.deepEqual(await store.getKey(bytes(16, 5), 'carol'), grant('carol', 4));
+    });
+
+    it('an image of an unknown owner is refused with an error (and keeps its code)', async () => {
+      await assert.rejects(
+        store.putImage(image(6, 'nobody', 'x', 'public'), [], false),
+        (error: unknown) => error instanceof Error,
+      );
+      assert.equal(await store.getImage(bytes(16, 6)), undefined);
+      assert.equal(await store.createUser(user('erin', 11)), 'created', 'still working');
+    });
+
+    it('allBlobs names every blob in use, once', async () => {
+      await store.putImage(image(1, 'alice', 'a', 'public'), [], false);
+      await store.putImage({ ...image(2, 'bob', 'b', 'public'), sha256: bytes(32, 1) }, [], false);
+      await store.putImage(image(3, 'carol', 'c', 'public'), [], false);
+      const blobs = (await store.allBlobs()).map((sha) => sha[0]).sort();
+      assert.deepEqual(blobs, [1, 3]);
+    });
+
+    it('what was committed survives closing and reopening', async () => {
+      await store.putImage(image(1, 'alice', 'kept', 'private'), [grant('alice')], false);
+      store = await fixture.reopen();
+      assert.deepEqual((await store.findImage('alice', 'kept'))?.id, bytes(16, 1));
+      assert.deepEqual(await store.getKey(bytes(16, 1), 'alice'), grant('alice'));
+      assert.equal(await store.createUser(user('alice', 1)), 'same');
+    });
+  });
+}
