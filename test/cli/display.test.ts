@@ -13,7 +13,7 @@ import {
 } from '../../src/cli/display.js';
 import { inspectImage } from '../../src/cli/image.js';
 import { isSispError } from '../../src/protocol/errors.js';
-import { IMAGES } from '../vectors.js';
+import { IMAGES } from '../support/paths.js';
 
 /** Escape characters made visible, so the assertions read plainly. */
 const visible = (text: string) => text.replaceAll('\u001b', 'ESC');

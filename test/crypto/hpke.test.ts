@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { readTestJson } from '../support/files.js';
 import { Aes128Gcm, CipherSuite } from '@hpke/core';
 import {
   hpkeSuite,
@@ -23,9 +23,7 @@ interface Vector {
   enc: string;
   encryptions: { aad: string; ciphertext: string; plaintext: string }[];
 }
-const vector = JSON.parse(
-  readFileSync(new URL('../vectors/hpke-rfc9180-a1-1.json', import.meta.url), 'utf8'),
-) as Vector;
+const vector = await readTestJson<Vector>('test/vectors/hpke-rfc9180-a1-1.json');
 
 const ab = (hex: string) => fromHex(hex).slice().buffer;
 

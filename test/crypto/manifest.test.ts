@@ -42,7 +42,7 @@ describe('manifest', () => {
     assert.deepEqual(decodeManifest(encodeManifest(named)), named);
   });
 
-  it('refuses non-canonical encodings and malformed fields', () => {
+  it('refuses non-canonical encodings and malformed fields (E_BAD_MANIFEST)', () => {
     const bad = [
       { ...manifest, owner: 'Alice' },
       { ...manifest, name: '../etc/passwd' },
@@ -56,7 +56,7 @@ describe('manifest', () => {
     for (const value of bad) {
       assert.throws(
         () => decodeManifest(encodeDeterministic(value)),
-        (e) => isSispError(e, 'E_TAMPERED'),
+        (e) => isSispError(e, 'E_BAD_MANIFEST'),
       );
     }
     // A map whose keys are not in RFC 8949 order is refused even though its content is valid.
@@ -65,8 +65,15 @@ describe('manifest', () => {
     assert.notDeepEqual(reordered, canonical);
     assert.throws(
       () => decodeManifest(reordered),
-      (e) => isSispError(e, 'E_TAMPERED'),
+      (e) => isSispError(e, 'E_BAD_MANIFEST'),
     );
+    // Not CBOR at all, and trailing bytes after a valid manifest, are malformed too.
+    for (const bytes of [Uint8Array.of(0xff), Uint8Array.of(...canonical, 0)]) {
+      assert.throws(
+        () => decodeManifest(bytes),
+        (e) => isSispError(e, 'E_BAD_MANIFEST'),
+      );
+    }
   });
 
   it('signature verifies, and fails for any changed field or another signer', async () => {

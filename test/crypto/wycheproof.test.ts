@@ -7,16 +7,26 @@
  */
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { webCryptoAes256Gcm, type AeadFactory } from '../../src/crypto/aead.js';
+import type { AeadFactory } from '../../src/crypto/aead.js';
 import { hkdfExpand, hkdfExtract } from '../../src/crypto/hkdf.js';
 import { importX25519PrivateRaw, verifyEd25519, x25519 } from '../../src/crypto/keys.js';
 import { buf, subtle } from '../../src/crypto/webcrypto.js';
 import { ecdsaDerToRaw } from '../../src/crypto/der.js';
-import { nodeAes256Gcm } from '../../src/node/aead.js';
+import { BACKENDS } from '../support/backends.js';
 import { concatBytes, fromHex, toHex } from '../../src/protocol/bytes.js';
-import { loadWycheproof } from '../vectors.js';
+import { loadWycheproof, type WycheproofFile } from '../vectors.js';
 
 type Result = 'valid' | 'invalid' | 'acceptable';
+
+const [aesGcm, ed25519, x25519File, hkdf, ecdsa] = await Promise.all(
+  [
+    'aes_gcm_test.json',
+    'ed25519_test.json',
+    'x25519_test.json',
+    'hkdf_sha256_test.json',
+    'ecdsa_secp256r1_sha256_test.json',
+  ].map((name) => loadWycheproof<unknown>(name)),
+);
 
 describe('Wycheproof AES-GCM (256-bit keys, 96-bit IVs, 128-bit tags)', () => {
   interface Group {
@@ -34,14 +44,11 @@ describe('Wycheproof AES-GCM (256-bit keys, 96-bit IVs, 128-bit tags)', () => {
       result: Result;
     }[];
   }
-  const file = loadWycheproof<Group>('aes_gcm_test.json');
+  const file = aesGcm as WycheproofFile<Group>;
   const groups = file.testGroups.filter(
     (g) => g.keySize === 256 && g.ivSize === 96 && g.tagSize === 128,
   );
-  const backends: [string, AeadFactory][] = [
-    ['webcrypto', webCryptoAes256Gcm],
-    ['node', nodeAes256Gcm],
-  ];
+  const backends: [string, AeadFactory][] = BACKENDS.map(({ name, crypto }) => [name, crypto.aead]);
   for (const [name, factory] of backends) {
     it(`${name}: every applicable case`, async () => {
       let count = 0;
@@ -73,7 +80,7 @@ describe('Wycheproof Ed25519', () => {
     publicKey: { pk: string };
     tests: { tcId: number; msg: string; sig: string; result: Result }[];
   }
-  const file = loadWycheproof<Group>('ed25519_test.json');
+  const file = ed25519 as WycheproofFile<Group>;
   it(`all ${file.numberOfTests} cases`, async () => {
     let count = 0;
     for (const group of file.testGroups) {
@@ -100,7 +107,7 @@ describe('Wycheproof X25519', () => {
       flags: string[];
     }[];
   }
-  const file = loadWycheproof<Group>('x25519_test.json');
+  const file = x25519File as WycheproofFile<Group>;
   it(`all ${file.numberOfTests} cases; low-order points rejected`, async () => {
     let rejectedLowOrder = 0;
     for (const group of file.testGroups) {
@@ -141,7 +148,7 @@ describe('Wycheproof HKDF-SHA-256', () => {
       result: Result;
     }[];
   }
-  const file = loadWycheproof<Group>('hkdf_sha256_test.json');
+  const file = hkdf as WycheproofFile<Group>;
   it(`all ${file.numberOfTests} cases through hkdfExtract + hkdfExpand`, () => {
     for (const group of file.testGroups) {
       for (const test of group.tests) {
@@ -164,7 +171,7 @@ describe('Wycheproof ECDSA P-256 SHA-256 (DER signatures, as in certificates)', 
     publicKeyDer: string;
     tests: { tcId: number; msg: string; sig: string; result: Result }[];
   }
-  const file = loadWycheproof<Group>('ecdsa_secp256r1_sha256_test.json');
+  const file = ecdsa as WycheproofFile<Group>;
   const alg = { name: 'ECDSA', hash: 'SHA-256' };
   it(`all ${file.numberOfTests} cases`, async () => {
     for (const group of file.testGroups) {

@@ -92,9 +92,3 @@ export async function docVectors(): Promise<Record<string, string>> {
   out['wrap-info'] = toHex(wrapInfo(IMAGE_ID, 'bob'));
   return out;
 }
-
-if (process.argv[1]?.endsWith('doc-vectors.ts') === true) {
-  for (const [name, hex] of Object.entries(await docVectors())) {
-    console.log(`\`\`\`hex vector=${name}\n${hex.replace(/(.{64})/g, '$1\n').trim()}\n\`\`\`\n`);
-  }
-}

@@ -1,11 +1,11 @@
 /** docs/PROTOCOL.md must match the code: its hex vectors and its error table. */
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { readTestText } from '../support/files.js';
 import { ERROR_CODES } from '../../src/protocol/errors.js';
 import { docVectors } from './doc-vectors.js';
 
-const doc = readFileSync(new URL('../../docs/PROTOCOL.md', import.meta.url), 'utf8');
+const doc = await readTestText('docs/PROTOCOL.md');
 
 describe('docs/PROTOCOL.md', () => {
   it('every hex vector matches the code byte for byte', async () => {

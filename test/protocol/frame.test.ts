@@ -5,6 +5,7 @@ import { decodeStrict, encodeDeterministic } from '../../src/protocol/cbor.js';
 import { chunkFrameHeader, decodeFrame, encodeFrame } from '../../src/protocol/frame.js';
 import { MESSAGE_TYPES, type MessageType } from '../../src/protocol/messages.js';
 import { numRuns } from '../properties.js';
+import { heapUsed } from '../support/heap.js';
 import { SAMPLES } from './samples.js';
 
 function sampleFrame(type: MessageType, id = 7): Uint8Array {
@@ -99,7 +100,7 @@ describe('frames', () => {
 describe('strict CBOR', () => {
   const refuse = (name: string, bytes: Uint8Array): void => {
     it(`refuses ${name}`, () => {
-      const before = process.memoryUsage().heapUsed;
+      const before = heapUsed();
       assert.throws(
         () => decodeStrict(bytes),
         (e) => (e as { code?: string }).code === 'E_BAD_FRAME',
@@ -107,7 +108,7 @@ describe('strict CBOR', () => {
       const result = decodeFrame(bytes);
       assert.equal(result.ok, false);
       // "Little memory": nothing sized by the declared length was allocated.
-      assert.ok(process.memoryUsage().heapUsed - before < 64 * 1024 * 1024);
+      assert.ok(heapUsed() - before < 64 * 1024 * 1024);
     });
   };
   refuse('duplicate map keys', Uint8Array.of(0xa2, 0x61, 0x61, 0x01, 0x61, 0x61, 0x02));
