@@ -43,13 +43,20 @@ export async function wrapContentKey(
   recipientPublicKey: Uint8Array,
   imageId: Uint8Array,
   recipient: string,
+  /** Test vectors only: the ephemeral key pair is DeriveKeyPair(ikmE), as in RFC 9180's vectors. */
+  testing: { readonly ikmE?: Uint8Array } = {},
 ): Promise<WrappedKey> {
   checkBytes('contentKey', contentKey, 32);
   const suite = hpkeSuite();
   const publicKey = await importX25519Public(recipientPublicKey);
+  const ekm = testing.ikmE === undefined ? {} : { ekm: buf(testing.ikmE).buffer };
   // A low-order recipient key would make the KEM secret public knowledge.
   const sender = await suite
-    .createSenderContext({ recipientPublicKey: publicKey, info: buf(wrapInfo(imageId, recipient)) })
+    .createSenderContext({
+      recipientPublicKey: publicKey,
+      info: buf(wrapInfo(imageId, recipient)),
+      ...ekm,
+    })
     .catch((cause: unknown) => {
       throw sispError('E_BAD_KEY', 'cannot wrap to that key', { cause });
     });

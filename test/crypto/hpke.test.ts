@@ -14,6 +14,13 @@ import { generateIdentity, importX25519PrivateRaw, publicIdentity } from '../../
 import { randomBytes } from '../../src/crypto/webcrypto.js';
 import { fromHex, toHex } from '../../src/protocol/bytes.js';
 import { isSispError } from '../../src/protocol/errors.js';
+import {
+  CONTENT_KEY,
+  IKM_E,
+  IMAGE_ID,
+  X25519_ALICE,
+  X25519_BOB,
+} from '../protocol/doc-vectors.js';
 
 interface Vector {
   info: string;
@@ -66,6 +73,18 @@ describe('HPKE (RFC 9180 base mode, X25519 / HKDF-SHA256 / AES-256-GCM)', () => 
   });
 
   const imageId = randomBytes(16);
+
+  it('the wrap vector of docs/PROTOCOL.md opens with the recipient key and no other', async () => {
+    const wrapped = await wrapContentKey(CONTENT_KEY, X25519_BOB.public, IMAGE_ID, 'bob', {
+      ikmE: IKM_E,
+    });
+    const bob = await importX25519PrivateRaw(X25519_BOB.private);
+    assert.deepEqual(await unwrapContentKey(wrapped, bob, IMAGE_ID, 'bob'), CONTENT_KEY);
+    const alice = await importX25519PrivateRaw(X25519_ALICE.private);
+    await assert.rejects(unwrapContentKey(wrapped, alice, IMAGE_ID, 'bob'), (e) =>
+      isSispError(e, 'E_TAMPERED'),
+    );
+  });
 
   it('wraps and unwraps a content key for a named recipient', async () => {
     const bob = await generateIdentity();

@@ -18,11 +18,30 @@ import {
   signedBytes,
   signPayload,
 } from '../../src/crypto/signatures.js';
-import { wrapInfo } from '../../src/crypto/hpke.js';
+import { keyFingerprint, readableFingerprint } from '../../src/crypto/fingerprint.js';
+import { wrapContentKey, wrapInfo } from '../../src/crypto/hpke.js';
 import { concatBytes, fromHex, toHex, utf8 } from '../../src/protocol/bytes.js';
 import { chunkFrameHeader, encodeFrame } from '../../src/protocol/frame.js';
 
 export const SEED = fromHex('9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60');
+/** RFC 8032 test 1: the public key of SEED. */
+export const SIGNING_KEY = fromHex(
+  'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a',
+);
+/** RFC 7748 section 6.1: Alice's X25519 key pair, and Bob's. */
+export const X25519_ALICE = {
+  private: fromHex('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a'),
+  public: fromHex('8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a'),
+};
+export const X25519_BOB = {
+  private: fromHex('5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb'),
+  public: fromHex('de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f'),
+};
+/** RFC 9180 A.1.1's ikmE: the ephemeral key pair of the wrap vector is DeriveKeyPair(ikmE). */
+export const IKM_E = fromHex('7268600d403fce431561aef583ee1613527cff655c1343f29812e66706df3234');
+export const CONTENT_KEY = fromHex(
+  '000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f',
+);
 export const IMAGE_ID = fromHex('000102030405060708090a0b0c0d0e0f');
 
 export async function docVectors(): Promise<Record<string, string>> {
@@ -74,21 +93,33 @@ export async function docVectors(): Promise<Record<string, string>> {
   out['auth-signed-bytes'] = toHex(
     signedBytes('auth', authPayload({ username: 'alice', nonce, caFingerprint })),
   );
-  out['register-signed-bytes'] = toHex(
-    signedBytes(
-      'register',
-      registerPayload({
-        username: 'alice',
-        signingKey: new Uint8Array(32).fill(0x51),
-        encryptionKey: new Uint8Array(32).fill(0xe1),
-        nonce,
-        caFingerprint,
-      }),
-    ),
-  );
+  const register = registerPayload({
+    username: 'alice',
+    signingKey: SIGNING_KEY,
+    encryptionKey: X25519_ALICE.public,
+    nonce,
+    caFingerprint,
+  });
+  out['register-signed-bytes'] = toHex(signedBytes('register', register));
+  out['register-proof'] = toHex(await signPayload('register', signingKey, register));
+  out['key-fingerprint'] = toHex(await keyFingerprint(SIGNING_KEY, X25519_ALICE.public));
   out['auth-signature'] = toHex(
     await signPayload('auth', signingKey, authPayload({ username: 'alice', nonce, caFingerprint })),
   );
   out['wrap-info'] = toHex(wrapInfo(IMAGE_ID, 'bob'));
+  const wrapped = await wrapContentKey(CONTENT_KEY, X25519_BOB.public, IMAGE_ID, 'bob', {
+    ikmE: IKM_E,
+  });
+  out['wrap-enc'] = toHex(wrapped.enc);
+  out['wrap-ct'] = toHex(wrapped.ct);
   return out;
+}
+
+/** Vectors the document prints as text rather than hex. */
+export async function docTextVectors(): Promise<Record<string, string>> {
+  return {
+    'key-fingerprint-readable': readableFingerprint(
+      await keyFingerprint(SIGNING_KEY, X25519_ALICE.public),
+    ),
+  };
 }
