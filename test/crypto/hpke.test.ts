@@ -14,13 +14,7 @@ import { generateIdentity, importX25519PrivateRaw, publicIdentity } from '../../
 import { randomBytes } from '../../src/crypto/webcrypto.js';
 import { fromHex, toHex } from '../../src/protocol/bytes.js';
 import { isSispError } from '../../src/protocol/errors.js';
-import {
-  CONTENT_KEY,
-  IKM_E,
-  IMAGE_ID,
-  X25519_ALICE,
-  X25519_BOB,
-} from '../protocol/doc-vectors.js';
+import { CONTENT_KEY, IKM_E, IMAGE_ID, X25519_ALICE, X25519_BOB } from '../protocol/doc-vectors.js';
 
 interface Vector {
   info: string;

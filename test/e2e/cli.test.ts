@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loggedInPeer, RawPeer } from './protocol-client.js';
+import { loggedInPeer, RawPeer } from '../support/raw-peer.js';
 import {
   clientHome,
   IMAGES,

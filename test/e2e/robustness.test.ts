@@ -17,7 +17,7 @@ import {
   type ClientHome,
   type ServerProcess,
 } from './harness.js';
-import { loggedInPeer, RawPeer } from './protocol-client.js';
+import { loggedInPeer, RawPeer } from '../support/raw-peer.js';
 
 /** A real JPEG header followed by `extra` random bytes: an image by content, large by size. */
 function largeJpeg(dirs: string[], extra: number): string {

@@ -18,7 +18,7 @@ import {
   type ClientHome,
   type ServerProcess,
 } from './harness.js';
-import { loggedInPeer, RawPeer } from './protocol-client.js';
+import { loggedInPeer, RawPeer } from '../support/raw-peer.js';
 
 async function hello(peer: RawPeer) {
   peer.send('hello', 1, { versions: [2] });

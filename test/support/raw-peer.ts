@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { fromPem } from '../../src/crypto/certificates.js';
+import type { Identity } from '../../src/crypto/keys.js';
 import { openKeystore } from '../../src/crypto/keystore.js';
 import { authPayload, signPayload } from '../../src/crypto/signatures.js';
 import { decodeFrame, encodeFrame } from '../../src/protocol/frame.js';
@@ -112,17 +113,27 @@ export class RawPeer {
 /** A raw peer authenticated as the user whose keys are in `homeDir`. */
 export async function loggedInPeer(url: string, caPath: string, homeDir: string): Promise<RawPeer> {
   const keys = await openKeystore(readFileSync(join(homeDir, 'identity.key')));
+  return authenticatedPeer(url, caPath, keys.username, keys.identity);
+}
+
+/** A raw peer that said hello and authenticated as `username` (request ids 1 and 2). */
+export async function authenticatedPeer(
+  url: string,
+  caPath: string,
+  username: string,
+  identity: Identity,
+): Promise<RawPeer> {
   const peer = await RawPeer.connect(url, caPath);
   peer.send('hello', 1, { versions: [2] });
   const welcome = await peer.reply(1);
   if (welcome.type !== 'welcome') throw new Error(`expected welcome, got ${welcome.type}`);
   const payload = authPayload({
-    username: keys.username,
+    username,
     nonce: welcome.body.nonce,
     caFingerprint: welcome.body.caFingerprint,
   });
-  const signature = await signPayload('auth', keys.identity.signing.privateKey, payload);
-  peer.send('auth', 2, { username: keys.username, signature });
+  const signature = await signPayload('auth', identity.signing.privateKey, payload);
+  peer.send('auth', 2, { username, signature });
   const authed = await peer.reply(2);
   if (authed.type !== 'authed') throw new Error(`expected authed, got ${authed.type}`);
   return peer;
