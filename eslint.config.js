@@ -2,6 +2,35 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** Import restrictions for files in one layer: the layers it may not import, and Node. */
+function layer(files, { forbid, isomorphic = false, packages = [], allowNode = [] }) {
+  const patterns = forbid.map((name) => ({
+    regex: `(^|/)(src/)?${name}/|^\\.\\./(\\.\\./)*${name}/`,
+    message: `layering: this layer may not import ${name}/ (see docs/ARCHITECTURE.md)`,
+  }));
+  if (isomorphic) {
+    patterns.push({
+      regex:
+        allowNode.length === 0
+          ? '^node:'
+          : `^node:(?!(${allowNode.map((n) => n.slice(5)).join('|')})$)`,
+      message: 'isomorphic code: no Node built-ins (a browser runs this)',
+    });
+  }
+  for (const name of packages)
+    patterns.push({ regex: `^${name}($|/)`, message: `${name} is not for this layer` });
+  const rules = { 'no-restricted-imports': ['error', { patterns }] };
+  if (isomorphic) {
+    rules['no-restricted-globals'] = [
+      'error',
+      { name: 'Buffer', message: 'use Uint8Array' },
+      { name: 'process', message: 'isomorphic code' },
+      { name: 'require', message: 'isomorphic code' },
+    ];
+  }
+  return [{ files, rules }];
+}
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'data/'] },
   js.configs.recommended,
@@ -38,29 +67,43 @@ export default tseslint.config(
       ],
     },
   },
-  {
-    // protocol/ and crypto/ run in browsers: no Node built-ins, no Buffer.
-    files: ['src/protocol/**/*.ts', 'src/crypto/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            { group: ['node:*'], message: 'protocol/ and crypto/ must stay isomorphic' },
-            {
-              group: ['../server/*', '../client/*', '../node/*'],
-              message: 'layering: imports go downward only',
-            },
-          ],
-        },
-      ],
-      'no-restricted-globals': [
-        'error',
-        { name: 'Buffer', message: 'use Uint8Array' },
-        { name: 'process', message: 'isomorphic code' },
-      ],
+  // Layers import one way (docs/ARCHITECTURE.md): protocol <- crypto <- core <- (client
+  // adapters <- cli | web); protocol and crypto (and node/) <- server. The isomorphic
+  // layers use no Node built-ins and no Buffer: a browser runs them.
+  ...layer(['src/protocol/**/*.ts'], {
+    isomorphic: true,
+    forbid: ['crypto', 'core', 'client', 'cli', 'web', 'server', 'node'],
+  }),
+  ...layer(['src/crypto/**/*.ts'], {
+    isomorphic: true,
+    forbid: ['core', 'client', 'cli', 'web', 'server', 'node'],
+  }),
+  ...layer(['src/core/**/*.ts'], {
+    isomorphic: true,
+    forbid: ['client', 'cli', 'web', 'server', 'node'],
+    packages: ['ws', 'better-sqlite3', 'pino', 'sharp', 'commander', 'cli-progress'],
+  }),
+  ...layer(['src/node/**/*.ts'], { forbid: ['core', 'client', 'cli', 'web', 'server'] }),
+  ...layer(['src/client/**/*.ts'], { forbid: ['cli', 'web', 'server'] }),
+  ...layer(['src/cli/**/*.ts'], { forbid: ['web', 'server'] }),
+  ...layer(['src/server/**/*.ts'], { forbid: ['core', 'client', 'cli', 'web'] }),
+  // Tests of the isomorphic layers run in Chromium too (test/browser): node:test and
+  // node:assert are shimmed there; anything else of Node's would not run.
+  ...layer(
+    [
+      'test/crypto/**/*.ts',
+      'test/protocol/**/*.ts',
+      'test/core/**/*.ts',
+      'test/conformance/client-storage.ts',
+      'test/support/backends.browser.ts',
+      'test/support/files.browser.ts',
+    ],
+    {
+      isomorphic: true,
+      forbid: ['client', 'cli', 'server', 'node'],
+      allowNode: ['node:test', 'node:assert'],
     },
-  },
+  ),
   {
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,

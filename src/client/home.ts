@@ -139,14 +139,22 @@ export class Home implements ClientStorage {
   async getPin(username: string): Promise<Pin | undefined> {
     const pins = await this.#readPins();
     if (!Object.hasOwn(pins, username)) return undefined;
-    const pin = pins[username];
+    const pin = pins[username] as Partial<Record<keyof PinFile, unknown>> | undefined;
     if (pin === undefined) return undefined;
+    const { signingKey, encryptionKey, fingerprint, firstSeen } = pin;
+    if (
+      typeof signingKey !== 'string' ||
+      typeof encryptionKey !== 'string' ||
+      typeof fingerprint !== 'string' ||
+      typeof firstSeen !== 'string'
+    )
+      throw sispError('E_BAD_REQUEST', `the pinned keys file ${this.pinsPath} is damaged`);
     try {
       return {
-        signingKey: fromHex(pin.signingKey),
-        encryptionKey: fromHex(pin.encryptionKey),
-        fingerprint: String(pin.fingerprint),
-        firstSeen: String(pin.firstSeen),
+        signingKey: fromHex(signingKey),
+        encryptionKey: fromHex(encryptionKey),
+        fingerprint,
+        firstSeen,
       };
     } catch {
       throw sispError('E_BAD_REQUEST', `the pinned keys file ${this.pinsPath} is damaged`);

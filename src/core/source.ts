@@ -15,7 +15,7 @@ export interface ImageSource {
    * The plaintext, in pieces. A piece may be reused by the source once the next one
    * is asked for. Yielding more or fewer than `size` bytes fails the post.
    */
-  read(): AsyncIterable<Uint8Array>;
+  read(): AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 }
 
 /**
@@ -25,8 +25,10 @@ export interface ImageSource {
 export function sniffContentType(head: Uint8Array): ContentType | undefined {
   checkBytes('head', head);
   const starts = (...bytes: number[]): boolean => bytes.every((byte, i) => head[i] === byte);
-  const ascii = (at: number, text: string): boolean =>
-    [...text].every((char, i) => head[at + i] === char.charCodeAt(0));
+  const ascii = (at: number, text: string): boolean => {
+    for (let i = 0; i < text.length; i++) if (head[at + i] !== text.charCodeAt(i)) return false;
+    return true;
+  };
   if (starts(0xff, 0xd8, 0xff)) return 'image/jpeg';
   if (starts(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a)) return 'image/png';
   if (ascii(0, 'GIF87a') || ascii(0, 'GIF89a')) return 'image/gif';
@@ -47,9 +49,7 @@ export function bytesSource(bytes: Uint8Array, contentType?: ContentType): Image
   return {
     size: bytes.length,
     contentType: contentType ?? requireImage(bytes.subarray(0, 16)),
-    read: async function* () {
-      yield bytes;
-    },
+    read: () => [bytes],
   };
 }
 

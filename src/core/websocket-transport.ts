@@ -39,7 +39,7 @@ export const webSocketConnector: Connector = (url, _options, events) =>
         send(frame) {
           if (socket.readyState !== WebSocket.OPEN)
             return Promise.reject(sispError('E_UNAVAILABLE', 'the connection is closed'));
-          socket.send(frame as Uint8Array<ArrayBuffer>);
+          socket.send(frame);
           return drained(socket);
         },
         get bufferedAmount() {

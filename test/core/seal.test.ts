@@ -36,7 +36,7 @@ function lyingSource(bytes: Uint8Array, size: number, piece = 1 << 20): ImageSou
   return {
     size,
     contentType: 'image/png',
-    read: async function* () {
+    read: function* () {
       for (let at = 0; at < bytes.length; at += piece) yield bytes.subarray(at, at + piece);
     },
   };

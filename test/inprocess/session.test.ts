@@ -70,7 +70,7 @@ describe('the connection survives request errors and ends on protocol violations
       [16, [2, 'welcome', 16, {}], 'E_BAD_REQUEST'],
       [17, [2, 'auth', 17, { username: 'alice', signature: new Uint8Array(64) }], 'E_BAD_REQUEST'],
     ];
-    for (const [id, frame] of bad) raw.sendRaw(encodeDeterministic(frame));
+    for (const [, frame] of bad) raw.sendRaw(encodeDeterministic(frame));
     for (const [id, , code] of bad)
       assert.equal(errorCode(await raw.reply(id)), code, `request ${id}`);
     const contentType = encodeFrame('post.begin', 18, {
@@ -114,14 +114,30 @@ describe('the connection survives request errors and ends on protocol violations
   };
   closes(
     'a frame of another version',
-    (raw) => raw.sendRaw(encodeDeterministic([3, 'list', 30, {}])),
+    (raw) => {
+      raw.sendRaw(encodeDeterministic([3, 'list', 30, {}]));
+    },
     'E_VERSION',
   );
-  closes('not CBOR', (raw) => raw.sendRaw(Uint8Array.of(0xff, 0x00)), 'E_BAD_FRAME');
-  closes('a text message', (raw) => raw.sendRaw('list'), 'E_BAD_FRAME');
+  closes(
+    'not CBOR',
+    (raw) => {
+      raw.sendRaw(Uint8Array.of(0xff, 0x00));
+    },
+    'E_BAD_FRAME',
+  );
+  closes(
+    'a text message',
+    (raw) => {
+      raw.sendRaw('list');
+    },
+    'E_BAD_FRAME',
+  );
   closes(
     'a request with id 0',
-    (raw) => raw.sendRaw(encodeDeterministic([2, 'list', 0, {}])),
+    (raw) => {
+      raw.sendRaw(encodeDeterministic([2, 'list', 0, {}]));
+    },
     'E_BAD_FRAME',
   );
   closes(

@@ -65,14 +65,15 @@ describe('CreditWindow', () => {
           const sender = new CreditWindow({ window: 1 });
           sender.grant(receiver.initial());
           let held = 0;
+          const drain = (): void => {
+            // The receiver finishes with what it holds, and grants credit back.
+            const grant = receiver.release(held);
+            held = 0;
+            if (grant > 0) sender.grant(grant);
+          };
           for (const wanted of pieces) {
-            if (sender.available === 0) {
-              // The receiver drains what it holds, and grants it back.
-              const grant = receiver.release(held);
-              held = 0;
-              if (grant > 0) sender.grant(grant);
-              if (sender.available === 0) continue;
-            }
+            if (sender.available === 0) drain();
+            if (sender.available === 0) continue;
             const amount = await sender.take(wanted);
             assert.ok(receiver.admit(amount));
             held += amount;

@@ -7,10 +7,11 @@ import { errorToWire, type StoreCall, type StoreReply } from './worker-protocol.
 const port = parentPort;
 if (port === null) throw new Error('sqlite-worker must run as a worker thread');
 const store = openSqlite((workerData as { path: string }).path);
+const methods = store as unknown as Record<string, (...args: unknown[]) => unknown>;
 
 function run(call: StoreCall): unknown {
-  if (!isStoreMethod(call.method)) throw new Error(`unknown store method ${call.method}`);
-  const method = store[call.method] as (...args: unknown[]) => unknown;
+  const method = isStoreMethod(call.method) ? methods[call.method] : undefined;
+  if (method === undefined) throw new Error(`unknown store method ${call.method}`);
   return method(...call.args);
 }
 
