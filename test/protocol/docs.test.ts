@@ -17,7 +17,8 @@ describe('docs/PROTOCOL.md', () => {
       printed.set(match[1] ?? '', (match[2] ?? '').replace(/\s+/g, ''));
     }
     assert.deepEqual([...printed.keys()].sort(), Object.keys(expected).sort());
-    for (const [name, hex] of Object.entries(expected)) assert.equal(printed.get(name), hex, name);
+    for (const [name, hex] of Object.entries(expected))
+      assert.equal(printed.get(name), hex, `${name} ${hex}`);
   });
 
   it('every text vector matches the code', async () => {

@@ -1,0 +1,3 @@
+import type { BuildResult, Plugin } from 'esbuild';
+export declare const noNodeImports: Plugin;
+export declare function bundleCore(outfile?: string): Promise<BuildResult>;
