@@ -202,7 +202,7 @@ export function formatList(images: readonly Listed[]): string {
     image.contentType,
     formatSize(image.size),
     new Date(image.created).toISOString().replace('T', ' ').slice(0, 16),
-    image.audience,
+    image.audience === 'public' ? 'public' : `private: ${image.audience.join(',')}`,
   ]);
   const widths =
     rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];

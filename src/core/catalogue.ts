@@ -1,15 +1,79 @@
-/** What the signed-in user may see, and finding one image in it by name. */
+/**
+ * What the signed-in user may see, a page at a time, each image verified as its
+ * owner signed it: the owner's certificate against the CA and the pin, the manifest
+ * and its signature. Everything a front end shows about an image comes from here,
+ * never from what the server says beside it. And finding one image by name.
+ */
+import type { VerifiedUser } from '../crypto/certificates.js';
+import { decodeManifest, verifyManifest, type Audience } from '../crypto/manifest.js';
 import { sispError } from '../protocol/errors.js';
-import type { MessageBody } from '../protocol/messages.js';
+import type { ContentType, MessageBody } from '../protocol/messages.js';
 import { normalizeImageName, normalizeUsername } from '../protocol/names.js';
 import type { SispClient } from './client.js';
 
-export type ListedImage = MessageBody<'list.result'>['images'][number];
+export interface ListedImage {
+  readonly image: Uint8Array;
+  readonly owner: string;
+  readonly name: string;
+  readonly contentType: ContentType;
+  readonly size: number;
+  /** When the owner signed it, ms since the epoch. */
+  readonly created: number;
+  readonly audience: Audience;
+  /** The owner's readable key fingerprint, checked against the pin. */
+  readonly ownerFingerprint: string;
+}
 
+function tampered(why: string, cause?: unknown): Error {
+  return sispError('E_TAMPERED', `the image list failed verification (${why})`, { cause });
+}
+
+type Owners = Map<string, VerifiedUser & { fingerprint: string }>;
+type Page = MessageBody<'list.result'>;
+
+async function verifyOwners(client: SispClient, page: Page, owners: Owners): Promise<void> {
+  for (const { username, certificate } of page.certificates) {
+    if (owners.has(username)) continue;
+    owners.set(username, await client.verifyPeer(certificate, username));
+  }
+}
+
+async function verifyEntry(entry: Page['images'][number], owners: Owners): Promise<ListedImage> {
+  let manifest;
+  try {
+    manifest = decodeManifest(entry.manifest);
+  } catch (error) {
+    throw tampered('a malformed manifest', error);
+  }
+  const owner = owners.get(manifest.owner);
+  if (owner === undefined) throw tampered(`no certificate for ${manifest.owner}`);
+  if (!(await verifyManifest(owner.signingKey, entry.signature, entry.manifest)))
+    throw tampered(`a signature of ${manifest.owner}'s does not verify`);
+  return {
+    image: manifest.id,
+    owner: manifest.owner,
+    name: manifest.name,
+    contentType: manifest.type,
+    size: manifest.size,
+    created: manifest.created,
+    audience: manifest.audience,
+    ownerFingerprint: owner.fingerprint,
+  };
+}
+
+/** Every image the user may see, page by page, each verified. */
 export async function listImages(client: SispClient): Promise<ListedImage[]> {
-  const reply = await client.connection.request('list', {});
-  if (reply.type !== 'list.result') throw sispError('E_BAD_FRAME', 'unexpected reply to list');
-  return reply.body.images;
+  const out: ListedImage[] = [];
+  const owners: Owners = new Map();
+  let after: Uint8Array | undefined;
+  do {
+    const reply = await client.connection.request('list', after === undefined ? {} : { after });
+    if (reply.type !== 'list.result') throw sispError('E_BAD_FRAME', 'unexpected reply to list');
+    await verifyOwners(client, reply.body, owners);
+    for (const entry of reply.body.images) out.push(await verifyEntry(entry, owners));
+    after = reply.body.next;
+  } while (after !== undefined);
+  return out;
 }
 
 /** `owner/name`, or a bare name that exactly one visible image has. */

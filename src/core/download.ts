@@ -147,7 +147,7 @@ class Download<R> {
     }
   }
 
-  /** 1. Certificate and pin. 2. Manifest, what was asked for, signature. 3. Wrapped key. */
+  /** The manifest names what was asked for; then certificate and pin, signature, wrapped key. */
   async #begin(body: MessageBody<'download.begin'>): Promise<void> {
     if (this.#manifest !== undefined) throw tampered('a second download.begin');
     let manifest: Manifest;
@@ -156,8 +156,8 @@ class Download<R> {
     } catch (error) {
       throw tampered('malformed manifest', error);
     }
-    const owner = await this.#client.verifyPeer(body.certificate, manifest.owner);
     if (!matchesRef(this.#ref, manifest)) throw tampered('the server sent a different image');
+    const owner = await this.#client.verifyPeer(body.certificate, manifest.owner);
     if (!(await verifyManifest(owner.signingKey, body.signature, body.manifest)))
       throw tampered("the owner's signature does not verify");
     const identity = this.#client.requireIdentity();

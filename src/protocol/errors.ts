@@ -26,6 +26,8 @@ export const ERROR_CODES = {
   E_BAD_KEY: 'The key is malformed or of the wrong kind.',
   E_PASSPHRASE: 'The passphrase is wrong or the key file is damaged.',
   E_RATE_LIMITED: 'Too many requests; slow down.',
+  E_QUOTA: 'A storage limit would be exceeded.',
+  E_NO_SPACE: 'The server is out of storage space.',
   E_TIMEOUT: 'The peer took too long.',
   E_CANCELLED: 'The operation was cancelled.',
   E_UNAVAILABLE: 'The service is unavailable or shutting down.',

@@ -26,6 +26,10 @@ export const MAX_CHUNK_DATA = 1 << 20;
 export const DEFAULT_MAX_FRAME = MAX_CHUNK_DATA + 1024;
 export const MAX_CERTIFICATE = 4096;
 export const MAX_MANIFEST = 4096;
+/** Most images in one list.result (the server may send fewer, to fit the frame limit). */
+export const MAX_LIST_PAGE = 200;
+/** An opaque position in a listing. */
+export const MAX_CURSOR = 64;
 export { MAX_RECIPIENTS };
 export const IMAGE_ID_LENGTH = 16;
 export const NONCE_LENGTH = 32;
@@ -130,21 +134,21 @@ export const MESSAGE_SCHEMAS = {
   'download.end': struct({}),
   credit: struct({ bytes: credit }),
 
-  list: struct({}),
-  'list.result': struct({
-    images: array(
-      struct({
-        image: imageId,
-        owner: username,
-        name: imageName,
-        contentType: oneOf(CONTENT_TYPES),
-        size: uint(),
-        created: uint(),
-        audience: oneOf(['public', 'private'] as const),
+  /** A page of what the user may see: after `after` (a cursor from the last page), up to `limit`. */
+  list: struct({}, { after: bytes({ min: 1, max: MAX_CURSOR }), limit: uint(MAX_LIST_PAGE, 1) }),
+  /**
+   * Each image as its owner signed it, the owners' certificates (each once), and
+   * `next` when there is more. The server sizes a page to fit within maxFrame.
+   */
+  'list.result': struct(
+    {
+      images: array(struct({ manifest: bytes({ min: 1, max: MAX_MANIFEST }), signature }), {
+        max: MAX_LIST_PAGE,
       }),
-      { max: 10_000 },
-    ),
-  }),
+      certificates: array(struct({ username, certificate }), { max: MAX_LIST_PAGE }),
+    },
+    { next: bytes({ min: 1, max: MAX_CURSOR }) },
+  ),
   share: struct({ image: imageId, keys: array(recipientKey, { min: 1, max: MAX_RECIPIENTS }) }),
   'share.done': struct({}),
   'cert.get': struct({ username }),

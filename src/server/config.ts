@@ -32,6 +32,12 @@ export interface Limits {
   readonly transfersPerConnection: number;
   /** How far a manifest's signed creation time may be from the server's clock. */
   readonly clockSkewMs: number;
+  /** Images one user may have. */
+  readonly imagesPerUser: number;
+  /** Plaintext bytes of all one user's images. */
+  readonly bytesPerUser: number;
+  /** Uploads are refused (E_NO_SPACE) when blob storage would have less than this left. */
+  readonly minFreeBytes: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -45,6 +51,9 @@ export const DEFAULT_LIMITS: Limits = {
   uploadWindow: 8 * 1024 * 1024,
   transfersPerConnection: 4,
   clockSkewMs: 10 * 60 * 1000,
+  imagesPerUser: 10_000,
+  bytesPerUser: 10 * 1024 * 1024 * 1024,
+  minFreeBytes: 256 * 1024 * 1024,
 };
 
 const LIMIT_ENV: Record<keyof Limits, string> = {
@@ -58,6 +67,9 @@ const LIMIT_ENV: Record<keyof Limits, string> = {
   uploadWindow: 'SISP_UPLOAD_WINDOW',
   transfersPerConnection: 'SISP_TRANSFERS_PER_CONNECTION',
   clockSkewMs: 'SISP_CLOCK_SKEW_MS',
+  imagesPerUser: 'SISP_IMAGES_PER_USER',
+  bytesPerUser: 'SISP_BYTES_PER_USER',
+  minFreeBytes: 'SISP_MIN_FREE_BYTES',
 };
 
 function positiveInteger(name: string, raw: string): number {

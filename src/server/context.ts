@@ -33,6 +33,12 @@ export interface ServerServices extends ServerContext {
 export interface ContextOptions {
   /** The CA's private key outside the data directory (SISP_CA_KEY_FILE). */
   readonly caKeyFile?: string;
+  /**
+   * Puts another Store in front of the real one. For tests that need a hostile or
+   * failing server built from the real one (the port makes that a few lines); no
+   * flag or setting of the product reaches it.
+   */
+  readonly wrapStore?: (store: Store) => Store;
 }
 
 /**
@@ -49,7 +55,8 @@ export async function createServerContext(
     tlsNames: config.tlsNames,
     ...(options.caKeyFile === undefined ? {} : { caKeyFile: options.caKeyFile }),
   });
-  const store = await openSqliteStore(join(config.dataDir, 'sisp.db'));
+  const sqlite = await openSqliteStore(join(config.dataDir, 'sisp.db'));
+  const store = options.wrapStore?.(sqlite) ?? sqlite;
   const blobs = await FileBlobStore.open(config.dataDir);
   const events = new LocalEventBus((error) => {
     log.error({ event: 'internal_error', err: String(error) }, 'event listener failed');

@@ -4,7 +4,13 @@
  */
 import { strict as assert } from 'node:assert';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { ImageRecord, KeyGrant, Store, UserRecord } from '../../src/server/store/types.js';
+import type {
+  ImageRecord,
+  KeyGrant,
+  ListCursor,
+  Store,
+  UserRecord,
+} from '../../src/server/store/types.js';
 
 export interface StoreFixture {
   readonly store: Store;
@@ -111,7 +117,8 @@ export function storeConformance(name: string, open: () => Promise<StoreFixture>
         ),
       );
       assert.equal(results.filter((r) => r !== 'exists').length, 1);
-      assert.equal((await store.listVisible('alice')).filter((i) => i.name === 'race').length, 1);
+      const all = await store.listVisible('alice', null, 100);
+      assert.equal(all.filter((i) => i.name === 'race').length, 1);
     });
 
     it('an image round-trips byte for byte', async () => {
@@ -130,22 +137,62 @@ export function storeConformance(name: string, open: () => Promise<StoreFixture>
         [grant('alice'), grant('bob')],
         false,
       );
-      assert.equal(await store.canSee('bob', bytes(16, 5)), true);
-      assert.equal(await store.canSee('alice', bytes(16, 5)), true);
-      assert.equal(await store.canSee('carol', bytes(16, 5)), false);
-      assert.equal(await store.canSee('carol', bytes(16, 99)), false, 'missing is not visible');
+      const sees = async (viewer: string, n: number): Promise<boolean> =>
+        (await store.getVisible(viewer, bytes(16, n))) !== undefined;
+      assert.equal(await sees('bob', 5), true);
+      assert.equal(await sees('alice', 5), true);
+      assert.equal(await sees('carol', 5), false);
+      assert.equal(await sees('carol', 99), false, 'missing is not visible');
+      assert.deepEqual((await store.getVisible('carol', bytes(16, 1)))?.name, 'sun');
+      assert.deepEqual((await store.findVisible('bob', 'alice', 'secret'))?.id, bytes(16, 5));
+      assert.equal(await store.findVisible('carol', 'alice', 'secret'), undefined);
+      assert.equal(await store.findVisible('carol', 'alice', 'nothing'), undefined);
       assert.deepEqual(
-        (await store.listVisible('carol')).map((i) => `${i.owner}/${i.name}`),
+        (await store.listVisible('carol', null, 100)).map((i) => `${i.owner}/${i.name}`),
         ['alice/sun', 'bob/sun'],
         'in order of creation',
       );
-      assert.equal((await store.listVisible('bob')).length, 3);
+      assert.equal((await store.listVisible('bob', null, 100)).length, 3);
       assert.equal(await store.getKey(bytes(16, 5), 'carol'), undefined);
       await store.addKeys(bytes(16, 5), [grant('carol')]);
-      assert.equal(await store.canSee('carol', bytes(16, 5)), true);
+      assert.equal(await sees('carol', 5), true);
       // Granting again replaces the key rather than failing or duplicating it.
       await store.addKeys(bytes(16, 5), [grant('carol', 4)]);
       assert.deepEqual(await store.getKey(bytes(16, 5), 'carol'), grant('carol', 4));
+    });
+
+    it('listing pages in (created, id) order: every image once, whatever the page size', async () => {
+      // Several images share a creation time, so the id breaks the tie.
+      for (let n = 1; n <= 23; n++)
+        await store.putImage(
+          { ...image(n, 'alice', `n${n}`, 'public'), created: 1000 + (n % 4) },
+          [],
+          false,
+        );
+      const expected = (await store.listVisible('bob', null, 100)).map((i) => i.name);
+      assert.equal(expected.length, 23);
+      for (const size of [1, 2, 5, 22, 23, 24]) {
+        const seen: string[] = [];
+        let after: ListCursor | null = null;
+        for (;;) {
+          const page: ImageRecord[] = await store.listVisible('bob', after, size);
+          assert.ok(page.length <= size);
+          seen.push(...page.map((i) => i.name));
+          const last = page[page.length - 1];
+          if (last === undefined || page.length < size) break;
+          after = { created: last.created, id: last.id };
+        }
+        assert.deepEqual(seen, expected, `page size ${size}`);
+      }
+    });
+
+    it('usage counts the images and plaintext bytes of one owner', async () => {
+      assert.deepEqual(await store.usage('alice'), { images: 0, bytes: 0 });
+      await store.putImage(image(1, 'alice', 'a', 'public'), [], false);
+      await store.putImage({ ...image(2, 'alice', 'b', 'private'), size: 1000 }, [], false);
+      await store.putImage(image(3, 'bob', 'c', 'public'), [], false);
+      assert.deepEqual(await store.usage('alice'), { images: 2, bytes: 1010 });
+      assert.deepEqual(await store.usage('carol'), { images: 0, bytes: 0 });
     });
 
     it('an image of an unknown owner is refused with an error (and keeps its code)', async () => {

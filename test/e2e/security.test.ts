@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { sealedLength } from '../../src/crypto/envelope.js';
 import { generateIdentity, publicIdentity, type Identity } from '../../src/crypto/keys.js';
 import { openKeystore } from '../../src/crypto/keystore.js';
-import { encodeManifest, signManifest } from '../../src/crypto/manifest.js';
+import { decodeManifest, encodeManifest, signManifest } from '../../src/crypto/manifest.js';
 import { authPayload, registerPayload, signPayload } from '../../src/crypto/signatures.js';
 import { fromHex } from '../../src/protocol/bytes.js';
 import {
@@ -195,7 +195,8 @@ describe('private images, names and authorisation', () => {
     second.send('list', 5, {});
     const listed = await second.reply(5);
     if (listed.type !== 'list.result') assert.fail(listed.type);
-    assert.ok(listed.body.images.every((image) => image.audience === 'public'));
+    for (const image of listed.body.images)
+      assert.equal(decodeManifest(image.manifest).audience, 'public');
     // Requests before authentication are refused.
     const fresh = await RawPeer.connect(server.url, server.caPath);
     await hello(fresh);

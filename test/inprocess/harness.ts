@@ -12,6 +12,7 @@ import { nodeConnector } from '../../src/client/ws-transport.js';
 import { SispClient } from '../../src/core/client.js';
 import { MemoryStorage } from '../../src/core/storage.js';
 import { DEFAULT_LIMITS, type Limits } from '../../src/server/config.js';
+import type { ContextOptions } from '../../src/server/context.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 
 export interface TestServer {
@@ -23,17 +24,23 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function testServer(limits: Partial<Limits> = {}): Promise<TestServer> {
+export async function testServer(
+  limits: Partial<Limits> = {},
+  options: ContextOptions = {},
+): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sisp-inproc-'));
-  const running = await startServer({
-    dataDir,
-    host: '127.0.0.1',
-    port: 0,
-    tlsNames: [],
-    limits: { ...DEFAULT_LIMITS, ...limits },
-    logToStdout: false,
-    logLevel: 'info',
-  });
+  const running = await startServer(
+    {
+      dataDir,
+      host: '127.0.0.1',
+      port: 0,
+      tlsNames: [],
+      limits: { ...DEFAULT_LIMITS, ...limits },
+      logToStdout: false,
+      logLevel: 'info',
+    },
+    options,
+  );
   const caPath = join(dataDir, 'ca.pem');
   let stopped = false;
   return {

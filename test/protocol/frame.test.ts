@@ -197,33 +197,28 @@ describe('frame properties', () => {
 
   it('encode/decode is the identity on generated list.result bodies', () => {
     const name = fc.stringMatching(/^[a-z][a-z0-9_-]{2,31}$/);
+    const entry = fc
+      .record({
+        manifest: fc.uint8Array({ minLength: 1, maxLength: 300 }),
+        signature: fc.uint8Array({ minLength: 64, maxLength: 64 }),
+      })
+      .map((value) => ({ ...value })); // fast-check records have null prototypes
+    const owner = fc
+      .record({ username: name, certificate: fc.uint8Array({ minLength: 1, maxLength: 300 }) })
+      .map((value) => ({ ...value }));
     fc.assert(
       fc.property(
-        fc
-          .array(
-            fc.record({
-              image: fc.uint8Array({ minLength: 16, maxLength: 16 }),
-              owner: name,
-              name: fc.stringMatching(/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/),
-              contentType: fc.constantFrom(
-                'image/jpeg' as const,
-                'image/png' as const,
-                'image/gif' as const,
-                'image/webp' as const,
-              ),
-              size: fc.nat(),
-              created: fc.nat(),
-              audience: fc.constantFrom('public' as const, 'private' as const),
-            }),
-            { maxLength: 20 },
-          )
-          .map((list) => list.map((entry) => ({ ...entry }))), // fast-check records have null prototypes
+        fc.array(entry, { maxLength: 20 }),
+        fc.array(owner, { maxLength: 5 }),
+        fc.option(fc.uint8Array({ minLength: 1, maxLength: 64 }), { nil: undefined }),
         fc.nat({ max: 0xffff_ffff }),
-        (images, id) => {
-          const bytes = encodeFrame('list.result', id, { images });
+        (images, certificates, next, id) => {
+          const body =
+            next === undefined ? { images, certificates } : { images, certificates, next };
+          const bytes = encodeFrame('list.result', id, body);
           const result = decodeFrame(bytes);
           assert.ok(result.ok);
-          assert.deepEqual(result.message.body, { images });
+          assert.deepEqual(result.message.body, body);
           assert.equal(result.message.id, id);
         },
       ),

@@ -49,19 +49,11 @@ export const SAMPLES: { [T in MessageType]: MessageBody<T> } = {
   'download.chunk': { data: fill(1000, 0xdd) },
   'download.end': {},
   credit: { bytes: 4 * 1024 * 1024 },
-  list: {},
+  list: { after: fill(20, 0x1c), limit: 50 },
   'list.result': {
-    images: [
-      {
-        image: fill(16, 0x1d),
-        owner: 'alice',
-        name: 'sunset',
-        contentType: 'image/png',
-        size: 30605,
-        created: 1_764_000_000_000,
-        audience: 'public',
-      },
-    ],
+    images: [{ manifest: fill(200, 0x1d), signature: fill(64, 0x53) }],
+    certificates: [{ username: 'alice', certificate: fill(400, 0x30) }],
+    next: fill(20, 0x1c),
   },
   share: {
     image: fill(16, 0x1d),

@@ -5,7 +5,16 @@
  * Blobs hold only ciphertext.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
+import {
+  mkdir,
+  open,
+  readdir,
+  rename,
+  rm,
+  statfs,
+  unlink,
+  type FileHandle,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import { sispError } from '../../protocol/errors.js';
 import { DirectorySync } from './directory-sync.js';
@@ -13,6 +22,16 @@ import { BLOB_KEY_PATTERN, type BlobReader, type BlobStore, type BlobUpload } fr
 
 /** Start a background flush after this many unflushed bytes. */
 const FLUSH_EVERY = 32 * 1024 * 1024;
+
+/** ENOSPC and EDQUOT become E_NO_SPACE; anything else is left as it is. */
+function noSpace(error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT')
+    return sispError('E_NO_SPACE', 'the server is out of storage space; try again later', {
+      cause: error,
+    });
+  return error;
+}
 
 function checkKey(key: string): string {
   if (!BLOB_KEY_PATTERN.test(key)) throw sispError('E_INTERNAL', 'invalid blob key');
@@ -47,7 +66,9 @@ export class FileBlobStore implements BlobStore {
 
   async begin(): Promise<BlobUpload> {
     const path = join(this.#tmp, `${randomBytes(12).toString('hex')}.part`);
-    const handle = await open(path, 'wx', 0o600);
+    const handle = await open(path, 'wx', 0o600).catch((error: unknown) => {
+      throw noSpace(error);
+    });
     return new FileUpload(handle, path, (key) => this.#install(path, key));
   }
 
@@ -94,6 +115,11 @@ export class FileBlobStore implements BlobStore {
         if (BLOB_KEY_PATTERN.test(key)) yield key;
       }
     }
+  }
+
+  async freeSpace(): Promise<number> {
+    const stats = await statfs(this.#root);
+    return stats.bavail * stats.bsize;
   }
 
   close(): Promise<void> {
@@ -167,8 +193,9 @@ class FileUpload implements BlobUpload {
       },
       (error: unknown) => {
         this.#pending.delete(written);
-        this.#failure ??= error instanceof Error ? error : new Error('write failed');
-        throw error;
+        const failure = noSpace(error);
+        this.#failure ??= failure instanceof Error ? failure : new Error('write failed');
+        throw failure;
       },
     );
     this.#pending.add(written);
@@ -213,10 +240,12 @@ class FileUpload implements BlobUpload {
     this.#closed = true;
     try {
       await this.#handle.sync();
+      await this.#install(key);
+    } catch (error) {
+      throw noSpace(error);
     } finally {
-      await this.#handle.close();
+      await this.#handle.close().catch(() => undefined);
     }
-    await this.#install(key);
   }
 
   async abort(): Promise<void> {

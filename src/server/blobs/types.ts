@@ -47,8 +47,15 @@ export interface BlobStore {
   remove(key: string): Promise<void>;
   /** Keys of every committed blob, for garbage collection against the metadata. */
   list(): AsyncIterable<string>;
+  /** Bytes that can still be stored, or undefined where the store has no such limit. */
+  freeSpace(): Promise<number | undefined>;
   close(): Promise<void>;
 }
+
+/**
+ * A write that failed because the storage is full says so (E_NO_SPACE), never
+ * E_INTERNAL: the client learns to come back later, the operator what to fix.
+ */
 
 /** Keys are lowercase hex (a SHA-256 digest today): never a path. */
 export const BLOB_KEY_PATTERN = /^[0-9a-f]{16,128}$/;

@@ -1,24 +1,77 @@
-/** Reading the catalogue: the images a user may see, and users' certificates. */
+/**
+ * Reading the catalogue: the images a user may see, a page at a time, each as its
+ * owner signed it (so a client shows nothing the server could have made up), and
+ * users' certificates.
+ */
+import { decodeStrict, encodeDeterministic } from '../../protocol/cbor.js';
 import { sispError } from '../../protocol/errors.js';
-import type { ContentType } from '../../protocol/messages.js';
+import { IMAGE_ID_LENGTH, MAX_LIST_PAGE, type MessageBody } from '../../protocol/messages.js';
+import { bytes, uint } from '../../protocol/schema.js';
 import type { RequestContext, RequestMessage } from '../request.js';
+import type { ImageRecord, ListCursor } from '../store/types.js';
+
+/** Images per page unless the client asks for fewer (or more, up to MAX_LIST_PAGE). */
+const DEFAULT_PAGE = 100;
+/** Room left in a frame for everything but the entries: the frame head, keys, the cursor. */
+const FRAME_SLACK = 1024;
+/** Per entry and per certificate: their map keys and length heads, generously. */
+const ENTRY_OVERHEAD = 48;
+
+/** The cursor is CBOR [created, id]: opaque to clients, checked strictly here. */
+function encodeCursor(image: ImageRecord): Uint8Array {
+  return encodeDeterministic([image.created, image.id]);
+}
+
+function decodeCursor(raw: Uint8Array | undefined): ListCursor | null {
+  if (raw === undefined) return null;
+  let value: unknown;
+  try {
+    value = decodeStrict(raw, { maxBytes: 64, maxDepth: 2 });
+  } catch {
+    throw sispError('E_BAD_REQUEST', 'not a list cursor');
+  }
+  if (!Array.isArray(value) || value.length !== 2)
+    throw sispError('E_BAD_REQUEST', 'not a list cursor');
+  return {
+    created: uint()(value[0], 'list.after'),
+    id: bytes({ exact: IMAGE_ID_LENGTH })(value[1], 'list.after'),
+  };
+}
 
 export async function list(
   context: RequestContext,
-  _message: RequestMessage<'list'>,
+  message: RequestMessage<'list'>,
 ): Promise<void> {
-  const images = (await context.services.store.listVisible(context.user)).slice(-10_000);
-  await context.send('list.result', {
-    images: images.map((image) => ({
-      image: image.id,
-      owner: image.owner,
-      name: image.name,
-      contentType: image.contentType as ContentType,
-      size: image.size,
-      created: image.created,
-      audience: image.audience,
-    })),
-  });
+  const { store, config } = context.services;
+  const limit = Math.min(message.body.limit ?? DEFAULT_PAGE, MAX_LIST_PAGE);
+  const after = decodeCursor(message.body.after);
+  // One more than the page, to know whether there is a next one.
+  const rows = await store.listVisible(context.user, after, limit + 1);
+  const budget = config.limits.maxFrame - FRAME_SLACK;
+  const images: MessageBody<'list.result'>['images'] = [];
+  const certificates: MessageBody<'list.result'>['certificates'] = [];
+  const owners = new Set<string>();
+  let size = 0;
+  for (const image of rows.slice(0, limit)) {
+    let cost = image.manifest.length + image.signature.length + ENTRY_OVERHEAD;
+    const owner = owners.has(image.owner) ? undefined : await store.getUser(image.owner);
+    if (owner !== undefined)
+      cost += owner.certificate.length + owner.username.length + ENTRY_OVERHEAD;
+    // Never past the frame limit: the rest is for the next page (one always fits).
+    if (images.length > 0 && size + cost > budget) break;
+    size += cost;
+    images.push({ manifest: image.manifest, signature: image.signature });
+    if (owner !== undefined) {
+      owners.add(owner.username);
+      certificates.push({ username: owner.username, certificate: owner.certificate });
+    }
+  }
+  const last = rows[images.length - 1];
+  const more = rows.length > images.length && last !== undefined;
+  await context.send(
+    'list.result',
+    more ? { images, certificates, next: encodeCursor(last) } : { images, certificates },
+  );
 }
 
 export async function certificate(

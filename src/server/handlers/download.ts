@@ -37,14 +37,13 @@ async function resolveImage(
   body: DownloadMessage['body'],
 ): Promise<ImageRecord> {
   const { store } = context.services;
-  let image: ImageRecord | undefined;
-  if (body.image !== undefined) image = await store.getImage(body.image);
-  else if (body.owner !== undefined && body.name !== undefined)
-    image = await store.findImage(body.owner, body.name);
-  // Not found and not allowed look the same: a user learns nothing about images
-  // they may not see, not even that they exist.
-  if (image === undefined || !(await store.canSee(context.user, image.id)))
-    throw sispError('E_NOT_FOUND', 'no such image');
+  // Not found and not allowed look the same, and take the same path (one query):
+  // a user learns nothing about images they may not see, not even that they exist.
+  const image =
+    body.image !== undefined
+      ? await store.getVisible(context.user, body.image)
+      : await store.findVisible(context.user, body.owner ?? '', body.name ?? '');
+  if (image === undefined) throw sispError('E_NOT_FOUND', 'no such image');
   return image;
 }
 

@@ -10,9 +10,8 @@ export async function share(
 ): Promise<void> {
   const { store, log, events } = context.services;
   const user = context.user;
-  const image = await store.getImage(message.body.image);
-  if (image === undefined || !(await store.canSee(user, image.id)))
-    throw sispError('E_NOT_FOUND', 'no such image');
+  const image = await store.getVisible(user, message.body.image);
+  if (image === undefined) throw sispError('E_NOT_FOUND', 'no such image');
   if (image.owner !== user) throw sispError('E_FORBIDDEN', 'only the owner can share an image');
   if (image.audience === 'public')
     throw sispError('E_BAD_REQUEST', 'public images are already shared with everyone');

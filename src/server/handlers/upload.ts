@@ -6,6 +6,7 @@
  * Nothing becomes visible until the blob and the metadata are durable; only then
  * does post.done go out.
  */
+import { sealedLength } from '../../crypto/envelope.js';
 import {
   decodeManifest,
   verifyManifest,
@@ -33,13 +34,43 @@ export async function begin(
   if (body.size > config.limits.maxImage)
     throw sispError('E_TOO_LARGE', `images are limited to ${config.limits.maxImage} bytes`);
   const keys = await checkKeys(context, body.audience, body.keys);
-  if (!body.replace && (await store.findImage(context.user, body.name)) !== undefined)
-    throw exists(body.name);
+  const existing = await store.findImage(context.user, body.name);
+  if (!body.replace && existing !== undefined) throw exists(body.name);
   if ((await store.getImage(body.image)) !== undefined)
     throw sispError('E_BAD_REQUEST', 'image id already used');
+  await checkQuota(context, body.size, existing);
+  await checkSpace(context, sealedLength(body.size));
   const upload = new UploadTransfer(body, keys, await blobs.begin(), config.limits.uploadWindow);
   context.transfers.addUpload(context.id, upload);
   await context.send('post.ready', { credit: upload.window.initial() });
+}
+
+/** The user's images and bytes stay within the limits, counting a replaced image out. */
+async function checkQuota(
+  context: RequestContext,
+  size: number,
+  replaced: ImageRecord | undefined,
+): Promise<void> {
+  const { limits } = context.services.config;
+  const usage = await context.services.store.usage(context.user);
+  const images = usage.images + 1 - (replaced === undefined ? 0 : 1);
+  const bytes = usage.bytes + size - (replaced?.size ?? 0);
+  if (images > limits.imagesPerUser)
+    throw sispError('E_QUOTA', `you have the most images allowed (${limits.imagesPerUser})`);
+  if (bytes > limits.bytesPerUser)
+    throw sispError(
+      'E_QUOTA',
+      `this image would take you past your storage limit (${limits.bytesPerUser} bytes)`,
+    );
+}
+
+/** Refuses an upload that would leave the blob store with less than the configured reserve. */
+async function checkSpace(context: RequestContext, ctLength: number): Promise<void> {
+  const free = await context.services.blobs.freeSpace();
+  if (free !== undefined && free - ctLength < context.services.config.limits.minFreeBytes) {
+    context.services.log.warn({ event: 'no_space', free }, 'upload refused: storage nearly full');
+    throw sispError('E_NO_SPACE', 'the server is out of storage space; try again later');
+  }
 }
 
 /** The wrapped keys must be exactly: the owner, plus @server (public) or each named recipient. */

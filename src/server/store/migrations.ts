@@ -33,4 +33,9 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX image_keys_recipient ON image_keys(recipient);
   `,
+  // Listings page in (created, id) order; quotas sum per owner.
+  `
+  CREATE INDEX images_created_id ON images(created, id);
+  CREATE INDEX images_owner ON images(owner);
+  `,
 ];

@@ -67,11 +67,25 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
     insertKey: db.prepare(
       'INSERT OR REPLACE INTO image_keys (image, recipient, enc, ct) VALUES (?, ?, ?, ?)',
     ),
-    listVisible: db.prepare<{ viewer: string }, ImageRow>(
-      `SELECT * FROM images i WHERE ${VISIBLE} ORDER BY i.created, i.owner, i.name`,
+    listFirst: db.prepare<{ viewer: string; limit: number }, ImageRow>(
+      `SELECT * FROM images i WHERE ${VISIBLE} ORDER BY i.created, i.id LIMIT @limit`,
     ),
-    canSee: db.prepare<{ viewer: string; id: Uint8Array }, { one: number }>(
-      `SELECT 1 AS one FROM images i WHERE i.id = @id AND ${VISIBLE}`,
+    listAfter: db.prepare<
+      { viewer: string; limit: number; created: number; id: Uint8Array },
+      ImageRow
+    >(
+      `SELECT * FROM images i WHERE ${VISIBLE}
+         AND (i.created > @created OR (i.created = @created AND i.id > @id))
+       ORDER BY i.created, i.id LIMIT @limit`,
+    ),
+    getVisible: db.prepare<{ viewer: string; id: Uint8Array }, ImageRow>(
+      `SELECT * FROM images i WHERE i.id = @id AND ${VISIBLE}`,
+    ),
+    findVisible: db.prepare<{ viewer: string; owner: string; name: string }, ImageRow>(
+      `SELECT * FROM images i WHERE i.owner = @owner AND i.name = @name AND ${VISIBLE}`,
+    ),
+    usage: db.prepare<[string], { images: number; bytes: number }>(
+      'SELECT COUNT(*) AS images, COALESCE(SUM(size), 0) AS bytes FROM images WHERE owner = ?',
     ),
     getKey: db.prepare<
       [Uint8Array, string],
@@ -135,8 +149,20 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
       const row = statements.findImage.get(owner, name);
       return row === undefined ? undefined : toImage(row);
     },
-    listVisible: (viewer) => statements.listVisible.all({ viewer }).map(toImage),
-    canSee: (viewer, id) => statements.canSee.get({ viewer, id }) !== undefined,
+    getVisible(viewer, id) {
+      const row = statements.getVisible.get({ viewer, id });
+      return row === undefined ? undefined : toImage(row);
+    },
+    findVisible(viewer, owner, name) {
+      const row = statements.findVisible.get({ viewer, owner, name });
+      return row === undefined ? undefined : toImage(row);
+    },
+    listVisible: (viewer, after, limit) =>
+      (after === null
+        ? statements.listFirst.all({ viewer, limit })
+        : statements.listAfter.all({ viewer, limit, created: after.created, id: after.id })
+      ).map(toImage),
+    usage: (owner) => statements.usage.get(owner) ?? { images: 0, bytes: 0 },
     getKey(imageId, recipient) {
       const row = statements.getKey.get(imageId, recipient);
       return row === undefined

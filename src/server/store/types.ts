@@ -35,6 +35,18 @@ export interface ImageRecord {
 
 export type CreateUserResult = 'created' | 'same' | 'taken';
 
+/** Where a page of a listing starts: after this (created, id). */
+export interface ListCursor {
+  readonly created: number;
+  readonly id: Uint8Array;
+}
+
+export interface Usage {
+  readonly images: number;
+  /** Plaintext bytes of all the user's images. */
+  readonly bytes: number;
+}
+
 export interface StoreMethods {
   getUser(username: string): UserRecord | undefined;
   /** Inserts, or reports that the name exists with the same keys or other keys. */
@@ -51,8 +63,16 @@ export interface StoreMethods {
   ): { replacedBlob: Uint8Array | null } | 'exists';
   getImage(id: Uint8Array): ImageRecord | undefined;
   findImage(owner: string, name: string): ImageRecord | undefined;
-  listVisible(viewer: string): ImageRecord[];
-  canSee(viewer: string, imageId: Uint8Array): boolean;
+  /**
+   * The image if `viewer` may see it, else undefined: one query either way, so a
+   * missing image and a forbidden one take the same path (and time).
+   */
+  getVisible(viewer: string, id: Uint8Array): ImageRecord | undefined;
+  findVisible(viewer: string, owner: string, name: string): ImageRecord | undefined;
+  /** Up to `limit` images `viewer` may see, in (created, id) order, after `after`. */
+  listVisible(viewer: string, after: ListCursor | null, limit: number): ImageRecord[];
+  /** How many images `owner` has, and their total plaintext size. */
+  usage(owner: string): Usage;
   getKey(imageId: Uint8Array, recipient: string): KeyGrant | undefined;
   addKeys(imageId: Uint8Array, keys: readonly KeyGrant[]): void;
   blobInUse(sha256: Uint8Array): boolean;
@@ -70,8 +90,10 @@ export const STORE_METHODS = {
   putImage: true,
   getImage: true,
   findImage: true,
+  getVisible: true,
+  findVisible: true,
   listVisible: true,
-  canSee: true,
+  usage: true,
   getKey: true,
   addKeys: true,
   blobInUse: true,
