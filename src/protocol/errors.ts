@@ -40,12 +40,12 @@ export type ErrorCode = keyof typeof ERROR_CODES;
  * Codes after which the server closes the connection: the peer is not speaking the
  * protocol (or abused flow control), so nothing more it sends can be trusted. Every
  * other error answers one request and leaves the connection open. A failed `auth`
- * or `register` proof also closes it (docs/PROTOCOL.md, section 2.1).
+ * or `register` proof also closes it, and so do the errors the server sends with
+ * id 0 (docs/PROTOCOL.md, section 2.1).
  */
 export const CLOSING_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'E_BAD_FRAME',
   'E_VERSION',
-  'E_TIMEOUT',
   'E_FLOW_CONTROL',
 ]);
 

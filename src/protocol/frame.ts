@@ -23,6 +23,11 @@ export const MAX_REQUEST_ID = 0xffff_ffff;
 export interface FrameLimits {
   readonly maxFrame: number;
   readonly maxDepth: number;
+  /**
+   * The types this receiver accepts, each with its largest frame. A frame of another
+   * type, or larger, is refused from its header alone, before its body is decoded.
+   */
+  readonly accept?: ReadonlyMap<MessageType, number>;
 }
 
 export const DEFAULT_FRAME_LIMITS: FrameLimits = { maxFrame: DEFAULT_MAX_FRAME, maxDepth: 8 };
@@ -141,6 +146,41 @@ function decodeChunkFrame(bytes: Uint8Array): Message | undefined {
   return { type, id: id.value, body: { data: bytes.subarray(length.next) } };
 }
 
+/** The version, type and id of a frame whose header is canonical; undefined otherwise. */
+function peekHeader(bytes: Uint8Array): { type: string; id: number } | undefined {
+  if (bytes[0] !== 0x84) return undefined;
+  const version = readHead(bytes, 1, 0);
+  if (version === undefined) return undefined;
+  const type = readHead(bytes, version.next, 3);
+  if (type === undefined || type.value > 64) return undefined;
+  const end = type.next + type.value;
+  const id = readHead(bytes, end, 0);
+  if (id === undefined) return undefined;
+  let text = '';
+  for (let i = type.next; i < end; i++) text += String.fromCharCode(bytes[i] ?? 0);
+  return { type: text, id: id.value };
+}
+
+/**
+ * A frame this receiver does not take (its type, or its size for that type), told
+ * from the header without decoding the body; undefined if it may go on.
+ */
+function refuseEarly(bytes: Uint8Array, limits: FrameLimits): DecodeResult | undefined {
+  if (limits.accept === undefined) return undefined;
+  const header = peekHeader(bytes);
+  if (header === undefined) return undefined;
+  const max = isMessageType(header.type) ? limits.accept.get(header.type) : undefined;
+  if (max === undefined) {
+    const error = sispError('E_BAD_REQUEST', 'that message type is not accepted here');
+    return { ok: false, error, id: header.id };
+  }
+  if (bytes.length > max) {
+    const error = sispError('E_TOO_LARGE', `a ${header.type} frame is at most ${max} bytes`);
+    return { ok: false, error, id: header.id };
+  }
+  return undefined;
+}
+
 /**
  * Decodes one frame. Chunk data may come back as a view into `bytes`: the caller
  * must own that buffer (a WebSocket message buffer is fresh for each message).
@@ -150,6 +190,8 @@ export function decodeFrame(
   limits: FrameLimits = DEFAULT_FRAME_LIMITS,
 ): DecodeResult {
   if (bytes instanceof Uint8Array && bytes.length <= limits.maxFrame) {
+    const early = refuseEarly(bytes, limits);
+    if (early !== undefined) return early;
     const chunk = decodeChunkFrame(bytes);
     if (chunk !== undefined) return { ok: true, message: chunk };
   }
@@ -184,6 +226,8 @@ export function decodeFrame(
       throw sispError('E_BAD_FRAME', 'the frame is not deterministically encoded');
     }
     if (!isMessageType(type)) throw sispError('E_BAD_REQUEST', 'unknown message type');
+    if (limits.accept !== undefined && !limits.accept.has(type))
+      throw sispError('E_BAD_REQUEST', 'that message type is not accepted here');
     const validated: unknown = MESSAGE_SCHEMAS[type](body, type);
     return { ok: true, message: { type, id, body: validated } as Message };
   } catch (error) {

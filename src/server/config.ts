@@ -38,6 +38,27 @@ export interface Limits {
   readonly bytesPerUser: number;
   /** Uploads are refused (E_NO_SPACE) when blob storage would have less than this left. */
   readonly minFreeBytes: number;
+  /** Frames a connection may send per second (and in a burst); beyond, it is read more slowly. */
+  readonly framesPerSecond: number;
+  readonly frameBurst: number;
+  /** Malformed requests one connection may send before it is closed. */
+  readonly protocolErrors: number;
+  /** Connections one signed-in user may have at once. */
+  readonly connectionsPerUser: number;
+  /** Connections from one address at once (counted from accept, before TLS). */
+  readonly connectionsPerAddress: number;
+  /** Time to finish the TLS handshake after accept. */
+  readonly tlsHandshakeTimeoutMs: number;
+  /** Transfers one user may have at once, over all connections. */
+  readonly transfersPerUser: number;
+  /** All downloads' bytes queued to sockets, server-wide. */
+  readonly outgoingBudget: number;
+  /** All uploads' credit granted but not yet written, server-wide. */
+  readonly creditBudget: number;
+  /** A connection whose queued output has not moved for this long is closed. */
+  readonly stalledReaderMs: number;
+  /** An upload with credit to use that sends nothing for this long ends (E_TIMEOUT). */
+  readonly stalledUploadMs: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -54,6 +75,17 @@ export const DEFAULT_LIMITS: Limits = {
   imagesPerUser: 10_000,
   bytesPerUser: 10 * 1024 * 1024 * 1024,
   minFreeBytes: 256 * 1024 * 1024,
+  framesPerSecond: 2000,
+  frameBurst: 4000,
+  protocolErrors: 32,
+  connectionsPerUser: 16,
+  connectionsPerAddress: 64,
+  tlsHandshakeTimeoutMs: 10_000,
+  transfersPerUser: 8,
+  outgoingBudget: 256 * 1024 * 1024,
+  creditBudget: 256 * 1024 * 1024,
+  stalledReaderMs: 30_000,
+  stalledUploadMs: 60_000,
 };
 
 const LIMIT_ENV: Record<keyof Limits, string> = {
@@ -70,6 +102,17 @@ const LIMIT_ENV: Record<keyof Limits, string> = {
   imagesPerUser: 'SISP_IMAGES_PER_USER',
   bytesPerUser: 'SISP_BYTES_PER_USER',
   minFreeBytes: 'SISP_MIN_FREE_BYTES',
+  framesPerSecond: 'SISP_FRAMES_PER_SECOND',
+  frameBurst: 'SISP_FRAME_BURST',
+  protocolErrors: 'SISP_PROTOCOL_ERRORS',
+  connectionsPerUser: 'SISP_CONNECTIONS_PER_USER',
+  connectionsPerAddress: 'SISP_CONNECTIONS_PER_ADDRESS',
+  tlsHandshakeTimeoutMs: 'SISP_TLS_HANDSHAKE_TIMEOUT_MS',
+  transfersPerUser: 'SISP_TRANSFERS_PER_USER',
+  outgoingBudget: 'SISP_OUTGOING_BUDGET',
+  creditBudget: 'SISP_CREDIT_BUDGET',
+  stalledReaderMs: 'SISP_STALLED_READER_MS',
+  stalledUploadMs: 'SISP_STALLED_UPLOAD_MS',
 };
 
 function positiveInteger(name: string, raw: string): number {

@@ -11,6 +11,8 @@ import { LocalEventBus } from './events/local-event-bus.js';
 import type { EventBus } from './events/types.js';
 import { createLogger, type Logger } from './log.js';
 import { loadOrCreatePki, type ServerPki } from './pki.js';
+import { ByteBudget } from './budget.js';
+import { Occupancy } from './occupancy.js';
 import { RateLimiter } from './rate-limit.js';
 import { openSqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/types.js';
@@ -23,6 +25,11 @@ export interface ServerContext {
   readonly events: EventBus;
   readonly log: Logger;
   readonly rateLimiter: RateLimiter;
+  readonly occupancy: Occupancy;
+  /** Download bytes queued to sockets, server-wide (limits.outgoingBudget). */
+  readonly outgoing: ByteBudget;
+  /** Upload credit granted and not yet written, server-wide (limits.creditBudget). */
+  readonly credit: ByteBudget;
 }
 
 export interface ServerServices extends ServerContext {
@@ -69,11 +76,15 @@ export async function createServerContext(
     events,
     log,
     rateLimiter: new RateLimiter(config.limits.requestsPerSecond, config.limits.requestBurst),
+    occupancy: new Occupancy(config.limits, log),
+    outgoing: new ByteBudget(config.limits.outgoingBudget),
+    credit: new ByteBudget(config.limits.creditBudget),
   };
   await collectGarbage(context);
   return {
     ...context,
     async close() {
+      context.occupancy.flush();
       await events.close();
       await blobs.close();
       await store.close();

@@ -1,8 +1,36 @@
-/** Token bucket per key: `rate` tokens a second, up to `burst`. */
+/** Token buckets: `rate` tokens a second, up to `burst`. */
+export class TokenBucket {
+  readonly #rate: number;
+  readonly #burst: number;
+  #tokens: number;
+  #at: number;
+
+  constructor(rate: number, burst: number, now = Date.now()) {
+    this.#rate = rate;
+    this.#burst = burst;
+    this.#tokens = burst;
+    this.#at = now;
+  }
+
+  take(now = Date.now()): boolean {
+    this.#tokens = Math.min(this.#burst, this.#tokens + ((now - this.#at) / 1000) * this.#rate);
+    this.#at = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+
+  /** Milliseconds until a token is there again. */
+  waitMs(): number {
+    return Math.max(1, Math.ceil(((1 - this.#tokens) / this.#rate) * 1000));
+  }
+}
+
+/** One bucket per key (a user); buckets of keys not seen for a while are dropped. */
 export class RateLimiter {
   readonly #rate: number;
   readonly #burst: number;
-  readonly #buckets = new Map<string, { tokens: number; at: number }>();
+  readonly #buckets = new Map<string, TokenBucket>();
 
   constructor(rate: number, burst: number) {
     this.#rate = rate;
@@ -10,12 +38,13 @@ export class RateLimiter {
   }
 
   take(key: string, now = Date.now()): boolean {
-    const bucket = this.#buckets.get(key) ?? { tokens: this.#burst, at: now };
-    bucket.tokens = Math.min(this.#burst, bucket.tokens + ((now - bucket.at) / 1000) * this.#rate);
-    bucket.at = now;
-    this.#buckets.set(key, bucket);
-    if (bucket.tokens < 1) return false;
-    bucket.tokens -= 1;
-    return true;
+    let bucket = this.#buckets.get(key);
+    if (bucket === undefined) {
+      // A full bucket is what a new key gets anyway: forget idle ones, keep the map small.
+      if (this.#buckets.size > 100_000) this.#buckets.clear();
+      bucket = new TokenBucket(this.#rate, this.#burst, now);
+      this.#buckets.set(key, bucket);
+    }
+    return bucket.take(now);
   }
 }

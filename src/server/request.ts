@@ -73,3 +73,30 @@ export const REQUEST_TYPES = [
   'cert.get',
 ] as const;
 export type RequestType = (typeof REQUEST_TYPES)[number];
+
+/** Every request and handshake frame is small; only chunks come near maxFrame. */
+const SMALL_FRAME = 4 * 1024;
+/** post.begin and share carry up to 65 wrapped keys. */
+const KEYS_FRAME = 16 * 1024;
+/** post.end carries a manifest (at most 4096 bytes) and its signature. */
+const MANIFEST_FRAME = 8 * 1024;
+
+/**
+ * The frames a server takes, and the largest of each, before and after
+ * authentication. Anything else is refused from its header (docs/PROTOCOL.md 2.1).
+ * Before authentication every frame is small, whatever its type, so an
+ * unauthenticated peer never makes the server hold or decode much.
+ */
+export function acceptedFrames(maxFrame: number): {
+  readonly handshake: ReadonlyMap<MessageType, number>;
+  readonly ready: ReadonlyMap<MessageType, number>;
+} {
+  const types: MessageType[] = [...HANDSHAKE_TYPES, ...REQUEST_TYPES, 'credit'];
+  const handshake = new Map(types.map((type) => [type, SMALL_FRAME] as const));
+  const ready = new Map(handshake);
+  ready.set('post.chunk', maxFrame);
+  ready.set('post.begin', KEYS_FRAME);
+  ready.set('share', KEYS_FRAME);
+  ready.set('post.end', MANIFEST_FRAME);
+  return { handshake, ready };
+}

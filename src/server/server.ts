@@ -3,11 +3,14 @@
  * shutdown that finishes or abandons transfers cleanly before exiting.
  */
 import { createServer, type Server as HttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
 import type { ServerConfig } from './config.js';
 import { createServerContext, type ContextOptions, type ServerContext } from './context.js';
 import { Session } from './session.js';
+
+/** Sockets accepted beyond the session limit, so that a client past it is told 503. */
+const MARGIN = 64;
 
 export interface RunningServer {
   readonly url: string;
@@ -24,10 +27,29 @@ export async function startServer(
   const { log, pki } = context;
 
   const sessions = new Set<Session>();
+  const limits = config.limits;
   const https: HttpsServer = createServer({
     key: pki.tlsKeyPem,
     cert: pki.tlsCertPem,
     minVersion: 'TLSv1.3',
+    // A socket that has not finished TLS in this time is dropped (and counted).
+    handshakeTimeout: limits.tlsHandshakeTimeoutMs,
+  });
+  // Sockets count from accept, before TLS: past the limit Node drops them at once.
+  // The margin above the session limit lets a client past it be told 503.
+  https.maxConnections = limits.maxConnections + MARGIN;
+  https.on('drop', () => {
+    context.occupancy.refused('connections');
+  });
+  https.on('connection', (socket: Socket) => {
+    const address = socket.remoteAddress ?? 'unknown';
+    if (!context.occupancy.enterAddress(address)) {
+      socket.destroy();
+      return;
+    }
+    socket.once('close', () => {
+      context.occupancy.addresses.leave(address);
+    });
   });
   https.on('request', (_request, response) => {
     response
@@ -39,8 +61,12 @@ export async function startServer(
     maxPayload: config.limits.maxFrame,
     perMessageDeflate: false,
     verifyClient: (_info, done) => {
-      if (sessions.size >= config.limits.maxConnections) done(false, 503, 'too many connections');
-      else done(true);
+      if (sessions.size < limits.maxConnections) {
+        done(true);
+        return;
+      }
+      context.occupancy.refused('connections');
+      done(false, 503, 'too many connections');
     },
   });
   wss.on('connection', (ws, request) => {
@@ -51,8 +77,9 @@ export async function startServer(
   wss.on('error', (error) => {
     log.error({ event: 'listener.error', reason: error.message }, 'WebSocket listener error');
   });
-  https.on('tlsClientError', (error) => {
-    log.info({ event: 'tls.error', reason: error.message }, 'TLS handshake failed');
+  // Failed handshakes are counted and logged in summary: a flood makes one line, not thousands.
+  https.on('tlsClientError', () => {
+    context.occupancy.refused('tls handshake');
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -1,24 +1,28 @@
 /**
  * One connection: the handshake state machine, ordered message handling, timeouts,
- * and which failures close the connection (docs/PROTOCOL.md 2.1). Requests are
- * answered by the handler table; every failure is answered on its request's id for
- * this connection only. Nothing here can affect other sessions.
+ * the bounds on what a peer can make the server hold, and which failures close the
+ * connection (docs/PROTOCOL.md 2.1). Requests are answered by the handler table;
+ * every failure is answered on its request's id, for this connection only.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { decodeFrame, encodeFrame } from '../protocol/frame.js';
-import { CLOSING_CODES, isSispError, sispError, type SispError } from '../protocol/errors.js';
+import { CLOSING_CODES, sispError, type SispError } from '../protocol/errors.js';
 import {
   NONCE_LENGTH,
-  SUPPORTED_VERSIONS,
   type Message,
   type MessageBody,
   type MessageType,
 } from '../protocol/messages.js';
 import type { ServerContext } from './context.js';
-import type { NewImageEvent } from './events/types.js';
+import { eventFrame, isToldOf } from './events/frames.js';
+import { describeFailure, errorBody } from './failure.js';
 import { HANDSHAKE_HANDLERS, REQUEST_HANDLERS } from './handlers/index.js';
+import { Outbox } from './outbox.js';
+import { TokenBucket } from './rate-limit.js';
+import { ReadGate } from './read-gate.js';
 import {
+  acceptedFrames,
   HANDSHAKE_TYPES,
   REQUEST_TYPES,
   type HandshakeContext,
@@ -29,9 +33,19 @@ import {
 } from './request.js';
 import { Transfers } from './transfers.js';
 
-/** Messages that cost no rate-limit token (chunks and credit are governed by flow control). */
+/** Messages that cost no request token (chunks and credit are governed by flow control). */
 const FREE: ReadonlySet<MessageType> = new Set(['post.chunk', 'credit']);
+/** Messages queued before reading stops: after, and before, authentication. */
 const MAX_QUEUED = 64;
+const MAX_QUEUED_HANDSHAKE = 4;
+/** How often stalled readers and stalled uploads are looked for. */
+const CHECK_EVERY_MS = 5000;
+/** Errors that say a peer sent something malformed; too many close the connection. */
+const PROTOCOL_ERRORS: ReadonlySet<string> = new Set([
+  'E_BAD_REQUEST',
+  'E_INVALID_NAME',
+  'E_TOO_LARGE',
+]);
 /** WebSocket close codes. */
 const POLICY = 1008;
 const GOING_AWAY = 1001;
@@ -43,22 +57,6 @@ const isHandshake = (type: MessageType): type is HandshakeType =>
 const isRequest = (type: MessageType): type is RequestType =>
   (REQUEST_TYPES as readonly string[]).includes(type);
 
-/** Each event is encoded once and the same bytes go to every session told of it. */
-const eventFrames = new WeakMap<NewImageEvent, Uint8Array>();
-
-function eventFrame(event: NewImageEvent): Uint8Array {
-  let frame = eventFrames.get(event);
-  if (frame === undefined) {
-    frame = encodeFrame('event.new_image', 0, {
-      image: event.image,
-      name: event.name,
-      owner: event.owner,
-    });
-    eventFrames.set(event, frame);
-  }
-  return frame;
-}
-
 export class Session {
   readonly info: SessionInfo;
   readonly services: ServerContext;
@@ -67,29 +65,39 @@ export class Session {
   readonly transfers: Transfers;
 
   readonly #ws: WebSocket;
+  readonly #gate: ReadGate;
+  readonly #outbox: Outbox;
+  readonly #frames: TokenBucket;
+  readonly #accepted: ReturnType<typeof acceptedFrames>;
   #queue: Promise<void> = Promise.resolve();
   #queued = 0;
-  #handshakeTimer: NodeJS.Timeout | undefined;
-  #idleTimer: NodeJS.Timeout | undefined;
-  #pingTimer: NodeJS.Timeout | undefined;
+  #protocolErrors = 0;
+  readonly #timers: { handshake?: NodeJS.Timeout; idle?: NodeJS.Timeout } = {};
+  readonly #intervals: NodeJS.Timeout[] = [];
   #unsubscribe: (() => void) | undefined;
+  /** The user whose connection count this session holds, once authenticated. */
+  #counted: string | undefined;
 
   constructor(ws: WebSocket, services: ServerContext, remote: string) {
     this.#ws = ws;
     this.services = services;
     this.info = { id: randomUUID(), remote, nonce: new Uint8Array(randomBytes(NONCE_LENGTH)) };
     const limits = services.config.limits;
-    this.transfers = new Transfers(limits.transfersPerConnection);
-    this.#handshakeTimer = setTimeout(() => {
+    this.#gate = new ReadGate(ws);
+    this.#outbox = new Outbox(ws, this.#gate);
+    this.#frames = new TokenBucket(limits.framesPerSecond, limits.frameBurst);
+    this.#accepted = acceptedFrames(limits.maxFrame);
+    this.transfers = new Transfers(limits.transfersPerConnection, {
+      take: () => this.user !== undefined && services.occupancy.takeTransfer(this.user),
+      give: () => {
+        if (this.user !== undefined) services.occupancy.transfers.leave(this.user);
+      },
+    });
+    this.#timers.handshake = setTimeout(() => {
       this.#connectionError(sispError('E_TIMEOUT', 'the handshake took too long'));
     }, limits.handshakeTimeoutMs);
     this.#touch();
-    this.#pingTimer = setInterval(
-      () => {
-        if (ws.readyState === ws.OPEN) ws.ping();
-      },
-      Math.max(1000, Math.floor(limits.idleTimeoutMs / 3)),
-    );
+    this.#startTimers(limits.idleTimeoutMs);
     ws.on('pong', () => {
       this.#touch();
     });
@@ -108,18 +116,27 @@ export class Session {
     services.log.info({ event: 'connect', session: this.info.id, remote }, 'connection opened');
   }
 
+  #startTimers(idleTimeoutMs: number): void {
+    const ws = this.#ws;
+    const ping = setInterval(
+      () => {
+        if (ws.readyState === ws.OPEN) ws.ping();
+      },
+      Math.max(1000, Math.floor(idleTimeoutMs / 3)),
+    );
+    const check = setInterval(() => {
+      this.#checkStalls();
+    }, CHECK_EVERY_MS);
+    this.#intervals.push(ping, check);
+  }
+
   send<T extends MessageType>(type: T, id: number, body: MessageBody<T>): Promise<void> {
     return this.sendFrame(encodeFrame(type, id, body));
   }
 
   /** Sends an already encoded frame; resolves once it is handed to the socket. */
   sendFrame(frame: Uint8Array): Promise<void> {
-    if (this.#ws.readyState !== this.#ws.OPEN) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.#ws.send(frame, { binary: true }, () => {
-        resolve();
-      });
-    });
+    return this.#outbox.send(frame);
   }
 
   close(code: number, reason: string): void {
@@ -135,43 +152,55 @@ export class Session {
   /** Server shutdown: end transfers (each told why), tell the peer, close. */
   async shutdown(): Promise<void> {
     const unavailable = sispError('E_UNAVAILABLE', 'the server is shutting down');
-    for (const id of await this.transfers.endAll(unavailable)) this.#answer(id, unavailable);
+    for (const id of await this.transfers.endAll(unavailable))
+      void this.send('error', id, errorBody(unavailable));
     this.#connectionError(unavailable, GOING_AWAY);
   }
 
   /** An error about the whole connection: pushed with id 0, then the connection closes. */
   #connectionError(error: SispError, code = POLICY): void {
     if (this.state === 'closed') return;
-    const body: MessageBody<'error'> = { code: error.code, message: error.message.slice(0, 512) };
-    void this.send(
-      'error',
-      0,
-      error.code === 'E_VERSION' ? { ...body, supported: [...SUPPORTED_VERSIONS] } : body,
-    );
+    void this.send('error', 0, errorBody(error));
     this.close(code, error.code);
   }
 
-  /** Sends an error reply for request `id`. */
-  #answer(id: number, error: SispError): void {
-    const body: MessageBody<'error'> = { code: error.code, message: error.message.slice(0, 512) };
-    void this.send(
-      'error',
-      id,
-      error.code === 'E_VERSION' ? { ...body, supported: [...SUPPORTED_VERSIONS] } : body,
-    );
-  }
-
   #touch(): void {
-    clearTimeout(this.#idleTimer);
-    this.#idleTimer = setTimeout(() => {
+    clearTimeout(this.#timers.idle);
+    this.#timers.idle = setTimeout(() => {
       this.services.log.info({ event: 'idle', session: this.info.id }, 'idle connection closed');
       this.close(1000, 'idle');
     }, this.services.config.limits.idleTimeoutMs);
   }
 
+  /** Output that does not move, and uploads that do not send, end. */
+  #checkStalls(): void {
+    const limits = this.services.config.limits;
+    if (this.#outbox.stalledFor() > limits.stalledReaderMs) {
+      this.services.log.info({ event: 'stalled', session: this.info.id }, 'peer not reading');
+      this.close(POLICY, 'not reading');
+      this.#ws.terminate();
+      return;
+    }
+    const seconds = Math.round(limits.stalledUploadMs / 1000);
+    for (const id of this.transfers.stalledUploads(limits.stalledUploadMs)) {
+      const error = sispError('E_TIMEOUT', `the upload sent nothing for ${seconds} s`);
+      this.requestFailed(id, 'post.chunk', error);
+    }
+  }
+
+  /** Each frame costs a token; with none left, reading pauses until there is one again. */
+  #throttle(): void {
+    if (this.#frames.take() || this.#gate.holds('rate')) return;
+    this.#gate.hold('rate');
+    setTimeout(() => {
+      this.#gate.release('rate');
+    }, this.#frames.waitMs()).unref();
+  }
+
   #receive(data: Buffer, isBinary: boolean): void {
     this.#touch();
     if (this.state === 'closed') return;
+    this.#throttle();
     if (!isBinary) {
       this.#connectionError(sispError('E_BAD_FRAME', 'only binary messages are allowed'));
       return;
@@ -179,6 +208,7 @@ export class Session {
     const result = decodeFrame(data, {
       maxFrame: this.services.config.limits.maxFrame,
       maxDepth: 8,
+      accept: this.state === 'ready' ? this.#accepted.ready : this.#accepted.handshake,
     });
     if (!result.ok) {
       this.#undecodable(result.error, result.id);
@@ -195,8 +225,8 @@ export class Session {
 
   /**
    * A frame that did not decode. Its id readable and the frame well formed, only a
-   * field wrong (a request-level error): answered on that id. Anything else: the
-   * peer is not speaking SISP/2 and the connection ends.
+   * field (or its type, or its size for that type) wrong: answered on that id. Anything
+   * else: the peer is not speaking SISP/2, and the connection ends.
    */
   #undecodable(error: SispError, id: number | undefined): void {
     this.services.log.info(
@@ -208,17 +238,21 @@ export class Session {
       },
       'bad frame',
     );
-    if (
-      id !== undefined &&
-      id !== 0 &&
-      !CLOSING_CODES.has(error.code) &&
-      error.code !== 'E_TOO_LARGE'
-    ) {
-      this.#answer(id, error);
-      void this.transfers.end(id, error);
+    if (id === undefined || id === 0 || CLOSING_CODES.has(error.code)) {
+      this.#connectionError(error);
       return;
     }
-    this.#connectionError(error);
+    void this.send('error', id, errorBody(error));
+    void this.transfers.end(id, error);
+    this.#countProtocolError(error.code);
+  }
+
+  /** Malformed requests are answered; too many of them end the connection. */
+  #countProtocolError(code: string): void {
+    if (!PROTOCOL_ERRORS.has(code)) return;
+    this.#protocolErrors++;
+    if (this.#protocolErrors > this.services.config.limits.protocolErrors)
+      this.#connectionError(sispError('E_BAD_REQUEST', 'too many malformed requests'));
   }
 
   /** Credit and chunk admission, before the queue. Returns true if the frame is handled. */
@@ -242,8 +276,9 @@ export class Session {
   }
 
   #enqueue(message: Message): void {
+    const limit = this.state === 'ready' ? MAX_QUEUED : MAX_QUEUED_HANDSHAKE;
     this.#queued++;
-    if (this.#queued > MAX_QUEUED) this.#ws.pause();
+    if (this.#queued > limit) this.#gate.hold('queue');
     this.#queue = this.#queue.then(async () => {
       try {
         await this.#dispatch(message);
@@ -251,7 +286,7 @@ export class Session {
         this.requestFailed(message.id, message.type, error);
       } finally {
         this.#queued--;
-        if (this.#queued <= MAX_QUEUED / 2 && this.#ws.isPaused) this.#ws.resume();
+        if (this.#queued <= limit / 2) this.#gate.release('queue');
       }
     });
   }
@@ -299,7 +334,7 @@ export class Session {
 
   #requestContext(id: number, type: MessageType, user: string): RequestContext {
     const isClosed = (): boolean => this.state === 'closed';
-    const queued = (): number => this.#ws.bufferedAmount;
+    const queued = (): number => this.#outbox.bufferedAmount;
     return {
       id,
       user,
@@ -321,72 +356,42 @@ export class Session {
   }
 
   #authenticated(user: string): void {
+    if (!this.services.occupancy.enterUser(user))
+      throw sispError('E_RATE_LIMITED', 'too many connections for this user at once');
+    this.#counted = user;
     this.user = user;
     this.state = 'ready';
-    clearTimeout(this.#handshakeTimer);
+    clearTimeout(this.#timers.handshake);
     this.#unsubscribe = this.services.events.subscribe((event) => {
-      this.#notify(event);
+      if (this.state === 'ready' && isToldOf(event, user)) void this.sendFrame(eventFrame(event));
     });
   }
 
   /**
-   * Answers request `id` after a failure and ends its transfer: a SispError as it is
-   * (logged when it carries detail), anything else as E_INTERNAL with the cause in
-   * the log only. Closes the connection when the code says the peer can't be trusted
-   * to speak the protocol, or when auth or register failed.
+   * Answers request `id` after a failure and ends its transfer. Closes the
+   * connection when the code says the peer can't be trusted to speak the protocol,
+   * or when auth or register failed (or found the user's connections full).
    */
   requestFailed(id: number, type: MessageType, error: unknown): void {
-    const failure = this.#describe(type, error);
-    this.#answer(id, failure);
+    const failure = describeFailure(this.services.log, this.info.id, type, error);
+    void this.send('error', id, errorBody(failure));
     void this.transfers.end(id, failure);
-    const failedLogin = (type === 'auth' || type === 'register') && failure.code === 'E_AUTH';
+    const login = type === 'auth' || type === 'register';
+    const failedLogin = login && (failure.code === 'E_AUTH' || failure.code === 'E_RATE_LIMITED');
     if (CLOSING_CODES.has(failure.code) || failedLogin) this.close(POLICY, failure.code);
-  }
-
-  #describe(type: MessageType, error: unknown): SispError {
-    const log = this.services.log;
-    if (isSispError(error)) {
-      if (error.code === 'E_INTERNAL' || error.detail !== undefined) {
-        log.warn(
-          {
-            event: 'request.error',
-            session: this.info.id,
-            type,
-            code: error.code,
-            detail: error.detail,
-          },
-          'request failed',
-        );
-      }
-      return error;
-    }
-    log.error(
-      {
-        event: 'internal_error',
-        session: this.info.id,
-        type,
-        err: error instanceof Error ? error.message : 'unknown',
-      },
-      'internal error',
-    );
-    return sispError('E_INTERNAL', 'the server could not complete the request');
-  }
-
-  #notify(event: NewImageEvent): void {
-    const user = this.user;
-    if (user === undefined || this.state !== 'ready') return;
-    if (event.notify !== 'public' && !event.notify.includes(user)) return;
-    void this.sendFrame(eventFrame(event));
+    else this.#countProtocolError(failure.code);
   }
 
   #closed(): void {
     const wasOpen = this.state !== 'closed';
     this.state = 'closed';
-    clearTimeout(this.#handshakeTimer);
-    clearTimeout(this.#idleTimer);
-    clearInterval(this.#pingTimer);
+    clearTimeout(this.#timers.handshake);
+    clearTimeout(this.#timers.idle);
+    for (const interval of this.#intervals) clearInterval(interval);
     this.#unsubscribe?.();
     void this.transfers.endAll();
+    if (this.#counted !== undefined) this.services.occupancy.users.leave(this.#counted);
+    this.#counted = undefined;
     this.services.log.info(
       { event: 'disconnect', session: this.info.id, user: this.user, clean: wasOpen },
       'connection closed',

@@ -2,9 +2,10 @@
  * The transfers in flight on one connection, and the flow control of each: the
  * one module that owns them. An upload admits data only within the credit it
  * granted (checked as frames arrive, before they queue) and grants more as data
- * reaches storage; a download sends only within the credit the client grants.
- * Whatever ends a request (its end, an error answered on its id, the connection
- * closing) ends its transfer here.
+ * reaches storage, out of a server-wide credit budget; a download sends only within
+ * the credit the client grants. Each transfer holds one of its user's transfer
+ * slots. Whatever ends a request (its end, an error answered on its id, a stall,
+ * the connection closing) ends its transfer here, and gives back what it held.
  */
 import { sealedLength } from '../crypto/envelope.js';
 import type { Hasher } from '../crypto/hash.js';
@@ -13,6 +14,7 @@ import { CreditWindow } from '../protocol/credit-window.js';
 import { sispError, type SispError } from '../protocol/errors.js';
 import type { MessageBody } from '../protocol/messages.js';
 import type { BlobUpload } from './blobs/types.js';
+import type { ByteBudget } from './budget.js';
 import type { KeyGrant } from './store/types.js';
 
 export type Declared = MessageBody<'post.begin'>;
@@ -23,20 +25,55 @@ export class UploadTransfer {
   readonly keys: readonly KeyGrant[];
   readonly window: CreditWindow;
   readonly #blob: BlobUpload;
+  readonly #budget: ByteBudget;
   readonly #hash: Hasher = nodeSha256();
+  /** Credit granted and not yet written: what this upload holds of the budget. */
+  #held = 0;
+  /** Bytes written to the blob. */
+  #written = 0;
+  /** Set once the upload is committed or aborted. */
+  readonly #ended = { aborted: false };
+  /** When data last arrived (or credit was last granted). */
+  lastActivity = Date.now();
 
-  constructor(declared: Declared, keys: readonly KeyGrant[], blob: BlobUpload, window: number) {
+  constructor(
+    declared: Declared,
+    keys: readonly KeyGrant[],
+    blob: BlobUpload,
+    window: number,
+    budget: ByteBudget,
+  ) {
     this.declared = declared;
     this.ctLength = sealedLength(declared.size);
     this.keys = keys;
     this.#blob = blob;
+    this.#budget = budget;
     // Never grant beyond the declared length: a chunk past it is then a credit violation.
     this.window = new CreditWindow({ window, total: this.ctLength });
+  }
+
+  /** The first grant, taken from the budget (waiting for it if the server is busy). */
+  async initialCredit(): Promise<number> {
+    const first = this.window.initial();
+    await this.#hold(first);
+    return first;
+  }
+
+  /** Takes `bytes` of the budget for this upload; given straight back if it ended meanwhile. */
+  async #hold(bytes: number): Promise<void> {
+    await this.#budget.take(bytes, this.#ended);
+    if (this.#ended.aborted) this.#budget.give(bytes);
+    else this.#held += bytes;
   }
 
   /** Bytes taken so far (written or being written). */
   get received(): number {
     return this.#blob.length;
+  }
+
+  /** True while the client has credit it has not used. */
+  get waitingForData(): boolean {
+    return this.#held > this.received - this.#written;
   }
 
   /**
@@ -46,9 +83,18 @@ export class UploadTransfer {
   async write(data: Uint8Array): Promise<number> {
     if (this.received + data.length > this.ctLength)
       throw sispError('E_TOO_LARGE', 'more data than the declared size');
+    this.lastActivity = Date.now();
     this.#hash.update(data);
     await this.#blob.append(data);
-    return this.window.release(data.length);
+    this.#written += data.length;
+    this.#held -= data.length;
+    this.#budget.give(data.length);
+    const grant = this.window.release(data.length);
+    if (grant > 0) {
+      await this.#hold(grant);
+      this.lastActivity = Date.now();
+    }
+    return grant;
   }
 
   /** SHA-256 of everything received; call once, at the end. */
@@ -56,12 +102,20 @@ export class UploadTransfer {
     return this.#hash.digest();
   }
 
-  commit(key: string): Promise<void> {
-    return this.#blob.commit(key);
+  async commit(key: string): Promise<void> {
+    this.#giveBack();
+    await this.#blob.commit(key);
   }
 
-  abort(): Promise<void> {
-    return this.#blob.abort();
+  async abort(): Promise<void> {
+    this.#giveBack();
+    await this.#blob.abort();
+  }
+
+  #giveBack(): void {
+    this.#ended.aborted = true;
+    this.#budget.give(this.#held);
+    this.#held = 0;
   }
 }
 
@@ -82,13 +136,21 @@ export class DownloadTransfer {
   }
 }
 
+/** A user's share of transfers, server-wide. */
+export interface TransferSlots {
+  take(): boolean;
+  give(): void;
+}
+
 export class Transfers {
   readonly #limit: number;
+  readonly #slots: TransferSlots;
   readonly #uploads = new Map<number, UploadTransfer>();
   readonly #downloads = new Map<number, DownloadTransfer>();
 
-  constructor(limit: number) {
+  constructor(limit: number, slots: TransferSlots) {
     this.#limit = limit;
+    this.#slots = slots;
   }
 
   get size(): number {
@@ -103,8 +165,14 @@ export class Transfers {
       throw sispError('E_RATE_LIMITED', 'too many transfers on this connection');
   }
 
-  addUpload(id: number, upload: UploadTransfer): void {
+  #takeSlot(id: number): void {
     this.checkNew(id);
+    if (!this.#slots.take())
+      throw sispError('E_RATE_LIMITED', 'too many transfers for this user at once');
+  }
+
+  addUpload(id: number, upload: UploadTransfer): void {
+    this.#takeSlot(id);
     this.#uploads.set(id, upload);
   }
 
@@ -115,20 +183,25 @@ export class Transfers {
   /** Removes the upload (its end has come); the caller commits or aborts it. */
   takeUpload(id: number): UploadTransfer | undefined {
     const upload = this.#uploads.get(id);
-    this.#uploads.delete(id);
+    if (upload !== undefined) {
+      this.#uploads.delete(id);
+      this.#slots.give();
+    }
     return upload;
   }
 
   addDownload(id: number, download: DownloadTransfer): void {
-    this.checkNew(id);
+    this.#takeSlot(id);
     this.#downloads.set(id, download);
   }
 
   removeDownload(id: number, download: DownloadTransfer): void {
-    if (this.#downloads.get(id) === download) this.#downloads.delete(id);
+    if (this.#downloads.get(id) !== download) return;
+    this.#downloads.delete(id);
+    this.#slots.give();
   }
 
-  /** A chunk arrived for upload `id`: an error if there is none, or it is over credit. */
+  /** A chunk arrived for upload `id`: an error if it is over the credit granted. */
   admitChunk(id: number, length: number): SispError | undefined {
     const upload = this.#uploads.get(id);
     if (upload === undefined)
@@ -149,10 +222,12 @@ export class Transfers {
 
   /** Ends whatever transfer runs under `id` (an error was answered on it). */
   async end(id: number, reason?: SispError): Promise<void> {
-    this.#downloads.get(id)?.cancel(reason);
-    this.#downloads.delete(id);
-    const upload = this.takeUpload(id);
-    await upload?.abort();
+    const download = this.#downloads.get(id);
+    if (download !== undefined) {
+      download.cancel(reason);
+      this.removeDownload(id, download);
+    }
+    await this.takeUpload(id)?.abort();
   }
 
   /** Ends every transfer; returns their ids. */
@@ -160,5 +235,12 @@ export class Transfers {
     const ids = [...this.#uploads.keys(), ...this.#downloads.keys()];
     await Promise.all(ids.map((id) => this.end(id, reason)));
     return ids;
+  }
+
+  /** Uploads that have had credit to use and sent nothing for `ms`: their ids. */
+  stalledUploads(ms: number, now = Date.now()): number[] {
+    return [...this.#uploads]
+      .filter(([, upload]) => upload.waitingForData && now - upload.lastActivity > ms)
+      .map(([id]) => id);
   }
 }

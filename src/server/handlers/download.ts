@@ -107,9 +107,15 @@ async function streamBlob(
   image: ImageRecord,
   transfer: DownloadTransfer,
 ): Promise<number | undefined> {
-  const pieceSize = Math.min(MAX_CHUNK_DATA, context.services.config.limits.maxFrame - 1024);
-  const blob = await context.services.blobs.open(toHex(image.sha256));
+  const { blobs, outgoing, config } = context.services;
+  const pieceSize = Math.min(MAX_CHUNK_DATA, config.limits.maxFrame - 1024);
+  const blob = await blobs.open(toHex(image.sha256));
   const pool = new FramePool(pieceSize);
+  const ended = {
+    get aborted() {
+      return transfer.cancelled || context.closed;
+    },
+  };
   let sent = 0;
   let lastSend: Promise<void> = Promise.resolve();
   try {
@@ -117,13 +123,18 @@ async function streamBlob(
       throw sispError('E_INTERNAL', 'stored image has the wrong length');
     while (sent < image.ctLength) {
       const amount = await transfer.window.take(Math.min(pieceSize, image.ctLength - sent));
-      if (context.closed) return undefined;
+      // The server-wide budget of bytes queued to sockets: wait for room in it.
+      if (!(await outgoing.take(amount, ended))) return undefined;
       // Read straight into the frame buffer, after room for its header: no copies.
       const frame = pool.take(HEADER_ROOM + amount);
       const read = await blob.read(frame.subarray(HEADER_ROOM, HEADER_ROOM + amount), sent);
-      if (read !== amount) throw sispError('E_INTERNAL', 'stored image is shorter than recorded');
+      if (read !== amount) {
+        outgoing.give(amount);
+        throw sispError('E_INTERNAL', 'stored image is shorter than recorded');
+      }
       lastSend = context.sendFrame(frameInPlace(frame, 'download.chunk', context.id, amount));
       void lastSend.then(() => {
+        outgoing.give(amount);
         // Reused only while the connection lives: a closed socket may drop it half sent.
         if (!context.closed) pool.give(frame);
       });

@@ -40,9 +40,20 @@ export async function begin(
     throw sispError('E_BAD_REQUEST', 'image id already used');
   await checkQuota(context, body.size, existing);
   await checkSpace(context, sealedLength(body.size));
-  const upload = new UploadTransfer(body, keys, await blobs.begin(), config.limits.uploadWindow);
-  context.transfers.addUpload(context.id, upload);
-  await context.send('post.ready', { credit: upload.window.initial() });
+  const upload = new UploadTransfer(
+    body,
+    keys,
+    await blobs.begin(),
+    config.limits.uploadWindow,
+    context.services.credit,
+  );
+  try {
+    context.transfers.addUpload(context.id, upload);
+  } catch (error) {
+    await upload.abort();
+    throw error;
+  }
+  await context.send('post.ready', { credit: await upload.initialCredit() });
 }
 
 /** The user's images and bytes stay within the limits, counting a replaced image out. */

@@ -1,0 +1,23 @@
+/** Each event is encoded once, and the same bytes go to every session told of it. */
+import { encodeFrame } from '../../protocol/frame.js';
+import type { NewImageEvent } from './types.js';
+
+const frames = new WeakMap<NewImageEvent, Uint8Array>();
+
+export function eventFrame(event: NewImageEvent): Uint8Array {
+  let frame = frames.get(event);
+  if (frame === undefined) {
+    frame = encodeFrame('event.new_image', 0, {
+      image: event.image,
+      name: event.name,
+      owner: event.owner,
+    });
+    frames.set(event, frame);
+  }
+  return frame;
+}
+
+/** Whether `user` is told of `event`. */
+export function isToldOf(event: NewImageEvent, user: string): boolean {
+  return event.notify === 'public' || event.notify.includes(user);
+}
