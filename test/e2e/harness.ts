@@ -10,7 +10,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const SISP = join(root, 'dist', 'sisp.js');
+/** The executable under test: this build, or another one (SISP_TEST_BIN) to compare against. */
+export const SISP = process.env.SISP_TEST_BIN ?? join(root, 'dist', 'sisp.js');
 export const IMAGES = join(root, 'test', 'fixtures', 'images');
 
 if (!existsSync(SISP)) throw new Error('dist/sisp.js is missing: run `npm run build` first');
