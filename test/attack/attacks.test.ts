@@ -37,8 +37,10 @@ async function during(
   const sampler = sampleRss(pid);
   let legitimate = 0;
   let attacking = true;
+  // Read through a call: the flag changes while the loop awaits, which narrowing cannot see.
+  const isAttacking = (): boolean => attacking;
   const victim = (async () => {
-    while (attacking) await world.legitimateRound(`${name}-${legitimate++}`);
+    while (isAttacking()) await world.legitimateRound(`${name}-${legitimate++}`);
   })();
   try {
     await attack();
@@ -150,7 +152,9 @@ describe('attacks on a real server, beside a legitimate user', () => {
           new Promise<number>((resolve) => {
             const started = Date.now();
             socket.on('error', () => undefined);
-            socket.once('close', () => resolve(Date.now() - started));
+            socket.once('close', () => {
+              resolve(Date.now() - started);
+            });
           }),
       ),
     );
