@@ -24,6 +24,7 @@ import {
   renderForTerminal,
 } from './display.js';
 import { inspectImage } from './image.js';
+import { safeLine } from './terminal.js';
 
 export { listImages, resolveImage };
 
@@ -70,10 +71,11 @@ function progressBar(
  * anything else is a bug, and its text (which may hold internals) stays out.
  */
 export function describeFailure(error: unknown): string {
-  if (isSispError(error)) return error.message;
+  // A SispError's message may have come from the server: shown, but never as control.
+  if (isSispError(error)) return safeLine(error.message);
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
-    return `cannot access ${(error as NodeJS.ErrnoException).path ?? 'a file'} (${code})`;
+    return `cannot access ${safeLine((error as NodeJS.ErrnoException).path ?? 'a file')} (${code})`;
   }
   return 'unexpected failure';
 }
@@ -131,11 +133,13 @@ export async function commandDownload(
   output: Output,
   reference: string,
   outDir: string,
+  options: { replace?: boolean } = {},
 ): Promise<DownloadResult<string>> {
   const image = await resolveImage(client, reference);
   const bar = progressBar(output, 'downloading');
   try {
-    const result = await downloadImage(client, expected(image), new FileSink(outDir), {
+    const sink = new FileSink(outDir, { replace: options.replace === true });
+    const result = await downloadImage(client, expected(image), sink, {
       onProgress: bar.update,
     });
     bar.stop();

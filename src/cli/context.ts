@@ -8,6 +8,7 @@ import { Home } from '../client/home.js';
 import { NODE_CRYPTO } from '../client/platform.js';
 import { nodeConnector } from '../client/ws-transport.js';
 import { sispError } from '../protocol/errors.js';
+import { askPassphrase } from './passphrase.js';
 
 export interface CliContext {
   readonly home: Home;
@@ -19,6 +20,7 @@ export interface CliContext {
 export const AGENT = 'sisp-cli/0.1';
 
 export async function coreOptions(context: CliContext): Promise<ClientOptions> {
+  await context.home.checkPermissions();
   let caPem: string | undefined;
   if (context.caFile !== undefined) {
     try {
@@ -38,9 +40,23 @@ export async function coreOptions(context: CliContext): Promise<ClientOptions> {
   };
 }
 
-/** Connected and signed in with the home's keys. */
+/** Passphrases asked for on the terminal, once per run. */
+const asked = new WeakMap<CliContext, string>();
+
+/** Connected and signed in with the home's keys (asking for their passphrase on a terminal). */
 export async function login(context: CliContext): Promise<SispClient> {
-  return SispClient.login(await coreOptions(context));
+  const options = await coreOptions(context);
+  if (options.passphrase !== undefined || !(await context.home.isLocked()))
+    return SispClient.login(options);
+  let passphrase = asked.get(context);
+  if (passphrase === undefined) {
+    passphrase = await askPassphrase(
+      { input: process.stdin, output: process.stderr },
+      `passphrase for the keys in ${context.home.dir}: `,
+    );
+    asked.set(context, passphrase);
+  }
+  return SispClient.login({ ...options, passphrase });
 }
 
 /** Connected, not signed in (to register). */

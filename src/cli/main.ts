@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import type { SispClient } from '../core/client.js';
+import { sispError } from '../protocol/errors.js';
 import { defaultHome, Home } from '../client/home.js';
 import {
   commandCert,
@@ -14,8 +15,22 @@ import {
   type Output,
 } from './commands.js';
 import { connect, login, type CliContext } from './context.js';
+import { askPassphrase, isInteractive, takePassphraseFromEnv } from './passphrase.js';
 import { runPrompt } from './prompt.js';
 import { commandWatch } from './watch.js';
+
+const terminal = { input: process.stdin, output: process.stderr };
+
+/** On a terminal, asks for a passphrase for new keys (twice); empty means none. */
+async function choosePassphrase(): Promise<string | undefined> {
+  if (!isInteractive(terminal)) return undefined;
+  const first = await askPassphrase(terminal, 'passphrase to protect the keys (empty for none): ');
+  if (first === '') return undefined;
+  const again = await askPassphrase(terminal, 'the same passphrase again: ');
+  if (again !== first)
+    throw sispError('E_PASSPHRASE', 'the two passphrases differ; nothing was registered');
+  return first;
+}
 
 interface GlobalOptions {
   home?: string;
@@ -23,12 +38,11 @@ interface GlobalOptions {
   ca?: string;
 }
 
-function cliContext(globals: GlobalOptions): CliContext {
+function cliContext(globals: GlobalOptions, passphrase: string | undefined): CliContext {
   const env = process.env;
   const home = new Home(globals.home === undefined ? defaultHome(env) : resolve(globals.home));
   const server = globals.server ?? (env.SISP_SERVER === '' ? undefined : env.SISP_SERVER);
   const ca = globals.ca ?? (env.SISP_CA === '' ? undefined : env.SISP_CA);
-  const passphrase = env.SISP_PASSPHRASE === '' ? undefined : env.SISP_PASSPHRASE;
   return {
     home,
     ...(server === undefined ? {} : { server }),
@@ -62,7 +76,9 @@ export async function runClient(argv: string[]): Promise<number> {
       writeOut: (text) => process.stdout.write(text),
     })
     .showSuggestionAfterError();
-  const globals = (): CliContext => cliContext(program.opts<GlobalOptions>());
+  // Taken out of the environment: no program sisp starts (an image viewer) inherits it.
+  const passphrase = takePassphraseFromEnv(process.env);
+  const globals = (): CliContext => cliContext(program.opts<GlobalOptions>(), passphrase);
   let result = 0;
 
   program.command('serve').description('run the server (see sisp serve --help)');
@@ -71,12 +87,18 @@ export async function runClient(argv: string[]): Promise<number> {
     .description('make keys, register with the server, store the keys (mode 0600)')
     .action(async (username: string) => {
       const options = globals();
+      // Asked before connecting: the server gives a handshake only so long.
+      const passphrase = options.passphrase ?? (await choosePassphrase());
       const client = await connect(options);
       try {
-        const { fingerprint } = await client.register(username, options.passphrase);
+        const { fingerprint } = await client.register(username, passphrase);
         output.out.write(
           `registered ${client.username}\nkey fingerprint: ${fingerprint}\nkeys stored in ${options.home.dir}\n`,
         );
+        if (passphrase === undefined)
+          output.err.write(
+            'warning: the private keys are stored unencrypted (anyone who can read the home folder can use them); set SISP_PASSPHRASE when registering to protect them\n',
+          );
       } finally {
         client.close();
       }
@@ -102,11 +124,14 @@ export async function runClient(argv: string[]): Promise<number> {
     .command('download <image>')
     .description('verify, decrypt and save an image (name or owner/name)')
     .option('--out <dir>', 'where to write it (default HOME/downloads)')
-    .action(async (image: string, options: { out?: string }) => {
+    .option('--force', 'replace a file of the same name there (otherwise it is never touched)')
+    .action(async (image: string, options: { out?: string; force?: boolean }) => {
       const context = globals();
       await withClient(context, async (connected) => {
         const outDir = options.out === undefined ? context.home.downloads : resolve(options.out);
-        const downloaded = await commandDownload(connected, output, image, outDir);
+        const downloaded = await commandDownload(connected, output, image, outDir, {
+          replace: options.force === true,
+        });
         output.out.write(`${downloaded.result}\n`);
       });
     });

@@ -17,6 +17,7 @@ import {
   type Output,
 } from './commands.js';
 import { connect, login, type CliContext } from './context.js';
+import { safeLine } from './terminal.js';
 
 const HELP = `commands:
   REGISTER <username>              make keys and register with the server
@@ -59,7 +60,7 @@ export async function runPrompt(
   const attach = (connected: SispClient): void => {
     client = connected;
     connected.connection.onEvent = (event) => {
-      print(`NEW_IMAGE ${event.body.name} ${event.body.owner}\n`);
+      print(`NEW_IMAGE ${safeLine(event.body.name)} ${event.body.owner}\n`);
     };
   };
   const need = (): SispClient => {

@@ -6,6 +6,7 @@ import type { SispClient } from '../core/client.js';
 import { isSispError } from '../protocol/errors.js';
 import type { Output } from './commands.js';
 import { login, type CliContext } from './context.js';
+import { safeLine } from './terminal.js';
 
 const FATAL_CODES = new Set([
   'E_AUTH',
@@ -39,7 +40,7 @@ export async function commandWatch(
     delay = 500;
     await new Promise<void>((resolve) => {
       client.connection.onEvent = (event) => {
-        output.out.write(`NEW_IMAGE ${event.body.name} ${event.body.owner}\n`);
+        output.out.write(`NEW_IMAGE ${safeLine(event.body.name)} ${event.body.owner}\n`);
       };
       client.connection.onClose(() => {
         resolve();

@@ -7,10 +7,11 @@
  * bench/README.md.)
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Manifest } from '../crypto/manifest.js';
 import type { ImageSink } from '../core/sink.js';
+import { sispError } from '../protocol/errors.js';
 import type { ContentType } from '../protocol/messages.js';
 
 /** Flush in the background every this many bytes, so the final fsync is short. */
@@ -28,8 +29,14 @@ export function fileNameFor(manifest: Manifest): string {
   return `${manifest.name}.${EXTENSIONS[manifest.type]}`;
 }
 
+export interface FileSinkOptions {
+  /** Replace a file of the same name; otherwise an existing file is never touched (E_EXISTS). */
+  readonly replace?: boolean;
+}
+
 export class FileSink implements ImageSink<string> {
   readonly #dir: string;
+  readonly #replace: boolean;
   #file: FileHandle | undefined;
   #temporary: string | undefined;
   #final: string | undefined;
@@ -40,8 +47,9 @@ export class FileSink implements ImageSink<string> {
   #closed = false;
 
   /** Saves into `dir` (made 0700 if missing). */
-  constructor(dir: string) {
+  constructor(dir: string, options: FileSinkOptions = {}) {
     this.#dir = dir;
+    this.#replace = options.replace === true;
   }
 
   async begin({ manifest }: { manifest: Manifest }): Promise<void> {
@@ -97,12 +105,28 @@ export class FileSink implements ImageSink<string> {
       await file.sync();
       this.#closed = true;
       await file.close();
-      await rename(temporary, final);
+      await this.#install(temporary, final);
       return final;
     } catch (error) {
       await this.abort();
       throw error;
     }
+  }
+
+  /** rename() replaces; link() then unlink() never does (EEXIST if the name is taken). */
+  async #install(temporary: string, final: string): Promise<void> {
+    if (this.#replace) {
+      await rename(temporary, final);
+      return;
+    }
+    try {
+      await link(temporary, final);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+        throw sispError('E_EXISTS', `${final} already exists; use --force to replace it`);
+      throw error;
+    }
+    await unlink(temporary);
   }
 
   async abort(): Promise<void> {

@@ -6,10 +6,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { openKeystore, sealKeystore } from '../crypto/keystore.js';
+import { keystoreInfo, openKeystore, sealKeystore } from '../crypto/keystore.js';
 import {
   identityExists,
   noIdentity,
@@ -108,6 +108,36 @@ export class Home implements ClientStorage {
 
   hasIdentity(): Promise<boolean> {
     return Promise.resolve(existsSync(this.keyPath));
+  }
+
+  /** True if the keys are stored under a passphrase. */
+  async isLocked(): Promise<boolean> {
+    if (!existsSync(this.keyPath)) return false;
+    return keystoreInfo(new Uint8Array(await readFile(this.keyPath))).encrypted;
+  }
+
+  /**
+   * Refuses a home that others could change: a folder or file writable by its group
+   * or by everyone, or owned by another user, could have its CA, pins or keys swapped.
+   */
+  async checkPermissions(): Promise<void> {
+    const uid = process.getuid?.();
+    for (const path of [this.dir, this.configPath, this.caPath, this.keyPath, this.pinsPath]) {
+      let info;
+      try {
+        info = await stat(path);
+      } catch {
+        continue;
+      }
+      const mode = (info.mode & 0o777).toString(8).padStart(3, '0');
+      if ((info.mode & 0o022) !== 0)
+        throw sispError(
+          'E_FORBIDDEN',
+          `${path} is writable by others (mode ${mode}); run: chmod go-w ${path}`,
+        );
+      if (uid !== undefined && info.uid !== uid)
+        throw sispError('E_FORBIDDEN', `${path} belongs to another user; use a home of your own`);
+    }
   }
 
   async loadIdentity(passphrase?: string): Promise<StoredIdentity> {
