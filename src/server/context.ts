@@ -3,7 +3,10 @@
  * and the one place that chooses which implementation stands behind each port.
  */
 import { join } from 'node:path';
-import { toHex } from '../protocol/bytes.js';
+import { readableFingerprint } from '../crypto/fingerprint.js';
+import { equalBytes, toHex } from '../protocol/bytes.js';
+import { sispError } from '../protocol/errors.js';
+import { lockDataDir } from './data-lock.js';
 import { FileBlobStore } from './blobs/file-blob-store.js';
 import type { BlobStore } from './blobs/types.js';
 import type { ServerConfig } from './config.js';
@@ -57,12 +60,20 @@ export async function createServerContext(
   options: ContextOptions = {},
 ): Promise<ServerServices> {
   const log = createLogger(config.dataDir, { stdout: config.logToStdout, level: config.logLevel });
+  const lock = await lockDataDir(config.dataDir);
   const pki = await loadOrCreatePki(config.dataDir, {
     host: config.host,
     tlsNames: config.tlsNames,
     ...(options.caKeyFile === undefined ? {} : { caKeyFile: options.caKeyFile }),
   });
   const sqlite = await openSqliteStore(join(config.dataDir, 'sisp.db'));
+  try {
+    await checkBelongs(sqlite, pki);
+  } catch (error) {
+    await sqlite.close();
+    await lock.release();
+    throw error;
+  }
   const store = options.wrapStore?.(sqlite) ?? sqlite;
   const blobs = await FileBlobStore.open(config.dataDir);
   const events = new LocalEventBus((error) => {
@@ -88,8 +99,29 @@ export async function createServerContext(
       await events.close();
       await blobs.close();
       await store.close();
+      await lock.release();
     },
   };
+}
+
+/**
+ * The database records the CA and wrap key it was made with, and refuses any other:
+ * a backup restored without its keys would otherwise start a new CA, and every
+ * client would then see a certificate mismatch with no hint why.
+ */
+async function checkBelongs(store: Store, pki: ServerPki): Promise<void> {
+  const ca = await store.claim('ca-fingerprint', pki.caFingerprint);
+  if (!equalBytes(ca, pki.caFingerprint))
+    throw sispError(
+      'E_CERTIFICATE',
+      `the database belongs to the CA with fingerprint ${readableFingerprint(ca)}, but this data directory's CA is ${pki.caFingerprintText}: restore ca.pem, ca-key.pem and wrap-key.pem from the same backup as sisp.db`,
+    );
+  const wrap = await store.claim('wrap-key', pki.wrapPublicKey);
+  if (!equalBytes(wrap, pki.wrapPublicKey))
+    throw sispError(
+      'E_CERTIFICATE',
+      "the database's public images are wrapped to another key than this data directory's wrap-key.pem: restore wrap-key.pem from the same backup as sisp.db",
+    );
 }
 
 /** Removes blobs no image refers to (left by a crash between blob commit and metadata commit). */

@@ -10,10 +10,18 @@ import pino, { type Logger } from 'pino';
 
 export type { Logger };
 
+/** The log files of this process, to reopen after logrotate has moved them (SIGHUP). */
+const files = new Set<{ reopen(): void }>();
+
+export function reopenLogFiles(): void {
+  for (const file of files) file.reopen();
+}
+
 export function createLogger(dataDir: string, options: { stdout: boolean; level: string }): Logger {
   const logDir = join(dataDir, 'logs');
   mkdirSync(logDir, { recursive: true, mode: 0o700 });
   const file = pino.destination({ dest: join(logDir, 'sisp.log'), mkdir: true, sync: false });
+  files.add(file);
   const streams: pino.StreamEntry[] = [{ stream: file }];
   if (options.stdout) streams.push({ stream: process.stdout });
   return pino(

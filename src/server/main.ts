@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { isSispError } from '../protocol/errors.js';
 import { limitsFromEnv, parsePort, type ServerConfig } from './config.js';
+import { reopenLogFiles } from './log.js';
 import { startServer } from './server.js';
 
 export async function runServer(argv: string[]): Promise<number> {
@@ -53,6 +54,8 @@ export async function runServer(argv: string[]): Promise<number> {
     );
     return 2;
   }
+  // Everything the server writes is private unless it says otherwise (ca.pem, tls.pem).
+  process.umask(0o077);
   let server;
   try {
     server = await startServer(
@@ -63,9 +66,11 @@ export async function runServer(argv: string[]): Promise<number> {
     const reason =
       (error as NodeJS.ErrnoException).code === 'EADDRINUSE'
         ? `port ${config.port} is already in use`
-        : error instanceof Error
+        : isSispError(error)
           ? error.message
-          : 'unknown failure';
+          : error instanceof Error
+            ? error.message
+            : 'unknown failure';
     process.stderr.write(`error: cannot start the server: ${reason}\n`);
     return 1;
   }
@@ -75,6 +80,11 @@ export async function runServer(argv: string[]): Promise<number> {
       { event: 'internal_error', err: reason instanceof Error ? reason.message : 'unknown' },
       'unhandled rejection',
     );
+  });
+  // logrotate moves sisp.log and sends SIGHUP: write to a new file from then on.
+  process.on('SIGHUP', () => {
+    reopenLogFiles();
+    server.context.log.info({ event: 'logs.reopened' }, 'log files reopened');
   });
   process.stdout.write(
     `sisp serving ${server.url} (data ${config.dataDir}) CA fingerprint ${server.caFingerprint}\n`,

@@ -33,7 +33,8 @@ export type RefusalReason =
   | 'connections per user'
   | 'connections'
   | 'tls handshake'
-  | 'transfers per user';
+  | 'transfers per user'
+  | 'closed before signing in';
 
 const SUMMARY_EVERY_MS = 10_000;
 

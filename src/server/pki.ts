@@ -7,7 +7,7 @@
  */
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { dirname, join } from 'node:path';
 import {
@@ -31,6 +31,8 @@ export interface ServerPki {
   readonly tlsCertPem: string;
   readonly serverCertificate: Uint8Array;
   readonly wrapKey: CryptoKey;
+  /** The wrap key's public half (raw X25519), as the server certificate carries it. */
+  readonly wrapPublicKey: Uint8Array;
 }
 
 async function writeSecret(path: string, contents: string): Promise<void> {
@@ -43,6 +45,8 @@ async function writeSecret(path: string, contents: string): Promise<void> {
 async function writePublic(path: string, contents: string): Promise<void> {
   const temporary = `${path}.${nodeRandomBytes(6).toString('hex')}.tmp`;
   await writeFile(temporary, contents, { mode: 0o644, flag: 'wx' });
+  // Public whatever the umask (the server runs with 077): clients are given this file.
+  await chmod(temporary, 0o644);
   await rename(temporary, path);
 }
 
@@ -103,6 +107,8 @@ export async function loadOrCreatePki(
   options: { host: string; tlsNames: readonly string[]; caKeyFile?: string },
 ): Promise<ServerPki> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  // Private whatever it was made with: the database and blobs live here.
+  await chmod(dataDir, 0o700);
   const caKeyFile = options.caKeyFile ?? join(dataDir, 'ca-key.pem');
   const ca = await loadOrCreateCa(dataDir, caKeyFile);
   const p256 = { name: 'ECDSA', namedCurve: 'P-256' };
@@ -129,11 +135,12 @@ export async function loadOrCreatePki(
   }
   ips.delete('0.0.0.0');
   ips.delete('::');
+  const wrapPublicKey = await exportRawPublic(
+    await publicFromPrivate(wrap.privateKey, { name: 'X25519' }),
+  );
   const serverCertificate = await issueServerCertificate(ca, {
     tlsPublicKey: await publicFromPrivate(tls.privateKey, p256),
-    encryptionKey: await exportRawPublic(
-      await publicFromPrivate(wrap.privateKey, { name: 'X25519' }),
-    ),
+    encryptionKey: wrapPublicKey,
     hostnames: [...names],
     ips: [...ips],
   });
@@ -149,5 +156,6 @@ export async function loadOrCreatePki(
     tlsCertPem,
     serverCertificate,
     wrapKey: wrap.privateKey,
+    wrapPublicKey,
   };
 }

@@ -82,13 +82,19 @@ export async function startServer(
     context.occupancy.refused('tls handshake');
   });
 
-  await new Promise<void>((resolve, reject) => {
-    https.once('error', reject);
-    https.listen(config.port, config.host, () => {
-      https.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      https.once('error', reject);
+      https.listen(config.port, config.host, () => {
+        https.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    // The port is taken (or the like): give the data directory back.
+    await context.close();
+    throw error;
+  }
   const address = https.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `wss://${host}:${address.port}/`;

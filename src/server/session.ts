@@ -113,7 +113,8 @@ export class Session {
         'connection error',
       );
     });
-    services.log.info({ event: 'connect', session: this.info.id, remote }, 'connection opened');
+    // Connections are logged once signed in; the rest are counted in summary, so a
+    // flood of unauthenticated connections makes a line every few seconds, not one each.
   }
 
   #startTimers(idleTimeoutMs: number): void {
@@ -361,6 +362,10 @@ export class Session {
     this.#counted = user;
     this.user = user;
     this.state = 'ready';
+    this.services.log.info(
+      { event: 'connect', session: this.info.id, remote: this.info.remote, user },
+      'signed in',
+    );
     clearTimeout(this.#timers.handshake);
     this.#unsubscribe = this.services.events.subscribe((event) => {
       if (this.state === 'ready' && isToldOf(event, user)) void this.sendFrame(eventFrame(event));
@@ -390,7 +395,11 @@ export class Session {
     for (const interval of this.#intervals) clearInterval(interval);
     this.#unsubscribe?.();
     void this.transfers.endAll();
-    if (this.#counted !== undefined) this.services.occupancy.users.leave(this.#counted);
+    if (this.#counted === undefined) {
+      this.services.occupancy.refused('closed before signing in');
+      return;
+    }
+    this.services.occupancy.users.leave(this.#counted);
     this.#counted = undefined;
     this.services.log.info(
       { event: 'disconnect', session: this.info.id, user: this.user, clean: wasOpen },

@@ -38,4 +38,11 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX images_created_id ON images(created, id);
   CREATE INDEX images_owner ON images(owner);
   `,
+  // What the data belongs to (the CA's fingerprint, the wrap key), recorded once.
+  `
+  CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+  ) STRICT;
+  `,
 ];

@@ -84,6 +84,8 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
     findVisible: db.prepare<{ viewer: string; owner: string; name: string }, ImageRow>(
       `SELECT * FROM images i WHERE i.owner = @owner AND i.name = @name AND ${VISIBLE}`,
     ),
+    claim: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING'),
+    getMeta: db.prepare<[string], { value: Uint8Array }>('SELECT value FROM meta WHERE key = ?'),
     usage: db.prepare<[string], { images: number; bytes: number }>(
       'SELECT COUNT(*) AS images, COALESCE(SUM(size), 0) AS bytes FROM images WHERE owner = ?',
     ),
@@ -130,6 +132,13 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
     },
   );
 
+  const claim = db.transaction((key: string, value: Uint8Array): Uint8Array => {
+    statements.claim.run(key, value);
+    const row = statements.getMeta.get(key);
+    if (row === undefined) throw new Error('meta row vanished');
+    return plain(row.value);
+  });
+
   const addKeys = db.transaction((imageId: Uint8Array, keys: readonly KeyGrant[]) => {
     for (const key of keys) statements.insertKey.run(imageId, key.recipient, key.enc, key.ct);
   });
@@ -163,6 +172,7 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
         : statements.listAfter.all({ viewer, limit, created: after.created, id: after.id })
       ).map(toImage),
     usage: (owner) => statements.usage.get(owner) ?? { images: 0, bytes: 0 },
+    claim: (key, value) => claim(key, value),
     getKey(imageId, recipient) {
       const row = statements.getKey.get(imageId, recipient);
       return row === undefined

@@ -73,6 +73,11 @@ export interface StoreMethods {
   listVisible(viewer: string, after: ListCursor | null, limit: number): ImageRecord[];
   /** How many images `owner` has, and their total plaintext size. */
   usage(owner: string): Usage;
+  /**
+   * Records `value` under `key` if nothing is recorded there yet, and returns what
+   * is recorded (the given value, or the one recorded before).
+   */
+  claim(key: string, value: Uint8Array): Uint8Array;
   getKey(imageId: Uint8Array, recipient: string): KeyGrant | undefined;
   addKeys(imageId: Uint8Array, keys: readonly KeyGrant[]): void;
   blobInUse(sha256: Uint8Array): boolean;
@@ -94,6 +99,7 @@ export const STORE_METHODS = {
   findVisible: true,
   listVisible: true,
   usage: true,
+  claim: true,
   getKey: true,
   addKeys: true,
   blobInUse: true,
