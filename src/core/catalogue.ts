@@ -8,7 +8,7 @@ import type { VerifiedUser } from '../crypto/certificates.js';
 import { decodeManifest, verifyManifest, type Audience } from '../crypto/manifest.js';
 import { sispError } from '../protocol/errors.js';
 import type { ContentType, MessageBody } from '../protocol/messages.js';
-import { normalizeImageName, normalizeUsername } from '../protocol/names.js';
+import { imageNameKey, normalizeImageName, normalizeUsername } from '../protocol/names.js';
 import type { SispClient } from './client.js';
 
 export interface ListedImage {
@@ -83,13 +83,15 @@ export async function resolveImage(client: SispClient, reference: string): Promi
   if (slash >= 0) {
     const owner = normalizeUsername(reference.slice(0, slash));
     const name = normalizeImageName(reference.slice(slash + 1));
-    const found = images.find((image) => image.owner === owner && image.name === name);
+    const key = imageNameKey(name);
+    const found = images.find((image) => image.owner === owner && imageNameKey(image.name) === key);
     if (found === undefined)
       throw sispError('E_NOT_FOUND', `no image ${owner}/${name} that you may see`);
     return found;
   }
   const name = normalizeImageName(reference);
-  const matches = images.filter((image) => image.name === name);
+  const key = imageNameKey(name);
+  const matches = images.filter((image) => imageNameKey(image.name) === key);
   const [first] = matches;
   if (first === undefined)
     throw sispError('E_NOT_FOUND', `no image named "${name}" that you may see`);

@@ -11,6 +11,7 @@ import { equalBytes } from '../protocol/bytes.js';
 import { CreditWindow } from '../protocol/credit-window.js';
 import { isSispError, sispError, type SispError } from '../protocol/errors.js';
 import type { Message, MessageBody } from '../protocol/messages.js';
+import { imageNameKey } from '../protocol/names.js';
 import type { SispClient } from './client.js';
 import { EnvelopeReceiver } from './receive.js';
 import type { ImageSink } from './sink.js';
@@ -54,7 +55,8 @@ function sinkFailure(error: unknown): SispError {
 function matchesRef(ref: ImageRef, manifest: Manifest): boolean {
   if ('image' in ref && !equalBytes(ref.image, manifest.id)) return false;
   if (ref.owner !== undefined && ref.owner !== manifest.owner) return false;
-  return ref.name === undefined || ref.name === manifest.name;
+  // Names are one name whatever their case (PROTOCOL.md section 9).
+  return ref.name === undefined || imageNameKey(ref.name) === imageNameKey(manifest.name);
 }
 
 export async function downloadImage<R>(

@@ -110,6 +110,30 @@ export function storeConformance(name: string, open: () => Promise<StoreFixture>
       assert.equal(await store.blobInUse(bytes(32, 4)), true);
     });
 
+    it('names are one name per owner whatever their case or compatibility form', async () => {
+      await store.putImage(image(1, 'alice', 'Sunset', 'public'), [], false);
+      assert.equal(
+        await store.putImage(image(2, 'alice', 'sunset', 'public'), [], false),
+        'exists',
+      );
+      assert.equal(
+        await store.putImage(image(3, 'alice', 'SUNSET', 'public'), [], false),
+        'exists',
+      );
+      assert.deepEqual((await store.findImage('alice', 'sUnSeT'))?.name, 'Sunset');
+      assert.deepEqual((await store.findVisible('bob', 'alice', 'sunset'))?.id, bytes(16, 1));
+      // Another owner's name is theirs.
+      assert.notEqual(
+        await store.putImage(image(4, 'bob', 'sunset', 'public'), [], false),
+        'exists',
+      );
+      // Replacing under another case replaces the one image.
+      assert.deepEqual(await store.putImage(image(5, 'alice', 'SunSet', 'public'), [], true), {
+        replacedBlob: bytes(32, 1),
+      });
+      assert.equal((await store.findImage('alice', 'sunset'))?.name, 'SunSet');
+    });
+
     it('concurrent posts of one name without replace: exactly one wins', async () => {
       const results = await Promise.all(
         Array.from({ length: 8 }, (_, i) =>

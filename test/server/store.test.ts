@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { isSispError, sispError } from '../../src/protocol/errors.js';
+import Database from 'better-sqlite3';
+import { MIGRATIONS } from '../../src/server/store/migrations.js';
 import { openSqliteStore } from '../../src/server/store/sqlite-store.js';
 import { STORE_METHODS } from '../../src/server/store/types.js';
 import { errorFromWire, errorToWire } from '../../src/server/store/worker-protocol.js';
@@ -57,5 +59,40 @@ describe('SQLite store: the worker boundary', () => {
     assert.ok(!other.message.includes('secret'), 'the text stays in detail, for the log');
     assert.match(other.detail ?? '', /SQLITE_CONSTRAINT/);
     assert.ok(isSispError(errorFromWire({ code: 'E_MADE_UP', message: 'x' }), 'E_INTERNAL'));
+  });
+});
+
+describe('SQLite store: migrations', () => {
+  it('a database from before name keys gets them for its existing images', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sisp-migrate-'));
+    const path = join(dir, 'sisp.db');
+    const old = new Database(path);
+    MIGRATIONS.slice(0, 3).forEach((migration, index) => {
+      if (typeof migration !== 'string') assert.fail('the first three migrations are SQL');
+      old.exec(migration);
+      old.pragma(`user_version = ${index + 1}`);
+    });
+    old
+      .prepare('INSERT INTO users VALUES (?, ?, ?, ?, ?)')
+      .run('alice', new Uint8Array(32), new Uint8Array(32), new Uint8Array(8), 1);
+    const record = image(9, 'alice', 'Sunset', 'public');
+    old
+      .prepare(
+        `INSERT INTO images (id, owner, name, content_type, size, ct_length, sha256, manifest, signature, audience, created)
+         VALUES (@id, @owner, @name, @contentType, @size, @ctLength, @sha256, @manifest, @signature, @audience, @created)`,
+      )
+      .run(record);
+    old.close();
+    const store = await openSqliteStore(path);
+    try {
+      assert.deepEqual((await store.findImage('alice', 'SUNSET'))?.id, record.id);
+      assert.equal(
+        await store.putImage(image(10, 'alice', 'sunset', 'public'), [], false),
+        'exists',
+      );
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

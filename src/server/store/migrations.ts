@@ -1,5 +1,25 @@
 /** Versioned schema migrations, applied in order inside one transaction each. */
-export const MIGRATIONS: readonly string[] = [
+import type Database from 'better-sqlite3';
+import { imageNameKey } from '../../protocol/names.js';
+
+/** SQL, or a step that needs code (computing a column SQLite cannot). */
+export type Migration = string | ((db: Database.Database) => void);
+
+/**
+ * Names are unique per owner by their key (NFKC, lower case), so "Sunset" and
+ * "sunset" are one name. The key is stored, filled in here for existing images.
+ */
+function nameKeys(db: Database.Database): void {
+  db.exec('ALTER TABLE images ADD COLUMN name_key TEXT');
+  const rows = db
+    .prepare<[], { id: Uint8Array; name: string }>('SELECT id, name FROM images')
+    .all();
+  const update = db.prepare('UPDATE images SET name_key = ? WHERE id = ?');
+  for (const row of rows) update.run(imageNameKey(row.name), row.id);
+  db.exec('CREATE INDEX images_owner_name_key ON images(owner, name_key)');
+}
+
+export const MIGRATIONS: readonly Migration[] = [
   `
   CREATE TABLE users (
     username TEXT PRIMARY KEY,
@@ -45,4 +65,5 @@ export const MIGRATIONS: readonly string[] = [
     value BLOB NOT NULL
   ) STRICT;
   `,
+  nameKeys,
 ];

@@ -4,6 +4,7 @@
  * lets the server acknowledge an upload only once it is durable.
  */
 import Database from 'better-sqlite3';
+import { imageNameKey } from '../../protocol/names.js';
 import { MIGRATIONS } from './migrations.js';
 import type { CreateUserResult, ImageRecord, KeyGrant, StoreMethods, UserRecord } from './types.js';
 
@@ -57,12 +58,12 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
     ),
     getImage: db.prepare<[Uint8Array], ImageRow>('SELECT * FROM images WHERE id = ?'),
     findImage: db.prepare<[string, string], ImageRow>(
-      'SELECT * FROM images WHERE owner = ? AND name = ?',
+      'SELECT * FROM images WHERE owner = ? AND name_key = ?',
     ),
     deleteImage: db.prepare('DELETE FROM images WHERE id = ?'),
     insertImage: db.prepare(
-      `INSERT INTO images (id, owner, name, content_type, size, ct_length, sha256, manifest, signature, audience, created)
-       VALUES (@id, @owner, @name, @contentType, @size, @ctLength, @sha256, @manifest, @signature, @audience, @created)`,
+      `INSERT INTO images (id, owner, name, name_key, content_type, size, ct_length, sha256, manifest, signature, audience, created)
+       VALUES (@id, @owner, @name, @nameKey, @contentType, @size, @ctLength, @sha256, @manifest, @signature, @audience, @created)`,
     ),
     insertKey: db.prepare(
       'INSERT OR REPLACE INTO image_keys (image, recipient, enc, ct) VALUES (?, ?, ?, ?)',
@@ -81,8 +82,8 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
     getVisible: db.prepare<{ viewer: string; id: Uint8Array }, ImageRow>(
       `SELECT * FROM images i WHERE i.id = @id AND ${VISIBLE}`,
     ),
-    findVisible: db.prepare<{ viewer: string; owner: string; name: string }, ImageRow>(
-      `SELECT * FROM images i WHERE i.owner = @owner AND i.name = @name AND ${VISIBLE}`,
+    findVisible: db.prepare<{ viewer: string; owner: string; key: string }, ImageRow>(
+      `SELECT * FROM images i WHERE i.owner = @owner AND i.name_key = @key AND ${VISIBLE}`,
     ),
     claim: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING'),
     getMeta: db.prepare<[string], { value: Uint8Array }>('SELECT value FROM meta WHERE key = ?'),
@@ -119,14 +120,14 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
 
   const putImage = db.transaction(
     (image: ImageRecord, keys: readonly KeyGrant[], replace: boolean) => {
-      const existing = statements.findImage.get(image.owner, image.name);
+      const existing = statements.findImage.get(image.owner, imageNameKey(image.name));
       let replacedBlob: Uint8Array | null = null;
       if (existing !== undefined) {
         if (!replace) return 'exists' as const;
         statements.deleteImage.run(existing.id);
         replacedBlob = plain(existing.sha256);
       }
-      statements.insertImage.run(image);
+      statements.insertImage.run({ ...image, nameKey: imageNameKey(image.name) });
       for (const key of keys) statements.insertKey.run(image.id, key.recipient, key.enc, key.ct);
       return { replacedBlob };
     },
@@ -155,7 +156,7 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
       return row === undefined ? undefined : toImage(row);
     },
     findImage(owner, name) {
-      const row = statements.findImage.get(owner, name);
+      const row = statements.findImage.get(owner, imageNameKey(name));
       return row === undefined ? undefined : toImage(row);
     },
     getVisible(viewer, id) {
@@ -163,7 +164,7 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
       return row === undefined ? undefined : toImage(row);
     },
     findVisible(viewer, owner, name) {
-      const row = statements.findVisible.get({ viewer, owner, name });
+      const row = statements.findVisible.get({ viewer, owner, key: imageNameKey(name) });
       return row === undefined ? undefined : toImage(row);
     },
     listVisible: (viewer, after, limit) =>
@@ -215,9 +216,10 @@ function migrate(db: Database.Database): void {
       `database schema version ${current} is newer than this sisp (${MIGRATIONS.length})`,
     );
   }
-  MIGRATIONS.slice(current).forEach((sql, index) => {
+  MIGRATIONS.slice(current).forEach((migration, index) => {
     db.transaction(() => {
-      db.exec(sql);
+      if (typeof migration === 'string') db.exec(migration);
+      else migration(db);
       db.pragma(`user_version = ${current + index + 1}`);
     })();
   });
