@@ -1,5 +1,7 @@
 /** Listing in pages that always fit a frame, per-user quotas, and the free-space reserve. */
 import { strict as assert } from 'node:assert';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { listImages } from '../../src/core/catalogue.js';
 import { postImage } from '../../src/core/post.js';
@@ -166,6 +168,58 @@ describe('a private image looks exactly like a missing one', () => {
       peer.close();
       alice.close();
       carol.close();
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('an upload refused at its end', () => {
+  it('a post.end refused as rate-limited ends its transfer: no temporary, no slot held', async () => {
+    const server = await testServer({ requestsPerSecond: 1, requestBurst: 6 });
+    try {
+      const { client } = await registered(server, 'alice');
+      const peer = await authenticatedPeer(
+        server.url,
+        server.caPath,
+        'alice',
+        client.requireIdentity(),
+      );
+      const declare = (id: number) => {
+        peer.send('post.begin', id, {
+          image: new Uint8Array(16).fill(id),
+          name: `x${id}`,
+          contentType: 'image/png',
+          size: 10,
+          audience: ['alice'],
+          keys: [{ recipient: 'alice', enc: new Uint8Array(32).fill(9), ct: new Uint8Array(48) }],
+          replace: false,
+        });
+        return peer.reply(id);
+      };
+      // Four uploads fill the connection's transfers; the tokens are then spent.
+      for (const id of [10, 11, 12, 13]) assert.equal((await declare(id)).type, 'post.ready');
+      peer.send('list', 20, {});
+      peer.send('list', 21, {});
+      await peer.reply(20);
+      await peer.reply(21);
+      for (const id of [10, 11, 12, 13]) {
+        peer.send('post.end', id, { manifest: new Uint8Array(10), signature: new Uint8Array(64) });
+        const refused = await peer.reply(id);
+        assert.equal(refused.type === 'error' ? refused.body.code : refused.type, 'E_RATE_LIMITED');
+      }
+      for (
+        let tries = 0;
+        readdirSync(join(server.dataDir, 'tmp')).length > 0 && tries < 40;
+        tries++
+      )
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.deepEqual(readdirSync(join(server.dataDir, 'tmp')), []);
+      // The four slots are free again: a new upload begins (once a token is back).
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      assert.equal((await declare(30)).type, 'post.ready');
+      peer.close();
+      client.close();
     } finally {
       await server.stop();
     }
