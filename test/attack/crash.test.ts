@@ -12,7 +12,7 @@ import { registered, startServer, tempDir } from '../e2e/harness.js';
 import { rounds, until } from './budget.js';
 
 describe('kill -9 during concurrent uploads', () => {
-  it('loses nothing acknowledged and leaves no temporary file', async () => {
+  it('loses nothing acknowledged and leaves no temporary file', async (t) => {
     const dataDir = tempDir('crash');
     let server = await startServer({ dataDir });
     const port = Number(new URL(server.url).port);
@@ -23,15 +23,18 @@ describe('kill -9 during concurrent uploads', () => {
     let round = 0;
     try {
       for (; round < rounds(3) && until(started); round++) {
-        const posts = users.flatMap((user, u) =>
-          [0, 1].map(async (n) => {
+        // Each user posts one image after another until the server dies under them.
+        let alive = true;
+        const posts = users.map(async (user, u) => {
+          for (let n = 0; alive; n++) {
             const name = `r${round}-u${u}-${n}`;
             const result = await user.run(['post', name, image], { timeoutMs: 30_000 });
             if (result.code === 0) acknowledged.push(`${['ann', 'ben', 'cat'][u] ?? ''}/${name}`);
-          }),
-        );
-        // Kill at some point while they run.
-        await new Promise((resolve) => setTimeout(resolve, 150 + ((round * 97) % 400)));
+          }
+        });
+        // Killed at a different point each round, posts in flight.
+        await new Promise((resolve) => setTimeout(resolve, 1200 + ((round * 397) % 1500)));
+        alive = false;
         await server.stop('SIGKILL');
         await Promise.all(posts);
         server = await startServer({ dataDir, port });
@@ -48,6 +51,8 @@ describe('kill -9 during concurrent uploads', () => {
     } finally {
       await server.stop();
     }
+    t.diagnostic(`${round} kill -9 rounds, ${acknowledged.length} acknowledged posts, all kept`);
     assert.ok(round > 0);
+    assert.ok(acknowledged.length > 0, 'posts were acknowledged between the kills');
   });
 });

@@ -48,7 +48,7 @@ describe('network fuzzing', () => {
     await world.stop();
   });
 
-  it('random frames before and after sign-in: no crash, legitimate work goes on, memory bounded', async () => {
+  it('random frames before and after sign-in: no crash, legitimate work goes on, memory bounded', async (t) => {
     const pid = world.server.process.pid ?? assert.fail('no pid');
     const started = Date.now();
     let sent = 0;
@@ -72,6 +72,9 @@ describe('network fuzzing', () => {
       assert.equal(world.server.process.exitCode, null, 'the server is up');
       await world.legitimateRound(`fuzz-${round}`);
     }
+    t.diagnostic(
+      `${sent} frames on ${Math.ceil(sent / 200)} connections; server RSS ${Math.round(world.baseline / MiB)} -> peak ${Math.round(peak / MiB)} MiB`,
+    );
     assert.ok(sent > 0);
     assert.ok(
       peak - world.baseline < 128 * MiB,

@@ -23,6 +23,10 @@ export type StoreReply =
   | { readonly seq: number; readonly ok: false; readonly error: WireError };
 
 export function errorToWire(error: unknown): WireError {
+  // A full disk is the operator's to fix and the client's to retry, not a bug.
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (code === 'SQLITE_FULL' || code === 'SQLITE_IOERR_WRITE')
+    return { code: 'E_NO_SPACE', message: 'the server is out of storage space; try again later' };
   if (isSispError(error)) {
     return error.detail === undefined
       ? { code: error.code, message: error.message }
