@@ -34,10 +34,15 @@ export async function startServer(
     minVersion: 'TLSv1.3',
     // A socket that has not finished TLS in this time is dropped (and counted).
     handshakeTimeout: limits.tlsHandshakeTimeoutMs,
+    // How often the upgrade request's deadline (below) is checked; Node's default is 30 s.
+    connectionsCheckingInterval: 1000,
   });
   // Sockets count from accept, before TLS: past the limit Node drops them at once.
   // The margin above the session limit lets a client past it be told 503.
   https.maxConnections = limits.maxConnections + MARGIN;
+  // After TLS, the WebSocket upgrade request must arrive as promptly (slowloris).
+  https.headersTimeout = limits.tlsHandshakeTimeoutMs;
+  https.requestTimeout = limits.tlsHandshakeTimeoutMs;
   https.on('drop', () => {
     context.occupancy.refused('connections');
   });

@@ -6,7 +6,8 @@
  */
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { connect as tlsConnect } from 'node:tls';
 import { connect as netConnect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
@@ -162,6 +163,47 @@ describe('attacks on a real server, beside a legitimate user', () => {
     assert.ok(closed.filter((ms) => ms < 1000).length >= 16, 'over the cap: dropped at once');
     assert.ok(Math.max(...closed) < 10_000, 'every socket was dropped');
     await world.legitimateRound('tls');
+  });
+
+  it('slowloris: TLS done, then the upgrade request a byte at a time, is cut off at the deadline', async () => {
+    const socket = tlsConnect({
+      host: '127.0.0.1',
+      port: Number(new URL(world.server.url).port),
+      ca: readFileSync(world.server.caPath),
+    });
+    socket.on('error', () => undefined);
+    await new Promise<void>((resolve) =>
+      socket.once('secureConnect', () => {
+        resolve();
+      }),
+    );
+    const started = Date.now();
+    const request = 'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n';
+    let at = 0;
+    const drip = setInterval(() => {
+      if (at < request.length) socket.write(request[at++] ?? '');
+    }, 200);
+    const closed = new Promise<void>((resolve) =>
+      socket.once('close', () => {
+        resolve();
+      }),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error('the connection was still open after 10 s'));
+      }, 10_000);
+    });
+    try {
+      await Promise.race([closed, deadline]);
+    } finally {
+      clearTimeout(timer);
+      clearInterval(drip);
+    }
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed < 8000, `held for ${elapsed} ms`);
+    await world.legitimateRound('slowloris');
   });
 
   it('an upload that takes credit and sends nothing ends with E_TIMEOUT, leaving no temporary file', async () => {
