@@ -4,7 +4,15 @@
  * cannot change, and a passphrase no other program inherits.
  */
 import { strict as assert } from 'node:assert';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { IMAGES } from '../support/paths.js';
@@ -49,6 +57,21 @@ describe('the CLI, carefully', () => {
     } finally {
       await watcher.stop();
     }
+  });
+
+  it('names that pass for others are refused: a Cyrillic е, a blank filler, styled letters, another case', async () => {
+    for (const [name, why] of [
+      ['sunsеt', /mix scripts/],
+      ['\u3164', /invisible/],
+      ['𝐬𝐮𝐧𝐬𝐞𝐭', /compatibility/],
+    ] as const) {
+      const posted = await alice.run(['post', name, image]);
+      assert.equal(posted.code, 1, name);
+      assert.match(posted.stderr, why);
+    }
+    const again = await alice.run(['post', 'EVERYONE', image]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /already have an image named/);
   });
 
   it('a download never overwrites an existing file unless --force', async () => {
@@ -113,5 +136,57 @@ describe('the CLI, carefully', () => {
     const without = await locked.run(['list']);
     assert.equal(without.code, 1);
     assert.match(without.stderr, /SISP_PASSPHRASE/);
+  });
+});
+
+describe('the CLI against a hostile server', () => {
+  it("alice/sunset served with mallory's image: download and display refuse it, and show nothing of it as alice's", async () => {
+    const server = await startServer();
+    const [alice, mallory, bob] = await registered(server, 'alice', 'mallory', 'bob');
+    assert.equal((await alice.run(['post', 'sunset', join(IMAGES, 'hopper.png')])).code, 0);
+    assert.equal((await mallory.run(['post', 'sunset', join(IMAGES, 'hopper.jpg')])).code, 0);
+    // Bob meets alice while the server is honest: her key is pinned.
+    assert.equal((await bob.run(['download', 'alice/sunset'])).code, 0);
+    await server.stop();
+
+    const hostile = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join('test', 'support', 'hostile-serve.ts'),
+        server.dataDir,
+        'alice/sunset',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        hostile.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const match = /sisp serving (\S+)/.exec(out);
+          if (match?.[1] !== undefined) resolve(match[1]);
+        });
+        hostile.once('exit', (code) => {
+          reject(new Error(`hostile server exited ${code}`));
+        });
+      });
+      const at = ['--server', url, '--ca', server.caPath];
+      const out = tempDir('hostile-out');
+      const downloaded = await bob.run(['download', 'alice/sunset', '--out', out, ...at]);
+      assert.equal(downloaded.code, 1);
+      assert.match(downloaded.stderr, /failed verification \(the server sent a different image\)/);
+      assert.deepEqual(readdirSync(out), [], 'nothing written');
+      const shown = await bob.run(['display', 'alice/sunset', ...at]);
+      assert.equal(shown.code, 1);
+      assert.doesNotMatch(shown.stdout, /owner: alice/);
+      // Mallory's own image is still hers, and shown as hers.
+      const hers = await bob.run(['display', 'mallory/sunset', ...at]);
+      assert.equal(hers.code, 0, hers.stderr);
+      assert.match(hers.stdout, /owner: mallory/);
+    } finally {
+      hostile.kill('SIGTERM');
+    }
   });
 });
