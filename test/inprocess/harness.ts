@@ -84,3 +84,17 @@ export async function registered(
 export function login(server: TestServer, storage: MemoryStorage): Promise<SispClient> {
   return SispClient.login(clientOptions(server, storage));
 }
+
+/** Runs `body` against a fresh server, stopping it whatever happens. */
+export async function withServer<T>(
+  limits: Partial<Limits>,
+  body: (server: TestServer) => Promise<T>,
+  options: ContextOptions = {},
+): Promise<T> {
+  const server = await testServer(limits, options);
+  try {
+    return await body(server);
+  } finally {
+    await server.stop();
+  }
+}

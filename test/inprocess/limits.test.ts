@@ -10,7 +10,7 @@ import { isSispError } from '../../src/protocol/errors.js';
 import { MAX_LIST_PAGE } from '../../src/protocol/messages.js';
 import type { Store } from '../../src/server/store/types.js';
 import { authenticatedPeer } from '../support/raw-peer.js';
-import { registered, testServer } from './harness.js';
+import { registered, withServer } from './harness.js';
 import { pngBytes } from './images.js';
 
 const fails = (code: string) => (error: unknown) => isSispError(error) && error.code === code;
@@ -18,8 +18,7 @@ const fails = (code: string) => (error: unknown) => isSispError(error) && error.
 describe('listing never outgrows a frame', () => {
   it('hundreds of images with the longest names list in pages, each within the frame limit', async () => {
     // A small frame limit makes the bomb small: ~16 entries fit in 16 KiB.
-    const server = await testServer({ maxFrame: 16 * 1024 });
-    try {
+    await withServer({ maxFrame: 16 * 1024 }, async (server) => {
       const { client: alice } = await registered(server, 'alice');
       const { client: bob } = await registered(server, 'bob');
       const long = 'x'.repeat(60);
@@ -50,14 +49,11 @@ describe('listing never outgrows a frame', () => {
       peer.close();
       alice.close();
       bob.close();
-    } finally {
-      await server.stop();
-    }
+    });
   });
 
   it('a malformed cursor is E_BAD_REQUEST, and the connection stays open', async () => {
-    const server = await testServer();
-    try {
+    await withServer({}, async (server) => {
       const { client } = await registered(server, 'alice');
       const peer = await authenticatedPeer(
         server.url,
@@ -72,16 +68,13 @@ describe('listing never outgrows a frame', () => {
       assert.equal((await peer.reply(6)).type, 'list.result');
       peer.close();
       client.close();
-    } finally {
-      await server.stop();
-    }
+    });
   });
 });
 
 describe('per-user limits', () => {
   it('past the image count or the byte total: E_QUOTA; replacing counts the old image out', async () => {
-    const server = await testServer({ imagesPerUser: 3, bytesPerUser: 10_000 });
-    try {
+    await withServer({ imagesPerUser: 3, bytesPerUser: 10_000 }, async (server) => {
       const { client: alice } = await registered(server, 'alice');
       const post = (name: string, size: number, replace = false) =>
         postImage(alice, { name, source: bytesSource(pngBytes(size)), replace });
@@ -103,23 +96,18 @@ describe('per-user limits', () => {
       );
       alice.close();
       bob.close();
-    } finally {
-      await server.stop();
-    }
+    });
   });
 
   it('an upload that would eat into the free-space reserve: E_NO_SPACE, logged', async () => {
-    const server = await testServer({ minFreeBytes: Number.MAX_SAFE_INTEGER });
-    try {
+    await withServer({ minFreeBytes: Number.MAX_SAFE_INTEGER }, async (server) => {
       const { client } = await registered(server, 'alice');
       await assert.rejects(
         postImage(client, { name: 'full', source: bytesSource(pngBytes(100)) }),
         fails('E_NO_SPACE'),
       );
       client.close();
-    } finally {
-      await server.stop();
-    }
+    });
   });
 });
 
@@ -137,47 +125,47 @@ describe('a private image looks exactly like a missing one', () => {
           };
         },
       });
-    const server = await testServer({}, { wrapStore: counting });
-    try {
-      const { client: alice } = await registered(server, 'alice');
-      const { client: carol } = await registered(server, 'carol');
-      const secret = await postImage(alice, {
-        name: 'secret',
-        source: bytesSource(pngBytes(100)),
-        to: ['alice'],
-      });
-      const peer = await authenticatedPeer(
-        server.url,
-        server.caPath,
-        'carol',
-        carol.requireIdentity(),
-      );
-      const probe = async (body: { image: Uint8Array } | { owner: string; name: string }) => {
-        calls.length = 0;
-        peer.send('download', 9, { credit: 1000, ...body });
-        const reply = await peer.reply(9);
-        return { code: reply.type === 'error' ? reply.body.code : reply.type, calls: [...calls] };
-      };
-      const hidden = await probe({ owner: 'alice', name: 'secret' });
-      const missing = await probe({ owner: 'alice', name: 'nothing' });
-      assert.deepEqual(hidden, missing);
-      assert.equal(hidden.code, 'E_NOT_FOUND');
-      const hiddenById = await probe({ image: secret.image });
-      const missingById = await probe({ image: new Uint8Array(16).fill(7) });
-      assert.deepEqual(hiddenById, missingById);
-      peer.close();
-      alice.close();
-      carol.close();
-    } finally {
-      await server.stop();
-    }
+    await withServer(
+      {},
+      async (server) => {
+        const { client: alice } = await registered(server, 'alice');
+        const { client: carol } = await registered(server, 'carol');
+        const secret = await postImage(alice, {
+          name: 'secret',
+          source: bytesSource(pngBytes(100)),
+          to: ['alice'],
+        });
+        const peer = await authenticatedPeer(
+          server.url,
+          server.caPath,
+          'carol',
+          carol.requireIdentity(),
+        );
+        const probe = async (body: { image: Uint8Array } | { owner: string; name: string }) => {
+          calls.length = 0;
+          peer.send('download', 9, { credit: 1000, ...body });
+          const reply = await peer.reply(9);
+          return { code: reply.type === 'error' ? reply.body.code : reply.type, calls: [...calls] };
+        };
+        const hidden = await probe({ owner: 'alice', name: 'secret' });
+        const missing = await probe({ owner: 'alice', name: 'nothing' });
+        assert.deepEqual(hidden, missing);
+        assert.equal(hidden.code, 'E_NOT_FOUND');
+        const hiddenById = await probe({ image: secret.image });
+        const missingById = await probe({ image: new Uint8Array(16).fill(7) });
+        assert.deepEqual(hiddenById, missingById);
+        peer.close();
+        alice.close();
+        carol.close();
+      },
+      { wrapStore: counting },
+    );
   });
 });
 
 describe('an upload refused at its end', () => {
   it('a post.end refused as rate-limited ends its transfer: no temporary, no slot held', async () => {
-    const server = await testServer({ requestsPerSecond: 1, requestBurst: 6 });
-    try {
+    await withServer({ requestsPerSecond: 1, requestBurst: 6 }, async (server) => {
       const { client } = await registered(server, 'alice');
       const peer = await authenticatedPeer(
         server.url,
@@ -220,8 +208,6 @@ describe('an upload refused at its end', () => {
       assert.equal((await declare(30)).type, 'post.ready');
       peer.close();
       client.close();
-    } finally {
-      await server.stop();
-    }
+    });
   });
 });
