@@ -56,7 +56,7 @@ const counts = await Promise.all(
         await downloadImage(
           connected,
           { owner: `${prefix}${i}`, name: `${tag}s${i}-${n % 20}` },
-          new FileSink(join(base, 'out', `${prefix}${i}`)),
+          new FileSink(join(base, 'out', `${prefix}${i}`), { replace: true }),
         );
       n++;
     }

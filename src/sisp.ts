@@ -11,6 +11,10 @@ async function main(): Promise<number> {
     const { runServer } = await import('./server/main.js');
     return runServer(args.slice(1));
   }
+  if (args[0] === 'help' && args[1] === 'serve') {
+    const { runServer } = await import('./server/main.js');
+    return runServer(['--help']);
+  }
   const { runClient } = await import('./cli/main.js');
   return runClient(args);
 }

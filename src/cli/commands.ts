@@ -3,9 +3,8 @@
  * Each takes a connected client where it needs one and writes its result to `out`.
  */
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import cliProgress from 'cli-progress';
+import { stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { toPem } from '../crypto/certificates.js';
 import { listImages, resolveImage, type ListedImage } from '../core/catalogue.js';
 import type { SispClient } from '../core/client.js';
@@ -15,69 +14,21 @@ import { FileSink } from '../client/file-sink.js';
 import { openFileSource } from '../client/file-source.js';
 import type { Home } from '../client/home.js';
 import { toHex } from '../protocol/bytes.js';
-import { isSispError, sispError } from '../protocol/errors.js';
+import { sispError } from '../protocol/errors.js';
 import { normalizeUsername } from '../protocol/names.js';
-import {
-  detectProtocol,
-  imageDimensions,
-  openWithSystemViewer,
-  renderForTerminal,
-} from './display.js';
 import { inspectImage } from './image.js';
-import { safeLine } from './terminal.js';
+import { describeError, jsonLine, quoteReference, type Output } from './output.js';
+import { progressBar, type LiveProgress } from './progress.js';
 
 export { listImages, resolveImage };
 
-export interface Output {
-  readonly out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number; rows?: number };
-  readonly err: NodeJS.WritableStream & { isTTY?: boolean };
-}
+export type { Output };
 
 type Listed = ListedImage;
 
-function progressBar(
-  output: Output,
-  label: string,
-): { update: (done: number, total: number) => void; stop: () => void } {
-  if (output.err.isTTY !== true) return { update: () => undefined, stop: () => undefined };
-  const bar = new cliProgress.SingleBar(
-    {
-      format: `${label} [{bar}] {percentage}% {value}/{total} MiB`,
-      stream: output.err,
-      hideCursor: true,
-      clearOnComplete: true,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  let started = false;
-  return {
-    update(done, total) {
-      const mib = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
-      if (!started) {
-        bar.start(mib(total), 0);
-        started = true;
-      }
-      bar.update(mib(done));
-    },
-    stop() {
-      if (started) bar.stop();
-    },
-  };
-}
-
-/**
- * One plain line for a failed command, the same in the CLI and the prompt: our own
- * errors say what went wrong; a file the user named gets its path and errno code;
- * anything else is a bug, and its text (which may hold internals) stays out.
- */
+/** The one plain line a failed command prints (output.ts has the details). */
 export function describeFailure(error: unknown): string {
-  // A SispError's message may have come from the server: shown, but never as control.
-  if (isSispError(error)) return safeLine(error.message);
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
-    return `cannot access ${safeLine((error as NodeJS.ErrnoException).path ?? 'a file')} (${code})`;
-  }
-  return 'unexpected failure';
+  return describeError(error).message;
 }
 
 /** Checks that `path` is an image, then posts it from the file (opened once for reading). */
@@ -102,47 +53,120 @@ function describeAudience(client: SispClient, audience: PostResult['audience']):
   return audience.join(', ');
 }
 
+/** What every command that talks to the server may be given. */
+export interface CommandOptions {
+  readonly json?: boolean;
+  /** Aborted on Ctrl-C: the transfer is cancelled and leaves nothing behind. */
+  readonly signal?: AbortSignal;
+  /** The prompt's slot for the running progress bar. */
+  readonly live?: LiveProgress;
+}
+
 export async function commandPost(
   client: SispClient,
   output: Output,
   name: string,
   path: string,
-  options: { to?: string[]; replace?: boolean },
+  options: CommandOptions & { to?: string[]; replace?: boolean },
 ): Promise<void> {
-  const bar = progressBar(output, 'posting');
+  const bar = progressBar(output, 'posting', options.live);
   try {
     const result = await postFile(client, {
       name,
       path,
       ...(options.to === undefined ? {} : { to: options.to }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
       replace: options.replace === true,
-      onProgress: bar.update,
+      onProgress: (done, total) => {
+        bar.update(done, total);
+      },
     });
     bar.stop();
+    if (options.json === true) {
+      output.out.write(
+        jsonLine({
+          owner: client.username,
+          name: result.name,
+          image: toHex(result.image),
+          type: result.contentType,
+          size: result.size,
+          created: new Date(result.created).toISOString(),
+          audience: result.audience,
+        }),
+      );
+      return;
+    }
     output.out.write(
-      `posted ${client.username}/${result.name} (${result.contentType}, ${result.size} bytes) to ${describeAudience(client, result.audience)}\n`,
+      `posted ${quoteReference(client.username, result.name)} (${result.contentType}, ${result.size} bytes) to ${describeAudience(client, result.audience)}\n`,
     );
   } finally {
     bar.stop();
   }
 }
 
-/** Verifies and saves an image in `outDir`; returns where. */
+/** Where a download goes: a folder (saved as `<name>.<ext>`) or an exact file. */
+export interface DownloadTarget {
+  readonly dir: string;
+  readonly fileName?: string;
+}
+
+const IMAGE_FILE = /\.(jpe?g|png|gif|webp)$/i;
+
+/**
+ * The default is HOME/downloads/<owner>/, so two owners' images of the same name
+ * never meet. `--out` names a folder, or a file when it is an existing file or ends
+ * in an image extension.
+ */
+export async function downloadTarget(
+  home: Home,
+  owner: string,
+  out: string | undefined,
+): Promise<DownloadTarget> {
+  if (out === undefined) return { dir: join(home.downloads, owner) };
+  const path = resolve(out);
+  const info = await stat(path).catch(() => undefined);
+  if (info?.isDirectory() === true || out.endsWith(sep) || out.endsWith('/')) return { dir: path };
+  if (info !== undefined || IMAGE_FILE.test(path))
+    return { dir: dirname(path), fileName: basename(path) };
+  return { dir: path };
+}
+
+/** Resolves `reference`, then verifies and saves the image; returns where. */
 export async function commandDownload(
   client: SispClient,
   output: Output,
   reference: string,
-  outDir: string,
-  options: { replace?: boolean } = {},
+  where: (owner: string) => Promise<DownloadTarget>,
+  options: CommandOptions & { replace?: boolean } = {},
 ): Promise<DownloadResult<string>> {
   const image = await resolveImage(client, reference);
-  const bar = progressBar(output, 'downloading');
+  const target = await where(image.owner);
+  const bar = progressBar(output, 'downloading', options.live);
   try {
-    const sink = new FileSink(outDir, { replace: options.replace === true });
+    const sink = new FileSink(target.dir, {
+      replace: options.replace === true,
+      ...(target.fileName === undefined ? {} : { fileName: target.fileName }),
+    });
     const result = await downloadImage(client, expected(image), sink, {
-      onProgress: bar.update,
+      onProgress: (done, total) => {
+        bar.update(done, total);
+      },
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
     bar.stop();
+    output.out.write(
+      options.json === true
+        ? jsonLine({
+            path: result.result,
+            owner: result.manifest.owner,
+            name: result.manifest.name,
+            image: toHex(image.image),
+            type: result.manifest.type,
+            size: image.size,
+            ownerFingerprint: result.ownerFingerprint,
+          })
+        : `${result.result}\n`,
+    );
     return result;
   } finally {
     bar.stop();
@@ -150,59 +174,14 @@ export async function commandDownload(
 }
 
 /** The listed image, which the signed manifest must then confirm. */
-function expected(image: Listed): { image: Uint8Array; owner: string; name: string } {
+export function expected(image: Listed): { image: Uint8Array; owner: string; name: string } {
   return { image: image.image, owner: image.owner, name: image.name };
-}
-
-export async function commandDisplay(
-  client: SispClient,
-  home: Home,
-  output: Output,
-  reference: string,
-  options: { open?: boolean },
-): Promise<void> {
-  const image = await resolveImage(client, reference);
-  // Verified copies are kept per image id, so "display" downloads only when needed.
-  const cacheDir = join(home.dir, 'cache', toHex(image.image));
-  let path: string | undefined;
-  let fingerprint = '';
-  if (existsSync(cacheDir)) {
-    const cached = (await readdir(cacheDir)).find((file) => !file.startsWith('.'));
-    if (cached !== undefined) {
-      path = join(cacheDir, cached);
-      fingerprint = (await home.getPin(image.owner))?.fingerprint ?? '';
-    }
-  }
-  if (path === undefined) {
-    const result = await downloadImage(client, expected(image), new FileSink(cacheDir));
-    path = result.result;
-    fingerprint = result.ownerFingerprint;
-  }
-  if (options.open === true) {
-    await openWithSystemViewer(path);
-    output.out.write(`${path}\n`);
-    return;
-  }
-  if (output.out.isTTY === true) {
-    const columns = Math.min(output.out.columns ?? 80, 160);
-    const rows = Math.max(4, (output.out.rows ?? 24) - 3);
-    output.out.write(await renderForTerminal(path, detectProtocol(process.env), columns, rows));
-    output.out.write(
-      `${image.owner}/${image.name}  ${image.contentType}  owner key ${fingerprint}\n`,
-    );
-    return;
-  }
-  const { width, height } = await imageDimensions(path);
-  output.out.write(
-    `name: ${image.name}\nowner: ${image.owner}\ndimensions: ${width}x${height}\ntype: ${image.contentType}\n` +
-      `owner fingerprint: ${fingerprint}\n`,
-  );
 }
 
 export function formatList(images: readonly Listed[]): string {
   if (images.length === 0) return 'no images yet\n';
   const rows = images.map((image) => [
-    `${image.owner}/${image.name}`,
+    quoteReference(image.owner, image.name),
     image.contentType,
     formatSize(image.size),
     new Date(image.created).toISOString().replace('T', ' ').slice(0, 16),
@@ -220,6 +199,21 @@ export function formatList(images: readonly Listed[]): string {
     .join('\n')}\n`;
 }
 
+export function listJson(images: readonly Listed[]): string {
+  return jsonLine({
+    images: images.map((image) => ({
+      owner: image.owner,
+      name: image.name,
+      image: toHex(image.image),
+      type: image.contentType,
+      size: image.size,
+      created: new Date(image.created).toISOString(),
+      audience: image.audience,
+      ownerFingerprint: image.ownerFingerprint,
+    })),
+  });
+}
+
 function formatSize(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
@@ -227,12 +221,25 @@ function formatSize(bytes: number): string {
   return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
 }
 
+/** The PEM alone on stdout (so `sisp cert bob > bob.pem` is a certificate); the fingerprint on stderr. */
 export async function commandCert(
   client: SispClient,
   output: Output,
-  username?: string,
+  username: string | undefined,
+  options: CommandOptions = {},
 ): Promise<void> {
   const name = username === undefined ? client.username : normalizeUsername(username);
   const peer = await client.peer(name);
-  output.out.write(`${toPem(peer.certificate)}fingerprint: ${peer.fingerprint}\n`);
+  if (options.json === true) {
+    output.out.write(
+      jsonLine({
+        username: name,
+        fingerprint: peer.fingerprint,
+        certificate: toPem(peer.certificate),
+      }),
+    );
+    return;
+  }
+  output.out.write(toPem(peer.certificate));
+  output.err.write(`fingerprint: ${peer.fingerprint}\n`);
 }

@@ -9,6 +9,7 @@ import { NODE_CRYPTO } from '../client/platform.js';
 import { nodeConnector } from '../client/ws-transport.js';
 import { sispError } from '../protocol/errors.js';
 import { askPassphrase } from './passphrase.js';
+import { VERSION } from './version.js';
 
 export interface CliContext {
   readonly home: Home;
@@ -17,7 +18,7 @@ export interface CliContext {
   readonly passphrase?: string;
 }
 
-export const AGENT = 'sisp-cli/0.1';
+export const AGENT = `sisp-cli/${VERSION}`;
 
 export async function coreOptions(context: CliContext): Promise<ClientOptions> {
   await context.home.checkPermissions();

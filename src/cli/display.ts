@@ -1,7 +1,7 @@
 /**
  * Showing an image in the terminal: the kitty graphics protocol or iTerm2 inline
- * images where the terminal says it has them, otherwise truecolor half-blocks (two
- * pixels per character cell). Decoding goes through sharp with a pixel limit, so a
+ * images where the terminal says it has them, otherwise half-blocks (two pixels per
+ * character cell) in as many colours as the terminal says it has. Decoding goes through sharp with a pixel limit, so a
  * decompression bomb is refused rather than decoded.
  */
 import { spawn } from 'node:child_process';
@@ -59,17 +59,113 @@ export async function imageDimensions(path: string): Promise<{ width: number; he
 async function decoder(path: string): Promise<SharpImage> {
   const { width, height } = await imageDimensions(path);
   if (width * height > PIXEL_LIMIT)
-    throw sispError('E_TOO_LARGE', 'the image is too large to display safely');
+    throw sispError(
+      'E_TOO_LARGE',
+      `the image is ${width}x${height} pixels, more than a terminal preview decodes (64 megapixels): ` +
+        'use --open to view it in your image viewer, or sisp download to save it',
+    );
   const sharp = await loadSharp();
   // rotate() applies EXIF orientation, so a phone photo shows the right way up.
   return sharp(path, { limitInputPixels: PIXEL_LIMIT, failOn: 'error', animated: false }).rotate();
 }
 
-/** Renders to half-block rows: "▀" with the top pixel as foreground, bottom as background. */
+/** How many colours the terminal shows, from what it says about itself (no-color.org, COLORTERM). */
+export type ColourDepth = 'truecolor' | '256' | '16' | 'none';
+
+/**
+ * Truecolor only when COLORTERM says so; 256 colours when TERM says so; NO_COLOR
+ * (any value) means characters alone; a dumb terminal gets no picture at all
+ * (`displayable` is false) and the command shows the metadata instead.
+ */
+export function detectColourDepth(env: NodeJS.ProcessEnv): ColourDepth {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return 'none';
+  if (env.COLORTERM === 'truecolor' || env.COLORTERM === '24bit') return 'truecolor';
+  if (env.TERM !== undefined && /256col/.test(env.TERM)) return '256';
+  return '16';
+}
+
+/** False for a terminal that cannot draw at all: TERM=dumb or unset. */
+export function canDraw(env: NodeJS.ProcessEnv): boolean {
+  return env.TERM !== undefined && env.TERM !== '' && env.TERM !== 'dumb';
+}
+
+type Rgb = readonly [number, number, number];
+
+/** The 16 ANSI colours as xterm draws them, in SGR order (30-37, then 90-97). */
+const ANSI16: readonly Rgb[] = [
+  [0, 0, 0],
+  [205, 0, 0],
+  [0, 205, 0],
+  [205, 205, 0],
+  [0, 0, 238],
+  [205, 0, 205],
+  [0, 205, 205],
+  [229, 229, 229],
+  [127, 127, 127],
+  [255, 0, 0],
+  [0, 255, 0],
+  [255, 255, 0],
+  [92, 92, 255],
+  [255, 0, 255],
+  [0, 255, 255],
+  [255, 255, 255],
+];
+
+function distance(a: Rgb, b: Rgb): number {
+  return (a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2 + (a[2] - b[2]) ** 2;
+}
+
+function nearestAnsi16(rgb: Rgb): number {
+  let best = 0;
+  for (let i = 1; i < ANSI16.length; i++)
+    if (distance(rgb, ANSI16[i] ?? rgb) < distance(rgb, ANSI16[best] ?? rgb)) best = i;
+  return best;
+}
+
+/** The xterm 256-colour index: the 6x6x6 cube, or the grey ramp when that is closer. */
+export function xterm256(rgb: Rgb): number {
+  const level = (value: number) =>
+    value < 48 ? 0 : value < 115 ? 1 : Math.floor((value - 35) / 40);
+  const steps = [0, 95, 135, 175, 215, 255];
+  const cube = rgb.map(level) as [number, number, number];
+  const cubeRgb: Rgb = [steps[cube[0]] ?? 0, steps[cube[1]] ?? 0, steps[cube[2]] ?? 0];
+  const average = (rgb[0] + rgb[1] + rgb[2]) / 3;
+  const grey = Math.max(0, Math.min(23, Math.round((average - 8) / 10)));
+  const greyValue = 8 + grey * 10;
+  const greyRgb: Rgb = [greyValue, greyValue, greyValue];
+  return distance(rgb, greyRgb) < distance(rgb, cubeRgb)
+    ? 232 + grey
+    : 16 + 36 * cube[0] + 6 * cube[1] + cube[2];
+}
+
+function sgr(rgb: Rgb, background: boolean, depth: ColourDepth): string {
+  if (depth === 'truecolor') return `\x1b[${background ? 48 : 38};2;${rgb.join(';')}m`;
+  if (depth === '256') return `\x1b[${background ? 48 : 38};5;${xterm256(rgb)}m`;
+  const index = nearestAnsi16(rgb);
+  const base = (index < 8 ? 30 : 90) + (background ? 10 : 0);
+  return `\x1b[${base + (index % 8)}m`;
+}
+
+/** Characters by brightness, for a terminal without colour. */
+const RAMP = ' .:-=+*#%@';
+
+function cell(top: Rgb, bottom: Rgb, depth: ColourDepth): string {
+  if (depth === 'none') {
+    const light = (top[0] + top[1] + top[2] + bottom[0] + bottom[1] + bottom[2]) / (6 * 255);
+    return RAMP[Math.min(RAMP.length - 1, Math.floor(light * RAMP.length))] ?? ' ';
+  }
+  return `${sgr(top, false, depth)}${sgr(bottom, true, depth)}▀`;
+}
+
+/**
+ * Renders to half-block rows: "▀" with the top pixel as foreground and the bottom as
+ * background (two pixels per cell); without colour, one brightness character per cell.
+ */
 export async function renderHalfBlocks(
   path: string,
   columns: number,
   rows: number,
+  depth: ColourDepth = 'truecolor',
 ): Promise<string> {
   const image = await decoder(path);
   let raw: Raw;
@@ -83,21 +179,16 @@ export async function renderHalfBlocks(
     return cannotDecode();
   }
   const { data, info } = raw;
-  const channels = info.channels;
+  const pixel = (x: number, y: number): Rgb => {
+    if (y >= info.height) return [0, 0, 0];
+    const at = (y * info.width + x) * info.channels;
+    return [data[at] ?? 0, data[at + 1] ?? 0, data[at + 2] ?? 0];
+  };
   const lines: string[] = [];
   for (let y = 0; y < info.height; y += 2) {
     let line = '';
-    for (let x = 0; x < info.width; x++) {
-      const top = (y * info.width + x) * channels;
-      const bottom = y + 1 < info.height ? ((y + 1) * info.width + x) * channels : -1;
-      const fg = `${data[top] ?? 0};${data[top + 1] ?? 0};${data[top + 2] ?? 0}`;
-      const bg =
-        bottom < 0
-          ? '0;0;0'
-          : `${data[bottom] ?? 0};${data[bottom + 1] ?? 0};${data[bottom + 2] ?? 0}`;
-      line += `\x1b[38;2;${fg}m\x1b[48;2;${bg}m▀`;
-    }
-    lines.push(`${line}\x1b[0m`);
+    for (let x = 0; x < info.width; x++) line += cell(pixel(x, y), pixel(x, y + 1), depth);
+    lines.push(depth === 'none' ? line.trimEnd() : `${line}\x1b[0m`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -133,13 +224,13 @@ export async function renderIterm2(path: string, columns: number): Promise<strin
 
 export async function renderForTerminal(
   path: string,
-  protocol: Protocol,
+  terminal: { protocol: Protocol; depth: ColourDepth },
   columns: number,
   rows: number,
 ): Promise<string> {
-  if (protocol === 'kitty') return renderKitty(path, columns);
-  if (protocol === 'iterm2') return renderIterm2(path, columns);
-  return renderHalfBlocks(path, columns, rows);
+  if (terminal.protocol === 'kitty') return renderKitty(path, columns);
+  if (terminal.protocol === 'iterm2') return renderIterm2(path, columns);
+  return renderHalfBlocks(path, columns, rows, terminal.depth);
 }
 
 /** Hands the file to the desktop's viewer. */

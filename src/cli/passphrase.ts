@@ -7,10 +7,13 @@ import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { sispError } from '../protocol/errors.js';
 
-/** SISP_PASSPHRASE, taken out of the environment. */
-export function takePassphraseFromEnv(env: NodeJS.ProcessEnv): string | undefined {
-  const value = env.SISP_PASSPHRASE;
-  delete env.SISP_PASSPHRASE;
+/** SISP_PASSPHRASE (or another variable), taken out of the environment. */
+export function takePassphraseFromEnv(
+  env: NodeJS.ProcessEnv,
+  variable: 'SISP_PASSPHRASE' | 'SISP_NEW_PASSPHRASE' = 'SISP_PASSPHRASE',
+): string | undefined {
+  const value = env[variable];
+  Reflect.deleteProperty(env, variable);
   return value === undefined || value === '' ? undefined : value;
 }
 
@@ -28,7 +31,7 @@ export async function askPassphrase(terminal: Terminal, question: string): Promi
   if (!isInteractive(terminal))
     throw sispError(
       'E_PASSPHRASE',
-      'the keys are locked: set SISP_PASSPHRASE, or run on a terminal',
+      'the keys are protected by a passphrase: set SISP_PASSPHRASE, or run on a terminal to be asked',
     );
   terminal.output.write(question);
   // Echo goes to a sink that drops it; only the question was written.

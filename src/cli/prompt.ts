@@ -1,23 +1,28 @@
 /**
  * The interactive prompt: the original system's commands as they were written
  * (REGISTER, POST_IMAGE, DOWNLOAD, DISPLAY), their lowercase forms, LIST, HELP and
- * QUIT. Notifications are printed above the line being typed without garbling it.
- * With commands piped to standard input it runs them in order and exits at the end.
+ * QUIT. Notifications are printed above the line being typed (and above a progress
+ * bar) without garbling either. Ctrl-C clears the line or cancels the transfer that
+ * is running; Ctrl-D or QUIT leaves; Tab completes commands and image names. With
+ * commands piped to standard input it runs them in order and exits at the end.
  */
-import { createInterface, clearLine, cursorTo } from 'node:readline';
+import { clearLine, createInterface, cursorTo, type Interface } from 'node:readline';
+import { listImages } from '../core/catalogue.js';
 import type { SispClient } from '../core/client.js';
 import { sispError } from '../protocol/errors.js';
 import {
-  commandDisplay,
   commandDownload,
   commandPost,
   describeFailure,
+  downloadTarget,
   formatList,
-  listImages,
-  type Output,
 } from './commands.js';
 import { connect, login, type CliContext } from './context.js';
-import { safeLine } from './terminal.js';
+import { quoteName, quoteReference, type Output } from './output.js';
+import type { LiveProgress } from './progress.js';
+import { splitWords } from './prompt-words.js';
+import { commandDisplay } from './show.js';
+import { eventLine } from './watch.js';
 
 const HELP = `commands:
   REGISTER <username>              make keys and register with the server
@@ -27,146 +32,267 @@ const HELP = `commands:
   DISPLAY <name | owner/name>      show an image
   LIST                             images you may see
   HELP                             this text
-  QUIT                             leave
+  QUIT                             leave (or Ctrl-D)
+Names with spaces go in quotes: DOWNLOAD "alice/beach day". Tab completes commands
+and image names; Ctrl-C clears the line or cancels a running transfer.
 `;
+
+const COMMANDS = ['REGISTER', 'POST_IMAGE', 'DOWNLOAD', 'DISPLAY', 'LIST', 'HELP', 'QUIT'];
+
+/** What the prompt keeps between lines. */
+class PromptState {
+  client: SispClient | undefined;
+  /** Image references seen (LIST, notifications), for Tab. */
+  readonly names = new Set<string>();
+  listed = false;
+  /** The command running now, which Ctrl-C cancels. */
+  running: AbortController | undefined;
+  readonly live: LiveProgress = { current: undefined };
+
+  need(): SispClient {
+    if (this.client === undefined) throw sispError('E_AUTH', 'register first: REGISTER <username>');
+    return this.client;
+  }
+
+  remember(owner: string, name: string): void {
+    this.names.add(quoteReference(owner, name));
+    if (owner === this.client?.username) this.names.add(quoteName(name));
+  }
+}
+
+interface PromptIo {
+  readonly state: PromptState;
+  readonly options: CliContext;
+  readonly output: Output;
+  readonly print: (text: string) => void;
+}
+
+/** Runs one line; false means leave. */
+async function runLine(io: PromptIo, line: string, signal: AbortSignal): Promise<boolean> {
+  const { state, options, output } = io;
+  const [rawCommand, ...args] = splitWords(line);
+  if (rawCommand === undefined) return true;
+  const command = rawCommand.toUpperCase();
+  const one = (usage: string): string => {
+    if (args.length !== 1 || args[0] === undefined)
+      throw sispError('E_BAD_REQUEST', `usage: ${usage}`);
+    return args[0];
+  };
+  switch (command) {
+    case 'QUIT':
+    case 'EXIT':
+      return false;
+    case 'HELP':
+      output.out.write(HELP);
+      return true;
+    case 'REGISTER':
+      await register(io, one('REGISTER <username>'));
+      return true;
+    case 'POST_IMAGE':
+    case 'POST':
+      await post(io, args, signal);
+      return true;
+    case 'DOWNLOAD': {
+      const reference = one('DOWNLOAD <name | owner/name>');
+      await commandDownload(
+        state.need(),
+        output,
+        reference,
+        (owner) => downloadTarget(options.home, owner, undefined),
+        { signal, live: state.live },
+      );
+      return true;
+    }
+    case 'DISPLAY':
+      await commandDisplay(state.need(), options.home, output, one('DISPLAY <name | owner/name>'), {
+        signal,
+      });
+      return true;
+    case 'LIST': {
+      const images = await listImages(state.need());
+      for (const image of images) state.remember(image.owner, image.name);
+      state.listed = true;
+      output.out.write(formatList(images));
+      return true;
+    }
+    default:
+      throw sispError('E_BAD_REQUEST', `unknown command ${rawCommand}; HELP lists the commands`);
+  }
+}
+
+async function register(io: PromptIo, username: string): Promise<void> {
+  const { state, options, output } = io;
+  if (state.client !== undefined)
+    throw sispError('E_BAD_REQUEST', `already registered as ${state.client.username}`);
+  const connected = await connect(options);
+  try {
+    const { fingerprint } = await connected.register(username, options.passphrase);
+    attach(io, connected);
+    output.out.write(`registered ${connected.username}; key fingerprint ${fingerprint}\n`);
+  } catch (error) {
+    connected.close();
+    throw error;
+  }
+}
+
+async function post(io: PromptIo, args: readonly string[], signal: AbortSignal): Promise<void> {
+  const toIndex = args.indexOf('--to');
+  const to =
+    toIndex >= 0 ? (args[toIndex + 1] ?? '').split(',').filter((name) => name !== '') : undefined;
+  const rest = toIndex >= 0 ? args.slice(0, toIndex) : args;
+  const [name, ...pathWords] = rest;
+  if (name === undefined || pathWords.length === 0)
+    throw sispError('E_BAD_REQUEST', 'usage: POST_IMAGE <name> <path> [--to user1,user2]');
+  await commandPost(io.state.need(), io.output, name, pathWords.join(' '), {
+    ...(to === undefined ? {} : { to }),
+    signal,
+    live: io.state.live,
+  });
+}
+
+function attach(io: PromptIo, connected: SispClient): void {
+  io.state.client = connected;
+  connected.connection.onEvent = (event) => {
+    io.state.remember(event.body.owner, event.body.name);
+    io.print(eventLine(event, false));
+  };
+}
+
+/** Tab: command names first, then the image names seen (the first Tab lists them). */
+function completer(state: PromptState) {
+  return (line: string, callback: (error: null, result: [string[], string]) => void): void => {
+    const typed = line.trimStart();
+    const space = typed.search(/\s/);
+    if (space < 0) {
+      const lower = typed !== '' && typed === typed.toLowerCase();
+      const candidates = COMMANDS.map((command) => (lower ? command.toLowerCase() : command));
+      callback(null, [candidates.filter((command) => command.startsWith(typed)), typed]);
+      return;
+    }
+    const command = typed.slice(0, space).toUpperCase();
+    const word = typed.slice(space).trimStart();
+    const answer = (): void => {
+      const names = [...state.names].sort().filter((name) => name.startsWith(word));
+      callback(null, [names, word]);
+    };
+    if (
+      (command !== 'DOWNLOAD' && command !== 'DISPLAY') ||
+      state.listed ||
+      state.client === undefined
+    ) {
+      answer();
+      return;
+    }
+    state.listed = true;
+    listImages(state.client).then((images) => {
+      for (const image of images) state.remember(image.owner, image.name);
+      answer();
+    }, answer);
+  };
+}
+
+/** Ctrl-C: cancel the transfer that runs, or clear the line, or say how to leave. */
+function onInterrupt(rl: Interface, state: PromptState, output: Output): void {
+  if (state.running !== undefined) {
+    state.running.abort();
+    return;
+  }
+  const hadText = rl.line !== '';
+  rl.write(null, { ctrl: true, name: 'e' });
+  rl.write(null, { ctrl: true, name: 'u' });
+  output.out.write(hadText ? '^C\n' : '^C (QUIT or Ctrl-D leaves)\n');
+  rl.prompt();
+}
 
 export async function runPrompt(
   options: CliContext,
   output: Output,
   input: NodeJS.ReadableStream & { isTTY?: boolean },
+  interrupted: AbortSignal,
 ): Promise<number> {
   const interactive = input.isTTY === true && output.out.isTTY === true;
+  const state = new PromptState();
   const rl = createInterface({
     input,
     output: output.out,
     terminal: interactive,
     prompt: 'sisp> ',
+    ...(interactive ? { completer: completer(state) } : {}),
   });
   // Take the iterator now: it buffers lines that arrive while we log in below.
   const lines = rl[Symbol.asyncIterator]();
-  let client: SispClient | undefined;
-  let failures = 0;
-
   const print = (text: string): void => {
-    if (interactive) {
+    const bar = state.live.current;
+    if (bar !== undefined) bar.log(output.out, text);
+    else if (interactive) {
       clearLine(output.out, 0);
       cursorTo(output.out, 0);
       output.out.write(text);
       rl.prompt(true);
-    } else {
-      output.out.write(text);
-    }
+    } else output.out.write(text);
   };
-  const attach = (connected: SispClient): void => {
-    client = connected;
-    connected.connection.onEvent = (event) => {
-      print(`NEW_IMAGE ${safeLine(event.body.name)} ${event.body.owner}\n`);
-    };
-  };
-  const need = (): SispClient => {
-    if (client === undefined) throw sispError('E_AUTH', 'register first: REGISTER <username>');
-    return client;
-  };
+  const io: PromptIo = { state, options, output, print };
+  if (interactive)
+    rl.on('SIGINT', () => {
+      onInterrupt(rl, state, output);
+    });
 
   if (await options.home.hasIdentity()) {
     try {
-      attach(await login(options));
+      attach(io, await login(options));
     } catch (error) {
       output.err.write(`error: ${describeFailure(error)}\n`);
     }
   }
   if (interactive) {
-    output.out.write(
-      `sisp interactive prompt${client === undefined ? '' : ` (logged in as ${client.username})`}; HELP for commands\n`,
-    );
+    const who = state.client === undefined ? '' : ` (logged in as ${state.client.username})`;
+    output.out.write(`sisp interactive prompt${who}; HELP for commands, Tab completes\n`);
     rl.prompt();
   }
+  const failures = await runLines(io, lines, interactive ? undefined : interrupted, () => {
+    if (interactive) rl.prompt();
+  });
+  rl.close();
+  state.client?.close();
+  if (interactive) output.out.write('\n');
+  if (interrupted.aborted) return 130;
+  return interactive || failures === 0 ? 0 : 1;
+}
 
-  const run = async (line: string): Promise<boolean> => {
-    const words = line
-      .trim()
-      .split(/\s+/)
-      .filter((word) => word !== '');
-    const [rawCommand, ...args] = words;
-    if (rawCommand === undefined) return true;
-    const command = rawCommand.toUpperCase();
-    switch (command) {
-      case 'QUIT':
-      case 'EXIT':
-        return false;
-      case 'HELP':
-        output.out.write(HELP);
-        return true;
-      case 'REGISTER': {
-        if (args.length !== 1 || args[0] === undefined)
-          throw sispError('E_BAD_REQUEST', 'usage: REGISTER <username>');
-        if (client !== undefined)
-          throw sispError('E_BAD_REQUEST', `already registered as ${client.username}`);
-        const connected = await connect(options);
-        try {
-          const { fingerprint } = await connected.register(args[0], options.passphrase);
-          attach(connected);
-          output.out.write(`registered ${connected.username}; key fingerprint ${fingerprint}\n`);
-        } catch (error) {
-          connected.close();
-          throw error;
-        }
-        return true;
-      }
-      case 'POST_IMAGE':
-      case 'POST': {
-        const toIndex = args.indexOf('--to');
-        const to =
-          toIndex >= 0
-            ? (args[toIndex + 1] ?? '').split(',').filter((name) => name !== '')
-            : undefined;
-        const rest = toIndex >= 0 ? args.slice(0, toIndex) : args;
-        const [name, ...pathWords] = rest;
-        if (name === undefined || pathWords.length === 0)
-          throw sispError('E_BAD_REQUEST', 'usage: POST_IMAGE <name> <path> [--to user1,user2]');
-        await commandPost(
-          need(),
-          output,
-          name,
-          pathWords.join(' '),
-          to === undefined ? {} : { to },
-        );
-        return true;
-      }
-      case 'DOWNLOAD': {
-        if (args.length !== 1 || args[0] === undefined)
-          throw sispError('E_BAD_REQUEST', 'usage: DOWNLOAD <name | owner/name>');
-        const result = await commandDownload(need(), output, args[0], options.home.downloads);
-        output.out.write(`${result.result}\n`);
-        return true;
-      }
-      case 'DISPLAY': {
-        if (args.length !== 1 || args[0] === undefined)
-          throw sispError('E_BAD_REQUEST', 'usage: DISPLAY <name | owner/name>');
-        await commandDisplay(need(), options.home, output, args[0], {});
-        return true;
-      }
-      case 'LIST':
-        output.out.write(formatList(await listImages(need())));
-        return true;
-      default:
-        throw sispError('E_BAD_REQUEST', `unknown command ${rawCommand}; HELP lists the commands`);
-    }
-  };
-
-  // Lines run one at a time, in order, even when piped in faster than they finish.
-  for await (const line of lines) {
+/** Lines run one at a time, in order, even when piped in faster than they finish. */
+async function runLines(
+  io: PromptIo,
+  lines: AsyncIterator<string>,
+  interrupted: AbortSignal | undefined,
+  next: () => void,
+): Promise<number> {
+  let failures = 0;
+  for (;;) {
+    const line = await lines.next();
+    if (line.done === true || interrupted?.aborted === true) break;
+    const running = new AbortController();
+    io.state.running = running;
+    const cancel = (): void => {
+      running.abort();
+    };
+    interrupted?.addEventListener('abort', cancel, { once: true });
     let keepGoing = true;
     try {
-      keepGoing = await run(line);
+      keepGoing = await runLine(io, line.value, running.signal);
     } catch (error) {
       failures++;
-      output.err.write(`error: ${describeFailure(error)}\n`);
+      io.output.err.write(`error: ${describeFailure(error)}\n`);
+    } finally {
+      io.state.running = undefined;
+      interrupted?.removeEventListener('abort', cancel);
     }
-    if (!keepGoing) break;
-    if (interactive) rl.prompt();
+    if (!keepGoing || isAborted(interrupted)) break;
+    next();
   }
-  rl.close();
-  client?.close();
-  return interactive || failures === 0 ? 0 : 1;
+  return failures;
+}
+
+/** Read through a call: the signal changes while we await, which narrowing cannot see. */
+function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
 }

@@ -4,9 +4,11 @@
  */
 import type { SispClient } from '../core/client.js';
 import { isSispError } from '../protocol/errors.js';
-import type { Output } from './commands.js';
+import type { NewImageEvent } from '../core/connection.js';
+import { toHex } from '../protocol/bytes.js';
+import type { Output } from './output.js';
 import { login, type CliContext } from './context.js';
-import { safeLine } from './terminal.js';
+import { jsonLine, quoteName } from './output.js';
 
 const FATAL_CODES = new Set([
   'E_AUTH',
@@ -16,10 +18,19 @@ const FATAL_CODES = new Set([
   'E_BAD_REQUEST',
 ]);
 
+/** One event as a line: `NEW_IMAGE <name> <owner>` with the name quoted if needed, or JSON. */
+export function eventLine(event: NewImageEvent, json: boolean): string {
+  const { owner, name, image } = event.body;
+  return json
+    ? jsonLine({ event: 'NEW_IMAGE', owner, name, image: toHex(image) })
+    : `NEW_IMAGE ${quoteName(name)} ${owner}\n`;
+}
+
 export async function commandWatch(
   options: CliContext,
   output: Output,
   signal: AbortSignal,
+  format: { json?: boolean } = {},
 ): Promise<void> {
   let delay = 500;
   let announced = false;
@@ -40,7 +51,7 @@ export async function commandWatch(
     delay = 500;
     await new Promise<void>((resolve) => {
       client.connection.onEvent = (event) => {
-        output.out.write(`NEW_IMAGE ${safeLine(event.body.name)} ${event.body.owner}\n`);
+        output.out.write(eventLine(event, format.json === true));
       };
       client.connection.onClose(() => {
         resolve();

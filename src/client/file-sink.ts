@@ -32,11 +32,14 @@ export function fileNameFor(manifest: Manifest): string {
 export interface FileSinkOptions {
   /** Replace a file of the same name; otherwise an existing file is never touched (E_EXISTS). */
   readonly replace?: boolean;
+  /** The file name to save under, instead of `<name>.<ext>` from the manifest. */
+  readonly fileName?: string;
 }
 
 export class FileSink implements ImageSink<string> {
   readonly #dir: string;
   readonly #replace: boolean;
+  readonly #fileName: string | undefined;
   #file: FileHandle | undefined;
   #temporary: string | undefined;
   #final: string | undefined;
@@ -50,11 +53,12 @@ export class FileSink implements ImageSink<string> {
   constructor(dir: string, options: FileSinkOptions = {}) {
     this.#dir = dir;
     this.#replace = options.replace === true;
+    this.#fileName = options.fileName;
   }
 
   async begin({ manifest }: { manifest: Manifest }): Promise<void> {
     await mkdir(this.#dir, { recursive: true, mode: 0o700 });
-    this.#final = join(this.#dir, fileNameFor(manifest));
+    this.#final = join(this.#dir, this.#fileName ?? fileNameFor(manifest));
     this.#temporary = join(this.#dir, `.${randomBytes(8).toString('hex')}.partial`);
     this.#file = await open(this.#temporary, 'wx', 0o600);
   }
@@ -123,7 +127,10 @@ export class FileSink implements ImageSink<string> {
       await link(temporary, final);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST')
-        throw sispError('E_EXISTS', `${final} already exists; use --force to replace it`);
+        throw sispError(
+          'E_EXISTS',
+          `${final} already exists; use --force to replace it, or --out to save elsewhere`,
+        );
       throw error;
     }
     await unlink(temporary);

@@ -146,6 +146,27 @@ export class Home implements ClientStorage {
     return { username: keys.username, identity: keys.identity };
   }
 
+  /** Public facts about the stored keys, readable without the passphrase. */
+  async identityInfo(): Promise<ReturnType<typeof keystoreInfo>> {
+    if (!existsSync(this.keyPath)) throw noIdentity(this.dir);
+    return keystoreInfo(new Uint8Array(await readFile(this.keyPath)));
+  }
+
+  /**
+   * Seals the keys again under `next` (none: stored unencrypted), after opening them
+   * with `current`; the old file is replaced in one rename, so a crash leaves one or
+   * the other.
+   */
+  async changePassphrase(current: string | undefined, next: string | undefined): Promise<void> {
+    const stored = await this.loadIdentity(current);
+    const file = await sealKeystore(
+      stored.username,
+      stored.identity,
+      next === undefined ? {} : { passphrase: next },
+    );
+    await writeAtomic(this.keyPath, file, 0o600);
+  }
+
   async saveIdentity(stored: StoredIdentity, passphrase?: string): Promise<void> {
     await this.ensure();
     if (existsSync(this.keyPath)) throw identityExists(this.dir);
@@ -169,8 +190,18 @@ export class Home implements ClientStorage {
   async getPin(username: string): Promise<Pin | undefined> {
     const pins = await this.#readPins();
     if (!Object.hasOwn(pins, username)) return undefined;
-    const pin = pins[username] as Partial<Record<keyof PinFile, unknown>> | undefined;
-    if (pin === undefined) return undefined;
+    return this.#parsePin(pins[username]);
+  }
+
+  async listPins(): Promise<readonly (readonly [string, Pin])[]> {
+    const pins = await this.#readPins();
+    return Object.keys(pins)
+      .sort()
+      .map((username) => [username, this.#parsePin(pins[username])] as const);
+  }
+
+  #parsePin(entry: PinFile | undefined): Pin {
+    const pin = (entry ?? {}) as Partial<Record<keyof PinFile, unknown>>;
     const { signingKey, encryptionKey, fingerprint, firstSeen } = pin;
     if (
       typeof signingKey !== 'string' ||

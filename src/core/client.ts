@@ -27,7 +27,7 @@ import { sispError } from '../protocol/errors.js';
 import { PROTOCOL_VERSION, type MessageBody } from '../protocol/messages.js';
 import { normalizeUsername } from '../protocol/names.js';
 import { Connection } from './connection.js';
-import { checkPin } from './pins.js';
+import { acceptPin, checkPin } from './pins.js';
 import { WEB_CRYPTO, type CryptoBackend } from './platform.js';
 import type { ClientStorage } from './storage.js';
 import type { Connector } from './transport.js';
@@ -235,6 +235,23 @@ export class SispClient {
   ): Promise<VerifiedUser & { fingerprint: string }> {
     const verified = await verifyUserCertificate(certificate, this.endpoint.caDer, { username });
     return { ...verified, fingerprint: await this.pin(verified) };
+  }
+
+  /**
+   * Replaces the pin for `username` with the keys the server now presents (checked
+   * against the CA), only if `typedFingerprint` is theirs.
+   */
+  async acceptKey(
+    username: string,
+    typedFingerprint: string,
+  ): Promise<{ fingerprint: string; previous: string | undefined }> {
+    const name = normalizeUsername(username);
+    const reply = await this.connection.request('cert.get', { username: name });
+    if (reply.type !== 'cert') throw sispError('E_BAD_FRAME', 'unexpected reply to cert.get');
+    const verified = await verifyUserCertificate(reply.body.certificate, this.endpoint.caDer, {
+      username: name,
+    });
+    return acceptPin(this.storage, verified, typedFingerprint);
   }
 
   /** Trust on first use: pin a user's keys, refuse a different key later. Returns the fingerprint. */

@@ -31,8 +31,43 @@ export async function checkPin(storage: ClientStorage, user: VerifiedUser): Prom
     throw sispError(
       'E_KEY_CHANGED',
       `the key for ${user.username} has CHANGED: pinned ${existing.fingerprint}, server now presents ${fingerprint}. ` +
-        'Compare fingerprints with them out of band; if the change is genuine, remove the entry from pins.json.',
+        'Compare fingerprints with them out of band; if the change is genuine, accept the new key: ' +
+        `sisp pins accept ${user.username} '<the fingerprint they read to you>'`,
     );
   }
   return fingerprint;
+}
+
+/** Fingerprints as typed: groups of digits, spaces optional. */
+function digitsOf(fingerprint: string): string {
+  return fingerprint.replace(/[\s-]/g, '');
+}
+
+/**
+ * Pins the keys the server now presents for `user`, but only when `typed` (read out
+ * by them, compared out of band) is their fingerprint. Nothing changes otherwise.
+ */
+export async function acceptPin(
+  storage: ClientStorage,
+  user: VerifiedUser,
+  typed: string,
+): Promise<{ fingerprint: string; previous: string | undefined }> {
+  if (typeof typed !== 'string' || !/^\d{40}$/.test(digitsOf(typed)))
+    throw sispError('E_BAD_REQUEST', 'a fingerprint is eight groups of five digits');
+  const fingerprint = readableFingerprint(
+    await keyFingerprint(user.signingKey, user.encryptionKey),
+  );
+  if (digitsOf(typed) !== digitsOf(fingerprint))
+    throw sispError(
+      'E_KEY_CHANGED',
+      `the fingerprint typed is not that of the key the server presents for ${user.username}; nothing was changed`,
+    );
+  const previous = await storage.getPin(user.username);
+  await storage.savePin(user.username, {
+    signingKey: user.signingKey,
+    encryptionKey: user.encryptionKey,
+    fingerprint,
+    firstSeen: new Date().toISOString(),
+  });
+  return { fingerprint, previous: previous?.fingerprint };
 }

@@ -16,7 +16,7 @@ import {
 import { randomBytes } from '../crypto/webcrypto.js';
 import { concatBytes } from '../protocol/bytes.js';
 import { CreditWindow } from '../protocol/credit-window.js';
-import { sispError } from '../protocol/errors.js';
+import { isSispError, sispError } from '../protocol/errors.js';
 import { chunkFrameHeader } from '../protocol/frame.js';
 import { FramePool, frameInPlace, HEADER_ROOM } from '../protocol/frame-pool.js';
 import {
@@ -85,12 +85,35 @@ async function wrapKeys(
     });
     return keys;
   }
-  for (const recipient of audience) {
-    if (recipient === client.username) continue;
-    const peer = await client.peer(recipient);
+  const others = audience.filter((recipient) => recipient !== client.username);
+  const peers = await peersOf(client, others);
+  for (const [i, recipient] of others.entries()) {
+    const peer = peers[i];
+    if (peer === undefined) throw new Error('post: a recipient without a key');
     keys.push({ recipient, ...(await wrapContentKey(key, peer.encryptionKey, id, recipient)) });
   }
   return keys;
+}
+
+/** Every recipient's verified keys; one error naming every user who does not exist. */
+async function peersOf(
+  client: SispClient,
+  recipients: readonly string[],
+): Promise<Awaited<ReturnType<SispClient['peer']>>[]> {
+  const settled = await Promise.allSettled(recipients.map((recipient) => client.peer(recipient)));
+  const missing = recipients.filter((_, i) => {
+    const outcome = settled[i];
+    return outcome?.status === 'rejected' && isSispError(outcome.reason, 'E_NOT_FOUND');
+  });
+  if (missing.length > 0)
+    throw sispError(
+      'E_NOT_FOUND',
+      `no ${missing.length === 1 ? 'user' : 'users'} named ${missing.join(', ')}; nothing was posted`,
+    );
+  return settled.map((outcome) => {
+    if (outcome.status === 'rejected') throw outcome.reason;
+    return outcome.value;
+  });
 }
 
 export async function postImage(client: SispClient, request: PostRequest): Promise<PostResult> {

@@ -48,6 +48,8 @@ export interface ClientStorage {
   getPin(username: string): Promise<Pin | undefined>;
   /** Adds or replaces the pin for `username`. */
   savePin(username: string, pin: Pin): Promise<void>;
+  /** Every pin, by username in order. */
+  listPins(): Promise<readonly (readonly [string, Pin])[]>;
 }
 
 export function noIdentity(location: string): Error {
@@ -103,5 +105,8 @@ export class MemoryStorage implements ClientStorage {
   savePin(username: string, pin: Pin): Promise<void> {
     this.#pins.set(username, pin);
     return Promise.resolve();
+  }
+  listPins(): Promise<readonly (readonly [string, Pin])[]> {
+    return Promise.resolve([...this.#pins].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
 }

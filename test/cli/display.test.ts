@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import {
+  canDraw,
+  detectColourDepth,
+  xterm256,
   detectProtocol,
   imageDimensions,
   renderHalfBlocks,
@@ -119,5 +122,58 @@ describe('image checks and terminal display', () => {
       visible(await renderIterm2(join(IMAGES, 'hopper.png'), 20)),
       /^ESC\]1337;File=inline=1;size=\d+;/,
     );
+  });
+});
+
+describe('display honours what the terminal says it can do', () => {
+  it('truecolor only with COLORTERM, 256 colours by TERM, none with NO_COLOR, nothing on a dumb terminal', () => {
+    const table: [NodeJS.ProcessEnv, string][] = [
+      [{ TERM: 'xterm-256color', COLORTERM: 'truecolor' }, 'truecolor'],
+      [{ TERM: 'xterm-256color', COLORTERM: '24bit' }, 'truecolor'],
+      [{ TERM: 'xterm-256color' }, '256'],
+      [{ TERM: 'screen-256color' }, '256'],
+      [{ TERM: 'xterm' }, '16'],
+      [{ TERM: 'linux' }, '16'],
+      [{ TERM: 'xterm-256color', COLORTERM: 'truecolor', NO_COLOR: '1' }, 'none'],
+      [{ TERM: 'xterm', NO_COLOR: '' }, '16'],
+    ];
+    for (const [env, depth] of table)
+      assert.equal(detectColourDepth(env), depth, JSON.stringify(env));
+    assert.equal(canDraw({ TERM: 'dumb' }), false);
+    assert.equal(canDraw({}), false);
+    assert.equal(canDraw({ TERM: 'xterm' }), true);
+  });
+
+  it('maps colours onto the xterm palette: cube corners, and greys onto the grey ramp', () => {
+    assert.equal(xterm256([0, 0, 0]), 16);
+    assert.equal(xterm256([255, 255, 255]), 231);
+    assert.equal(xterm256([255, 0, 0]), 196);
+    assert.equal(xterm256([0, 0, 255]), 21);
+    assert.equal(xterm256([128, 128, 128]), 244);
+  });
+
+  it('renders with only the escapes each depth allows', async () => {
+    const path = join(IMAGES, 'hopper.png');
+    const truecolor = visible(await renderHalfBlocks(path, 20, 6, 'truecolor'));
+    assert.match(truecolor, /ESC\[38;2;/);
+    const palette = visible(await renderHalfBlocks(path, 20, 6, '256'));
+    assert.match(palette, /ESC\[38;5;\d+mESC\[48;5;\d+m▀/);
+    assert.doesNotMatch(palette, /;2;/);
+    const basic = visible(await renderHalfBlocks(path, 20, 6, '16'));
+    for (const code of basic.matchAll(/ESC\[(\d+)m/g)) {
+      const n = Number(code[1]);
+      assert.ok(
+        n === 0 ||
+          (n >= 30 && n <= 37) ||
+          (n >= 40 && n <= 47) ||
+          (n >= 90 && n <= 97) ||
+          (n >= 100 && n <= 107),
+        `SGR ${n}`,
+      );
+    }
+    const plain = await renderHalfBlocks(path, 20, 6, 'none');
+    assert.ok(!plain.includes('\u001b'), 'no escapes without colour');
+    assert.equal(plain.trimEnd().split('\n').length, 6);
+    assert.match(plain, /[.:=+*#%@-]/);
   });
 });

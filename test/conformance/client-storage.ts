@@ -88,6 +88,10 @@ export function clientStorageConformance(
       // Names that are properties of plain objects are just names.
       assert.equal(await reopened.getPin('__proto__'), undefined);
       assert.equal(await reopened.getPin('constructor'), undefined);
+      assert.deepEqual(await reopened.listPins(), [
+        ['alice', pin(5)],
+        ['bob', pin(3)],
+      ]);
     });
   });
 }

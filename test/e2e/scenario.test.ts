@@ -40,7 +40,8 @@ describe('the original scenario', () => {
     const downloaded = await bob.run(['download', 'sunset']);
     assert.equal(downloaded.code, 0, downloaded.stderr);
     const path = downloaded.stdout.trim();
-    assert.equal(path, join(bob.dir, 'downloads', 'sunset.png'));
+    // Under the owner's name, so carol/sunset could never land on the same file.
+    assert.equal(path, join(bob.dir, 'downloads', 'alice', 'sunset.png'));
     assert.deepEqual(readFileSync(path), readFileSync(join(IMAGES, 'hopper.png')));
 
     const displayed = await bob.run(['display', 'alice/sunset']);
@@ -76,11 +77,11 @@ describe('the original scenario', () => {
       assert.match(session.stdout, /posted carol\/flower \(image\/jpeg, 32764 bytes\) to everyone/);
       assert.match(session.stdout, /NEW_IMAGE flower carol/);
       assert.match(session.stdout, /carol\/flower\s+image\/jpeg/);
-      assert.ok(session.stdout.includes(join(carol.dir, 'downloads', 'flower.jpg')));
+      assert.ok(session.stdout.includes(join(carol.dir, 'downloads', 'carol', 'flower.jpg')));
       assert.match(session.stdout, /dimensions: 480x360/);
       assert.match(session.stdout, /POST_IMAGE <name> <path>/);
       assert.deepEqual(
-        readFileSync(join(carol.dir, 'downloads', 'flower.jpg')),
+        readFileSync(join(carol.dir, 'downloads', 'carol', 'flower.jpg')),
         readFileSync(join(IMAGES, 'flower.jpg')),
       );
       await watch.waitFor((stdout) => stdout.includes('NEW_IMAGE flower carol\n'));

@@ -1,0 +1,347 @@
+/**
+ * The client's command tree: every command with its help, examples and options.
+ * Actions stay thin: they turn flags into calls on commands.ts, show.ts, keys.ts
+ * and watch.ts. The same tree makes the shell completion scripts.
+ */
+import { resolve } from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import type { SispClient } from '../core/client.js';
+import { defaultHome, Home } from '../client/home.js';
+import { sispError } from '../protocol/errors.js';
+import {
+  commandCert,
+  commandDownload,
+  commandPost,
+  downloadTarget,
+  formatList,
+  listImages,
+  listJson,
+} from './commands.js';
+import { completionScript, SHELLS } from './completion.js';
+import { connect, login, type CliContext } from './context.js';
+import { commandPassphrase, commandPins, commandPinsAccept, commandWhoami } from './keys.js';
+import type { Output } from './output.js';
+import { askPassphrase, isInteractive, type Terminal } from './passphrase.js';
+import { commandDisplay, parseWidth } from './show.js';
+import { VERSION } from './version.js';
+import { commandWatch } from './watch.js';
+
+export interface GlobalOptions {
+  home?: string;
+  server?: string;
+  ca?: string;
+}
+
+/** What the actions need from the run: where to write, the secrets taken from the environment, Ctrl-C. */
+export interface Run {
+  readonly output: Output;
+  readonly terminal: Terminal;
+  readonly passphrase: string | undefined;
+  readonly newPassphrase: string | undefined;
+  readonly signal: AbortSignal;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export function cliContext(
+  globals: GlobalOptions,
+  env: NodeJS.ProcessEnv,
+  passphrase: string | undefined,
+): CliContext {
+  const home = new Home(globals.home === undefined ? defaultHome(env) : resolve(globals.home));
+  const server = globals.server ?? (env.SISP_SERVER === '' ? undefined : env.SISP_SERVER);
+  const ca = globals.ca ?? (env.SISP_CA === '' ? undefined : env.SISP_CA);
+  return {
+    home,
+    ...(server === undefined ? {} : { server }),
+    ...(ca === undefined ? {} : { caFile: ca }),
+    ...(passphrase === undefined ? {} : { passphrase }),
+  };
+}
+
+async function withClient<T>(
+  context: CliContext,
+  action: (client: SispClient) => Promise<T>,
+): Promise<T> {
+  const client = await login(context);
+  try {
+    return await action(client);
+  } finally {
+    client.close();
+  }
+}
+
+function examples(...lines: string[]): string {
+  return `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`;
+}
+
+const JSON_HELP = 'print the result as JSON (shape in docs/CLI.md)';
+
+/** --to a,b: the names, trimmed; `--to ''` stays an empty list, which post refuses. */
+function recipients(to: string | undefined): string[] | undefined {
+  return to
+    ?.split(',')
+    .map((user) => user.trim())
+    .filter((user) => user !== '');
+}
+
+/** On a terminal, asks for a passphrase for new keys (twice); empty means none. */
+async function choosePassphrase(terminal: Terminal): Promise<string | undefined> {
+  if (!isInteractive(terminal)) return undefined;
+  const first = await askPassphrase(terminal, 'passphrase to protect the keys (empty for none): ');
+  if (first === '') return undefined;
+  const again = await askPassphrase(terminal, 'the same passphrase again: ');
+  if (again !== first)
+    throw sispError('E_PASSPHRASE', 'the two passphrases differ; nothing was registered');
+  return first;
+}
+
+async function register(run: Run, context: CliContext, username: string): Promise<void> {
+  if (context.server === undefined && (await context.home.readConfig()) === undefined)
+    throw sispError(
+      'E_BAD_REQUEST',
+      "register needs the server's address and CA certificate, from its operator: " +
+        '--server wss://HOST:PORT/ --ca ca.pem (or SISP_SERVER and SISP_CA)',
+    );
+  // Asked before connecting: the server gives a handshake only so long.
+  const passphrase = context.passphrase ?? (await choosePassphrase(run.terminal));
+  const client = await connect(context);
+  try {
+    const { fingerprint } = await client.register(username, passphrase);
+    run.output.out.write(
+      `registered ${client.username}\nkey fingerprint: ${fingerprint}\nkeys stored in ${context.home.dir}\n`,
+    );
+    if (passphrase === undefined)
+      run.output.err.write(
+        'warning: the private keys are stored unencrypted (anyone who can read the home folder can use them); ' +
+          'protect them with: sisp passphrase\n',
+      );
+  } finally {
+    client.close();
+  }
+}
+
+function addImageCommands(program: Command, run: Run, globals: () => CliContext): void {
+  const { output, signal } = run;
+  program
+    .command('post <name> <path>')
+    .description('encrypt, sign and share an image (everyone, or --to named users)')
+    .option('--to <users>', 'comma-separated recipients; only they (and you) can decrypt it')
+    .option('--replace', 'replace your existing image of the same name')
+    .option('--json', JSON_HELP)
+    .addHelpText(
+      'after',
+      examples(
+        'sisp post sunset ~/Pictures/sunset.jpg',
+        'sisp post "beach day" beach.png --to bob,carol',
+        'sisp post sunset sunset-2.jpg --replace',
+      ),
+    )
+    .action(
+      async (
+        name: string,
+        path: string,
+        options: { to?: string; replace?: boolean; json?: boolean },
+      ) => {
+        const to = recipients(options.to);
+        await withClient(globals(), (client) =>
+          commandPost(client, output, name, path, {
+            ...(to === undefined ? {} : { to }),
+            replace: options.replace === true,
+            json: options.json === true,
+            signal,
+          }),
+        );
+      },
+    );
+  program
+    .command('download <image>')
+    .description('verify, decrypt and save an image (name or owner/name)')
+    .option('--out <path>', 'a folder, or a file name (default HOME/downloads/OWNER/)')
+    .option('--force', 'replace a file of the same name there (otherwise it is never touched)')
+    .option('--json', JSON_HELP)
+    .addHelpText(
+      'after',
+      examples(
+        'sisp download alice/sunset',
+        'sisp download sunset --out ~/Pictures/',
+        'sisp download alice/sunset --out sunset.jpg --force',
+      ),
+    )
+    .action(async (image: string, options: { out?: string; force?: boolean; json?: boolean }) => {
+      const context = globals();
+      await withClient(context, (client) =>
+        commandDownload(
+          client,
+          output,
+          image,
+          (owner) => downloadTarget(context.home, owner, options.out),
+          { replace: options.force === true, json: options.json === true, signal },
+        ),
+      );
+    });
+  program
+    .command('display <image>')
+    .description('show an image in the terminal (downloads it if needed)')
+    .option('--open', "open it in the system's image viewer instead")
+    .option('--width <columns>', 'draw it this many columns wide', (value) => {
+      try {
+        return parseWidth(value);
+      } catch {
+        throw new InvalidArgumentError('a number of columns from 1 to 1000');
+      }
+    })
+    .option('--json', JSON_HELP)
+    .addHelpText(
+      'after',
+      examples(
+        'sisp display alice/sunset',
+        'sisp display sunset --width 60',
+        'sisp display sunset --open',
+      ) +
+        '\nColour follows the terminal: COLORTERM=truecolor for 24-bit, a TERM with 256color for\n' +
+        '256 colours, NO_COLOR for characters only; TERM=dumb or a pipe prints the metadata.\n',
+    )
+    .action(async (image: string, options: { open?: boolean; width?: number; json?: boolean }) => {
+      const context = globals();
+      await withClient(context, (client) =>
+        commandDisplay(client, context.home, output, image, { ...options, signal, env: run.env }),
+      );
+    });
+  program
+    .command('list')
+    .description('images you may see')
+    .option('--json', JSON_HELP)
+    .addHelpText('after', examples('sisp list', "sisp list --json | jq -r '.images[].name'"))
+    .action(async (options: { json?: boolean }) => {
+      await withClient(globals(), async (client) => {
+        const images = await listImages(client);
+        output.out.write(options.json === true ? listJson(images) : formatList(images));
+      });
+    });
+  program
+    .command('watch')
+    .description('print NEW_IMAGE <name> <owner> for each new image, until interrupted')
+    .option('--json', 'print each event as one JSON line (shape in docs/CLI.md)')
+    .addHelpText('after', examples('sisp watch', 'sisp watch --json'))
+    .action(async (options: { json?: boolean }) => {
+      await commandWatch(globals(), output, signal, { json: options.json === true });
+    });
+}
+
+function addKeyCommands(program: Command, run: Run, globals: () => CliContext): void {
+  const { output } = run;
+  program
+    .command('cert [username]')
+    .description(
+      "a user's certificate (PEM on stdout, verified against the CA; fingerprint on stderr)",
+    )
+    .option('--json', JSON_HELP)
+    .addHelpText('after', examples('sisp cert', 'sisp cert bob > bob.pem'))
+    .action(async (username: string | undefined, options: { json?: boolean }) => {
+      await withClient(globals(), (client) =>
+        commandCert(client, output, username, { json: options.json === true }),
+      );
+    });
+  program
+    .command('whoami')
+    .description('your username, server, key fingerprint and the CA fingerprint (offline)')
+    .option('--json', JSON_HELP)
+    .addHelpText('after', examples('sisp whoami', 'sisp whoami --json'))
+    .action(async (options: { json?: boolean }) => {
+      await commandWhoami(globals(), output, options);
+    });
+  const pins = program
+    .command('pins')
+    .description('the keys pinned for other users (first seen, then held to)')
+    .option('--json', JSON_HELP)
+    .addHelpText('after', examples('sisp pins', "sisp pins accept bob '12345 67890 ...'"))
+    .action(async (options: { json?: boolean }) => {
+      await commandPins(globals(), output, options);
+    });
+  pins
+    .command('accept <username> <fingerprint>')
+    .description("pin a user's new key, only if the fingerprint typed is the new key's")
+    .option('--json', JSON_HELP)
+    .addHelpText(
+      'after',
+      examples("sisp pins accept bob '31415 92653 58979 32384 62643 38327 95028 84197'") +
+        '\nAsk them for their fingerprint (sisp whoami) by another channel than sisp first.\n',
+    )
+    .action(async (username: string, fingerprint: string, options: { json?: boolean }) => {
+      await commandPinsAccept(globals(), output, username, fingerprint, options);
+    });
+  program
+    .command('passphrase')
+    .description('add, change or remove the passphrase that protects your keys')
+    .option('--remove', 'store the keys without a passphrase')
+    .addHelpText(
+      'after',
+      examples('sisp passphrase', 'SISP_PASSPHRASE=old SISP_NEW_PASSPHRASE=new sisp passphrase') +
+        '\nWithout a terminal, the current passphrase comes from SISP_PASSPHRASE and the new one\nfrom SISP_NEW_PASSPHRASE.\n',
+    )
+    .action(async (options: { remove?: boolean }) => {
+      await commandPassphrase(globals(), output, run.terminal, {
+        ...options,
+        ...(run.newPassphrase === undefined ? {} : { newPassphrase: run.newPassphrase }),
+      });
+    });
+}
+
+export function buildProgram(run: Run): Command {
+  const program = new Command('sisp')
+    .description('secure image sharing: encrypt, sign, share, verify, decrypt')
+    .version(VERSION, '-V, --version', 'print the version')
+    .option('--home <dir>', 'client state directory (env SISP_HOME; default $XDG_CONFIG_HOME/sisp)')
+    .option('--server <url>', 'server address, wss://HOST:PORT/ (env SISP_SERVER)')
+    .option('--ca <file>', "the server's CA certificate, DATA/ca.pem (env SISP_CA)")
+    .helpOption('-h, --help', 'show help')
+    .helpCommand('help [command]', 'show help for a command')
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    .exitOverride()
+    .configureOutput({
+      writeErr: (text) => run.output.err.write(text),
+      writeOut: (text) => run.output.out.write(text),
+    })
+    .showSuggestionAfterError()
+    .addHelpText(
+      'after',
+      examples(
+        'sisp register alice --server wss://photos.example:8443/ --ca ca.pem',
+        'sisp post sunset sunset.jpg',
+        'sisp list',
+        'sisp                    (no command: the interactive prompt)',
+      ) + '\nExit status: 0 done, 1 failed, 2 usage error, 130 interrupted.\n',
+    );
+  const globals = (): CliContext =>
+    cliContext(program.opts<GlobalOptions>(), run.env, run.passphrase);
+
+  program.command('serve').description('run the server (see sisp serve --help)').helpOption(false);
+  program
+    .command('register <username>')
+    .description('make keys, register with the server, store the keys (mode 0600)')
+    .addHelpText(
+      'after',
+      examples('sisp register alice --server wss://photos.example:8443/ --ca ca.pem') +
+        '\nThe operator gives you the address and ca.pem; compare the CA fingerprint they read\nyou with sisp whoami afterwards.\n',
+    )
+    .action(async (username: string) => {
+      await register(run, globals(), username);
+    });
+  addImageCommands(program, run, globals);
+  addKeyCommands(program, run, globals);
+  program
+    .command('completion <shell>')
+    .description(`print a shell completion script (${SHELLS.join(', ')})`)
+    .addHelpText(
+      'after',
+      examples(
+        'eval "$(sisp completion bash)"          # in ~/.bashrc',
+        'sisp completion zsh > "${fpath[1]}/_sisp"',
+        'sisp completion fish > ~/.config/fish/completions/sisp.fish',
+      ),
+    )
+    .action((shell: string) => {
+      run.output.out.write(completionScript(program, shell));
+    });
+  return program;
+}
