@@ -13,6 +13,8 @@ interface Flag {
   readonly long: string;
   readonly description: string;
   readonly takesValue: boolean;
+  /** The value is a file or folder (--out <path>, --home <dir>). */
+  readonly path: boolean;
 }
 
 interface Entry {
@@ -31,6 +33,7 @@ function flagsOf(options: readonly Option[]): Flag[] {
       long: option.long ?? '',
       description: option.description,
       takesValue: option.required || option.optional,
+      path: /<(path|file|dir)>/.test(option.flags),
     }));
 }
 
@@ -41,7 +44,10 @@ function entries(command: Command, prefix = ''): Entry[] {
     const own: Entry = {
       path,
       description: sub.description(),
-      flags: [...flagsOf(sub.options), { long: '--help', description: 'help', takesValue: false }],
+      flags: [
+        ...flagsOf(sub.options),
+        { long: '--help', description: 'help', takesValue: false, path: false },
+      ],
       files,
     };
     return [own, ...entries(sub, `${path} `)];
@@ -63,6 +69,13 @@ function bash(program: Command, global: readonly Flag[], list: readonly Entry[])
     })
     .join('\n');
   const name = program.name();
+  const pathFlags = [
+    ...new Set(
+      [...global, ...list.flatMap((entry) => entry.flags)]
+        .filter((flag) => flag.path)
+        .map((flag) => flag.long),
+    ),
+  ];
   return `# bash completion for ${name}: eval "$(${name} completion bash)"
 _${name}() {
   local cur="\${COMP_WORDS[COMP_CWORD]}" path="" i word skip=0
@@ -72,9 +85,14 @@ _${name}() {
     case "$word" in
       ${valued.join('|')}) skip=1 ;;
       -*) ;;
-      *) path="\${path:+$path }$word" ;;
+      *) case "\${path:+$path }$word" in
+           ${list.map((entry) => quoteSingle(entry.path)).join('|')}) path="\${path:+$path }$word" ;;
+         esac ;;
     esac
   done
+  case "\${COMP_WORDS[COMP_CWORD-1]}" in
+    ${pathFlags.join('|')}) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+  esac
   local words files=0
   case "$path" in
     '') words=${quoteSingle([...top.map((entry) => entry.path), 'help', ...global.map((flag) => flag.long)].join(' '))} ;;

@@ -53,20 +53,25 @@ export interface Failure {
  * else is a bug, and its text (which may hold internals) stays out.
  */
 export function describeError(error: unknown): Failure {
+  // A local file error wrapped by the core (a sink that could not write) is shown as one.
+  const file = fileError(error) ?? (isSispError(error) ? fileError(error.cause) : undefined);
+  if (file !== undefined) return file;
   // A SispError's message may have come from the server: shown, but never as control.
   if (isSispError(error)) return { code: error.code, message: safeLine(error.message) };
+  return { code: 'E_INTERNAL', message: 'unexpected failure' };
+}
+
+function fileError(error: unknown): Failure | undefined {
   const { code, path } = (error ?? {}) as NodeJS.ErrnoException;
   const words = code === undefined ? undefined : FILE_ERRORS[code];
-  if (words !== undefined && code !== undefined) {
-    const shown = path === undefined ? 'a local file' : safeLine(path);
-    return {
-      code: 'E_FILE',
-      message: `${shown}: ${words} (${code})`,
-      errno: code,
-      ...(path === undefined ? {} : { path }),
-    };
-  }
-  return { code: 'E_INTERNAL', message: 'unexpected failure' };
+  if (words === undefined || code === undefined) return undefined;
+  const shown = path === undefined ? 'a local file' : safeLine(path);
+  return {
+    code: 'E_FILE',
+    message: `${shown}: ${words} (${code})`,
+    errno: code,
+    ...(path === undefined ? {} : { path }),
+  };
 }
 
 /** A failure as one JSON line, for stderr under --json. */

@@ -165,7 +165,8 @@ function completer(state: PromptState) {
     const space = typed.search(/\s/);
     if (space < 0) {
       const lower = typed !== '' && typed === typed.toLowerCase();
-      const candidates = COMMANDS.map((command) => (lower ? command.toLowerCase() : command));
+      // With the space after it, so the next word can follow at once.
+      const candidates = COMMANDS.map((command) => `${lower ? command.toLowerCase() : command} `);
       callback(null, [candidates.filter((command) => command.startsWith(typed)), typed]);
       return;
     }

@@ -160,12 +160,16 @@ describe('watch across a server restart', () => {
       await new Promise((resolve) => setTimeout(resolve, 1200));
       assert.equal((await alice.run(['post', 'before', join(IMAGES, 'hopper.png')])).code, 0);
       await watch.waitFor((stdout) => stdout.includes('NEW_IMAGE before alice\n'));
-      assert.equal(await server.stop(), 0);
-      server = await startServer({ dataDir: server.dataDir, port: Number(port) });
-      await watch.waitFor((_, stderr) => stderr.includes('connected'), 20_000);
+      // Several restarts: each reconnect must leave nothing behind (no listener leak warning).
+      for (let restart = 1; restart <= 4; restart++) {
+        assert.equal(await server.stop(), 0);
+        server = await startServer({ dataDir: server.dataDir, port: Number(port) });
+        await watch.waitFor((_, stderr) => stderr.split('\nconnected\n').length > restart, 20_000);
+      }
       assert.equal((await alice.run(['post', 'after', join(IMAGES, 'hopper.jpg')])).code, 0);
       await watch.waitFor((stdout) => stdout.includes('NEW_IMAGE after alice\n'));
       assert.equal(watch.stdout, 'NEW_IMAGE before alice\nNEW_IMAGE after alice\n');
+      assert.doesNotMatch(watch.stderr, /Warning|Error/);
     } finally {
       await watch.stop();
       await server.stop();

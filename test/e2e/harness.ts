@@ -4,7 +4,8 @@
  * with its own home directory.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -218,4 +219,81 @@ export async function registered<const Names extends readonly string[]>(
   }
   // One home per name, in order: the mapped tuple type says exactly that.
   return homes as { [K in keyof Names]: ClientHome };
+}
+
+/** A real JPEG header followed by `extra` random bytes: an image by content, large by size. */
+export function largeJpeg(extra: number): string {
+  const path = join(tempDir('large'), 'large.jpg');
+  writeFileSync(
+    path,
+    Buffer.concat([readFileSync(join(IMAGES, 'hopper.jpg')), randomBytes(extra)]),
+  );
+  return path;
+}
+
+const shellQuote = (word: string): string => `'${word.replaceAll("'", `'\\''`)}'`;
+
+/**
+ * The real executable on a pseudo-terminal (util-linux `script`), 100 columns by 30
+ * rows, for what only a terminal shows: the prompt's line editing, Ctrl-C as a key,
+ * progress bars and colour. Keys go in with send(); everything drawn comes out.
+ */
+export class TerminalProcess {
+  readonly child: ChildProcess;
+  output = '';
+  readonly exited: Promise<number | null>;
+  readonly #waiters: (() => void)[] = [];
+
+  constructor(args: string[], env: Record<string, string> = {}) {
+    const command = `stty cols 100 rows 30; exec ${[process.execPath, SISP, ...args].map(shellQuote).join(' ')}`;
+    this.child = spawn('script', ['-qfec', command, '/dev/null'], {
+      env: { ...process.env, TERM: 'xterm-256color', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const take = (chunk: Buffer): void => {
+      this.output += chunk.toString();
+      for (const wake of this.#waiters.splice(0)) wake();
+    };
+    this.child.stdout?.on('data', take);
+    this.child.stderr?.on('data', take);
+    this.exited = new Promise((resolveExit) => this.child.once('exit', resolveExit));
+  }
+
+  send(keys: string): void {
+    this.child.stdin?.write(keys);
+  }
+
+  /** Waits until the output (from `from` on) matches. */
+  async waitFor(pattern: RegExp, from = 0, timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test(withoutEscapes(this.output.slice(from)))) {
+      const left = deadline - Date.now();
+      if (left <= 0)
+        throw new Error(
+          `timed out waiting for ${pattern}; output:\n${JSON.stringify(this.output)}`,
+        );
+      await new Promise<void>((resolveWait) => {
+        const timer = setTimeout(resolveWait, Math.min(left, 250));
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolveWait();
+        });
+      });
+    }
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+  }
+}
+
+/** Terminal output with cursor movements and colours taken out, to match text against. */
+export function withoutEscapes(output: string): string {
+  const escape = String.fromCharCode(27);
+  return output.replace(new RegExp(`${escape}\\[[0-9;?]*[A-Za-z]`, 'g'), '');
+}
+
+/** The arguments that point a command at a server and a home. */
+export function homeArgs(server: { url: string; caPath: string }, home: { dir: string }): string[] {
+  return ['--home', home.dir, '--server', server.url, '--ca', server.caPath];
 }

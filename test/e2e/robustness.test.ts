@@ -1,7 +1,7 @@
 /** Hostile and heavy traffic: each bad connection ends alone; everyone else is served. */
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,24 +13,13 @@ import {
   cleanup,
   clientHome,
   IMAGES,
+  largeJpeg,
   startServer,
   tempDir,
   type ClientHome,
   type ServerProcess,
 } from './harness.js';
 import { loggedInPeer, RawPeer } from '../support/raw-peer.js';
-
-/** A real JPEG header followed by `extra` random bytes: an image by content, large by size. */
-function largeJpeg(dirs: string[], extra: number): string {
-  const dir = tempDir('large');
-  dirs.push(dir);
-  const path = join(dir, 'large.jpg');
-  writeFileSync(
-    path,
-    Buffer.concat([readFileSync(join(IMAGES, 'hopper.jpg')), randomBytes(extra)]),
-  );
-  return path;
-}
 
 describe('hostile connections', () => {
   let server: ServerProcess;
@@ -214,7 +203,7 @@ describe('heavy traffic', () => {
     const bob = clientHome(server);
     assert.equal((await alice.run(['register', 'alice'])).code, 0);
     assert.equal((await bob.run(['register', 'bob'])).code, 0);
-    const path = largeJpeg(dirs, 200 * 1024 * 1024);
+    const path = largeJpeg(200 * 1024 * 1024);
     const posted = await alice.run(['post', 'big', path], { timeoutMs: 300_000 });
     assert.equal(posted.code, 0, posted.stderr);
     const out = tempDir('big-out');
@@ -273,7 +262,7 @@ describe('a server granting less credit than a frame', () => {
   it('a 3 MiB post arrives whole, sent in credit-sized parts', async () => {
     const alice = clientHome(server);
     assert.equal((await alice.run(['register', 'alice'])).code, 0);
-    const path = largeJpeg(dirs, 3 * 1024 * 1024);
+    const path = largeJpeg(3 * 1024 * 1024);
     const posted = await alice.run(['post', 'pic', path], { timeoutMs: 120_000 });
     assert.equal(posted.code, 0, posted.stderr);
     const out = tempDir('window-out');
