@@ -9,7 +9,7 @@ import { NODE_CRYPTO } from '../client/platform.js';
 import { nodeConnector } from '../client/ws-transport.js';
 import { sispError } from '../protocol/errors.js';
 import { askPassphrase } from './passphrase.js';
-import { VERSION } from './version.js';
+import { VERSION } from '../version.js';
 
 export interface CliContext {
   readonly home: Home;

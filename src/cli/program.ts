@@ -23,7 +23,7 @@ import { commandPassphrase, commandPins, commandPinsAccept, commandWhoami } from
 import type { Output } from './output.js';
 import { askPassphrase, isInteractive, type Terminal } from './passphrase.js';
 import { commandDisplay, parseWidth } from './show.js';
-import { VERSION } from './version.js';
+import { VERSION } from '../version.js';
 import { commandWatch } from './watch.js';
 
 export interface GlobalOptions {

@@ -88,7 +88,7 @@ export const DEFAULT_LIMITS: Limits = {
   stalledUploadMs: 60_000,
 };
 
-const LIMIT_ENV: Record<keyof Limits, string> = {
+export const LIMIT_VARIABLES: Record<keyof Limits, string> = {
   maxFrame: 'SISP_MAX_FRAME',
   maxImage: 'SISP_MAX_IMAGE',
   handshakeTimeoutMs: 'SISP_HANDSHAKE_TIMEOUT_MS',
@@ -125,7 +125,7 @@ function positiveInteger(name: string, raw: string): number {
 
 export function limitsFromEnv(env: NodeJS.ProcessEnv): Limits {
   const limits: Record<string, number> = { ...DEFAULT_LIMITS };
-  for (const [key, variable] of Object.entries(LIMIT_ENV)) {
+  for (const [key, variable] of Object.entries(LIMIT_VARIABLES)) {
     const raw = env[variable];
     if (raw !== undefined && raw !== '') limits[key] = positiveInteger(variable, raw);
   }

@@ -2,17 +2,19 @@
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { isSispError } from '../protocol/errors.js';
-import { limitsFromEnv, parsePort, type ServerConfig } from './config.js';
+import { VERSION } from '../version.js';
+import { LIMIT_VARIABLES, limitsFromEnv, parsePort, type ServerConfig } from './config.js';
 import { reopenLogFiles } from './log.js';
 import { startServer } from './server.js';
 
-export async function runServer(argv: string[]): Promise<number> {
-  const env = process.env;
-  const program = new Command('sisp serve')
+/** The `sisp serve` command line: flags, their environment variables and defaults, examples. */
+export function serveCommand(env: NodeJS.ProcessEnv): Command {
+  return new Command('sisp serve')
     .description('run the sisp server (CA, relay and ciphertext store)')
+    .version(VERSION, '-V, --version', 'print the version')
     .option('--data <dir>', 'data directory (env SISP_DATA)', env.SISP_DATA ?? './data')
     .option('--host <host>', 'address to listen on (env SISP_HOST)', env.SISP_HOST ?? '127.0.0.1')
-    .option('--port <port>', 'port, 0 for any free one (env SISP_PORT)', (value) => {
+    .option('--port <port>', 'port, 0 for any free one (env SISP_PORT; default 8443)', (value) => {
       try {
         return value === '0' ? 0 : parsePort(value);
       } catch {
@@ -21,12 +23,38 @@ export async function runServer(argv: string[]): Promise<number> {
     })
     .option('--tls-name <name...>', 'extra host names or addresses for the TLS certificate')
     .option('--quiet', 'log to DATA/logs only, not stdout')
+    .helpOption('-h, --help', 'show help')
+    .showSuggestionAfterError()
     .exitOverride()
-    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+    .configureOutput({
+      writeErr: (text) => process.stderr.write(text),
+      writeOut: (text) => process.stdout.write(text),
+    })
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ sisp serve
+  $ sisp serve --data /var/lib/sisp --host 0.0.0.0 --port 8443 --tls-name photos.example
+  $ SISP_MAX_IMAGE=104857600 sisp serve --quiet
+
+Limits and tuning come from the environment (${Object.values(LIMIT_VARIABLES).length} variables, such as
+SISP_MAX_IMAGE, SISP_RATE, SISP_IMAGES_PER_USER); docs/OPERATIONS.md lists them all.
+The server prints its CA fingerprint at start: hand it to users with DATA/ca.pem.
+SIGTERM or Ctrl-C stops it gracefully; SIGHUP reopens the log files.
+Exit status: 0 stopped cleanly, 1 failed, 2 usage or configuration error.
+`,
+    );
+}
+
+export async function runServer(argv: string[]): Promise<number> {
+  const env = process.env;
+  const program = serveCommand(env);
   try {
     program.parse(argv, { from: 'user' });
   } catch (error) {
-    return (error as { exitCode?: number }).exitCode ?? 2;
+    // Help and version end with 0; every other command-line error is a usage error.
+    return (error as { exitCode?: number }).exitCode === 0 ? 0 : 2;
   }
   const options = program.opts<{
     data: string;

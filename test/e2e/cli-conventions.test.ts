@@ -58,6 +58,13 @@ describe('help, version, suggestions and completion (no server needed)', () => {
     const sub = await runSisp(['download', 'x', '--froce']);
     assert.equal(sub.code, 2);
     assert.match(sub.stderr, /unknown option '--froce'\n\(Did you mean --force\?\)/);
+    const serve = await runSisp(['serve', '--prot', '1']);
+    assert.equal(serve.code, 2);
+    assert.match(serve.stderr, /unknown option '--prot'\n\(Did you mean --port\?\)/);
+    const serveHelp = await runSisp(['serve', '--help']);
+    assert.equal(serveHelp.code, 0);
+    assert.match(serveHelp.stdout, /Examples:\n {2}\$ sisp serve[\s\S]*Exit status:/);
+    assert.equal((await runSisp(['serve', '--version'])).stdout, `${version}\n`);
     const nothing = await runSisp(['frobnicate']);
     assert.equal(nothing.code, 2);
     assert.doesNotMatch(nothing.stderr, /Did you mean/);
@@ -98,16 +105,25 @@ describe('help, version, suggestions and completion (no server needed)', () => {
     assert.match(usage.stderr, /choose bash, zsh or fish/);
   });
 
-  it('zsh and fish scripts are valid in those shells (where installed)', async (t) => {
+  it('zsh and fish scripts are valid in those shells, and fish completes from them', async (t) => {
     for (const shell of ['zsh', 'fish']) {
-      const script = (await runSisp(['completion', shell])).stdout;
-      assert.match(script, /download/);
-      const check = spawnSync(shell, ['-n'], { input: script, encoding: 'utf8' });
+      const file = join(tempDir('completion'), `sisp.${shell}`);
+      writeFileSync(file, (await runSisp(['completion', shell])).stdout);
+      const check = spawnSync(shell, ['-n', file], { encoding: 'utf8' });
       if (check.error !== undefined) {
-        t.diagnostic(`${shell} is not installed: syntax not checked`);
+        t.diagnostic(`${shell} is not installed: not checked`);
         continue;
       }
       assert.equal(check.status, 0, `${shell}: ${check.stderr}`);
+      if (shell !== 'fish') continue;
+      const complete = (line: string): string[] =>
+        spawnSync('fish', ['-c', `source ${file}; complete -C '${line}'`], { encoding: 'utf8' })
+          .stdout.split('\n')
+          .map((entry) => entry.split('\t')[0] ?? '')
+          .filter((entry) => entry !== '');
+      assert.deepEqual(complete('sisp dow'), ['download']);
+      assert.ok(complete('sisp download --').includes('--force'));
+      assert.ok(complete('sisp pins ').includes('accept'));
     }
   });
 });

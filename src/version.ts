@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 
 function readVersion(): string {
   try {
-    // src/cli and dist/cli both sit two levels below the package root.
-    const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+    // src/ and dist/ both sit one level below the package root.
+    const text = readFileSync(new URL('../package.json', import.meta.url), 'utf8');
     const version = (JSON.parse(text) as { version?: unknown }).version;
     return typeof version === 'string' ? version : 'unknown';
   } catch {
