@@ -82,9 +82,11 @@ export async function commandDisplay(
     return;
   }
   if (output.out.isTTY === true && canDraw(env) && options.json !== true) {
-    const columns = options.width ?? Math.min(output.out.columns ?? 80, 160);
+    // A terminal that reports no size (0) is drawn as the common 80 x 24.
+    const columns = options.width ?? Math.min(positive(output.out.columns) ?? 80, 160);
     // A chosen width decides the size alone; otherwise the picture fits the window.
-    const rows = options.width === undefined ? Math.max(4, (output.out.rows ?? 24) - 3) : 10_000;
+    const rows =
+      options.width === undefined ? Math.max(4, (positive(output.out.rows) ?? 24) - 3) : 10_000;
     const terminal = { protocol: detectProtocol(env), depth: detectColourDepth(env) };
     output.out.write(await renderForTerminal(path, terminal, columns, rows));
     output.out.write(`${shown}  ${image.contentType}  owner key ${fingerprint}\n`);
@@ -110,4 +112,8 @@ export async function commandDisplay(
     `name: ${quoteName(image.name)}\nowner: ${image.owner}\ndimensions: ${width}x${height}\n` +
       `type: ${image.contentType}\nowner fingerprint: ${fingerprint}\n`,
   );
+}
+
+function positive(value: number | undefined): number | undefined {
+  return value !== undefined && value > 0 ? value : undefined;
 }
