@@ -6,6 +6,8 @@
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import type { SispClient } from '../core/client.js';
+import { deleteImage, usage } from '../core/manage.js';
+import { toHex } from '../protocol/bytes.js';
 import { defaultHome, Home } from '../client/home.js';
 import { sispError } from '../protocol/errors.js';
 import {
@@ -20,7 +22,8 @@ import {
 import { completionScript, SHELLS } from './completion.js';
 import { connect, login, type CliContext } from './context.js';
 import { commandPassphrase, commandPins, commandPinsAccept, commandWhoami } from './keys.js';
-import type { Output } from './output.js';
+import { formatUsage } from './usage.js';
+import { jsonLine, quoteReference, type Output } from './output.js';
 import { askPassphrase, isInteractive, type Terminal } from './passphrase.js';
 import { commandDisplay, parseWidth } from './show.js';
 import { VERSION } from '../version.js';
@@ -219,8 +222,35 @@ function addImageCommands(program: Command, run: Run, globals: () => CliContext)
       });
     });
   program
+    .command('delete <image>')
+    .description('delete one of your images: gone from every list; downloads of it end')
+    .option('--json', JSON_HELP)
+    .addHelpText('after', examples('sisp delete sunset', 'sisp delete "beach day" --json'))
+    .action(async (image: string, options: { json?: boolean }) => {
+      await withClient(globals(), async (client) => {
+        const deleted = await deleteImage(client, image);
+        output.out.write(
+          options.json === true
+            ? jsonLine({ owner: deleted.owner, name: deleted.name, image: toHex(deleted.image) })
+            : `deleted ${quoteReference(deleted.owner, deleted.name)}\n`,
+        );
+      });
+    });
+  program
+    .command('usage')
+    .description('what you store on the server, against what it allows')
+    .option('--json', JSON_HELP)
+    .addHelpText('after', examples('sisp usage', 'sisp usage --json'))
+    .action(async (options: { json?: boolean }) => {
+      await withClient(globals(), async (client) => {
+        output.out.write(formatUsage(await usage(client), options.json === true));
+      });
+    });
+  program
     .command('watch')
-    .description('print NEW_IMAGE <name> <owner> for each new image, until interrupted')
+    .description(
+      'print NEW_IMAGE <name> <owner> for each new image (DELETED when one goes), until interrupted',
+    )
     .option('--json', 'print each event as one JSON line (shape in docs/CLI.md)')
     .addHelpText('after', examples('sisp watch', 'sisp watch --json'))
     .action(async (options: { json?: boolean }) => {

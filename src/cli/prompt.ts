@@ -58,6 +58,11 @@ class PromptState {
     this.names.add(quoteReference(owner, name));
     if (owner === this.client?.username) this.names.add(quoteName(name));
   }
+
+  forget(owner: string, name: string): void {
+    this.names.delete(quoteReference(owner, name));
+    if (owner === this.client?.username) this.names.delete(quoteName(name));
+  }
 }
 
 interface PromptIo {
@@ -153,7 +158,8 @@ async function post(io: PromptIo, args: readonly string[], signal: AbortSignal):
 function attach(io: PromptIo, connected: SispClient): void {
   io.state.client = connected;
   connected.connection.onEvent = (event) => {
-    io.state.remember(event.body.owner, event.body.name);
+    if (event.type === 'event.new_image') io.state.remember(event.body.owner, event.body.name);
+    else io.state.forget(event.body.owner, event.body.name);
     io.print(eventLine(event, false));
   };
 }

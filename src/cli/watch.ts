@@ -4,7 +4,7 @@
  */
 import type { SispClient } from '../core/client.js';
 import { isSispError } from '../protocol/errors.js';
-import type { NewImageEvent } from '../core/connection.js';
+import type { ImageEvent } from '../core/connection.js';
 import { toHex } from '../protocol/bytes.js';
 import type { Output } from './output.js';
 import { login, type CliContext } from './context.js';
@@ -18,12 +18,16 @@ const FATAL_CODES = new Set([
   'E_BAD_REQUEST',
 ]);
 
-/** One event as a line: `NEW_IMAGE <name> <owner>` with the name quoted if needed, or JSON. */
-export function eventLine(event: NewImageEvent, json: boolean): string {
+/** Each event kind by its word, as the original system printed NEW_IMAGE. */
+const EVENT_WORDS = { 'event.new_image': 'NEW_IMAGE', 'event.deleted': 'DELETED' } as const;
+
+/** One event as a line: `NEW_IMAGE <name> <owner>` (or DELETED) with the name quoted if needed, or JSON. */
+export function eventLine(event: ImageEvent, json: boolean): string {
   const { owner, name, image } = event.body;
+  const word = EVENT_WORDS[event.type];
   return json
-    ? jsonLine({ event: 'NEW_IMAGE', owner, name, image: toHex(image) })
-    : `NEW_IMAGE ${quoteName(name)} ${owner}\n`;
+    ? jsonLine({ event: word, owner, name, image: toHex(image) })
+    : `${word} ${quoteName(name)} ${owner}\n`;
 }
 
 export async function commandWatch(

@@ -21,6 +21,8 @@ import {
 
 export type MessageHandler = (message: Message) => void;
 export type NewImageEvent = Extract<Message, { type: 'event.new_image' }>;
+/** What the server pushes about images: one appeared for you, or its owner deleted it. */
+export type ImageEvent = Extract<Message, { type: 'event.new_image' | 'event.deleted' }>;
 
 function closeError(code: number): SispError {
   if (code === CLOSE_GOING_AWAY) return sispError('E_UNAVAILABLE', 'the server is shutting down');
@@ -35,7 +37,7 @@ export class Connection {
   readonly #closeListeners = new Set<(error: SispError) => void>();
   #nextId = 1;
   #closedError: SispError | undefined;
-  onEvent: ((event: NewImageEvent) => void) | undefined;
+  onEvent: ((event: ImageEvent) => void) | undefined;
 
   private constructor() {}
 
@@ -139,9 +141,10 @@ export class Connection {
       this.#handlers.get(message.id)?.(message);
       return;
     }
-    // Id 0 is the server's: a new-image event, or an error about the whole
-    // connection, which is about to close.
-    if (message.type === 'event.new_image') this.onEvent?.(message);
+    // Id 0 is the server's: an image event, or an error about the whole connection,
+    // which is about to close.
+    if (message.type === 'event.new_image' || message.type === 'event.deleted')
+      this.onEvent?.(message);
     else if (message.type === 'error')
       this.#closedError ??= sispError(message.body.code, message.body.message);
   }

@@ -5,7 +5,8 @@
  * an ImageSink.
  */
 export { SispClient, resolveEndpoint, type ClientOptions, type Endpoint } from './client.js';
-export { Connection, type NewImageEvent } from './connection.js';
+export { Connection, type ImageEvent, type NewImageEvent } from './connection.js';
+export { deleteImage, usage, type Usage } from './manage.js';
 export { listImages, resolveImage, type ListedImage } from './catalogue.js';
 export {
   downloadImage,

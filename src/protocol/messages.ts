@@ -151,11 +151,23 @@ export const MESSAGE_SCHEMAS = {
   ),
   share: struct({ image: imageId, keys: array(recipientKey, { min: 1, max: MAX_RECIPIENTS }) }),
   'share.done': struct({}),
+  /** The owner deletes an image: gone from every list at once; downloads in progress end. */
+  delete: struct({ image: imageId }),
+  'delete.done': struct({}),
+  /** What the user has stored, against what the server allows. */
+  usage: struct({}),
+  'usage.result': struct({
+    images: uint(),
+    bytes: uint(),
+    maxImages: uint(),
+    maxBytes: uint(),
+  }),
   'cert.get': struct({ username }),
   cert: struct({ username, certificate }),
 
   // Server push (request id 0).
   'event.new_image': struct({ image: imageId, name: imageName, owner: username }),
+  'event.deleted': struct({ image: imageId, name: imageName, owner: username }),
 
   error: struct(
     { code: errorCode, message: text({ max: 512 }) },

@@ -70,6 +70,8 @@ export const REQUEST_TYPES = [
   'download',
   'list',
   'share',
+  'delete',
+  'usage',
   'cert.get',
 ] as const;
 export type RequestType = (typeof REQUEST_TYPES)[number];

@@ -368,8 +368,19 @@ export class Session {
     );
     clearTimeout(this.#timers.handshake);
     this.#unsubscribe = this.services.events.subscribe((event) => {
-      if (this.state === 'ready' && isToldOf(event, user)) void this.sendFrame(eventFrame(event));
+      if (this.state !== 'ready') return;
+      if (event.kind === 'deleted') this.#endDownloadsOf(event.image);
+      if (isToldOf(event, user)) void this.sendFrame(eventFrame(event));
     });
+  }
+
+  /** The image was deleted: its downloads in progress end, each with a clear error. */
+  #endDownloadsOf(image: Uint8Array): void {
+    for (const id of this.transfers.downloadsOf(image)) {
+      const error = sispError('E_NOT_FOUND', 'the image was deleted by its owner');
+      void this.send('error', id, { code: error.code, message: error.message });
+      void this.transfers.end(id, error);
+    }
   }
 
   /**

@@ -7,6 +7,7 @@
  * slots. Whatever ends a request (its end, an error answered on its id, a stall,
  * the connection closing) ends its transfer here, and gives back what it held.
  */
+import { equalBytes } from '../protocol/bytes.js';
 import { sealedLength } from '../crypto/envelope.js';
 import type { Hasher } from '../crypto/hash.js';
 import { nodeSha256 } from '../node/aead.js';
@@ -122,6 +123,8 @@ export class UploadTransfer {
 export class DownloadTransfer {
   /** The client's grants; the server takes from them before each chunk. */
   readonly window = new CreditWindow({ window: 1 });
+  /** The image being sent, once resolved: its deletion ends this transfer. */
+  image: Uint8Array | undefined;
 
   constructor(initialCredit: number) {
     this.window.grant(initialCredit);
@@ -199,6 +202,14 @@ export class Transfers {
     if (this.#downloads.get(id) !== download) return;
     this.#downloads.delete(id);
     this.#slots.give();
+  }
+
+  /** The request ids of downloads of `image` in progress. */
+  downloadsOf(image: Uint8Array): number[] {
+    const ids: number[] = [];
+    for (const [id, download] of this.#downloads)
+      if (download.image !== undefined && equalBytes(download.image, image)) ids.push(id);
+    return ids;
   }
 
   /** A chunk arrived for upload `id`: an error if it is over the credit granted. */

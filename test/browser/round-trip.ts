@@ -8,7 +8,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { listImages } from '../../src/core/catalogue.js';
 import { SispClient, type ClientOptions } from '../../src/core/client.js';
-import type { NewImageEvent } from '../../src/core/connection.js';
+import type { ImageEvent } from '../../src/core/connection.js';
 import { downloadImage } from '../../src/core/download.js';
 import { postImage } from '../../src/core/post.js';
 import { memorySink } from '../../src/core/sink.js';
@@ -49,7 +49,7 @@ describe('round trip from a page to a real sisp serve', () => {
     const alice = await register(`web-alice-${suffix}`);
     const bob = await register(`web-bob-${suffix}`);
     try {
-      const told: NewImageEvent[] = [];
+      const told: ImageEvent[] = [];
       bob.connection.onEvent = (event) => told.push(event);
       const image = await readTestFile('test/fixtures/images/hopper.png');
       const blob = new Blob([image as Uint8Array<ArrayBuffer>], { type: 'image/png' });

@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { EventBus, NewImageEvent } from '../../src/server/events/types.js';
+import type { EventBus, ImageEvent } from '../../src/server/events/types.js';
 
 export interface EventBusFixture {
   /** A bus; a second call gives another handle on the same bus (another node). */
@@ -13,8 +13,12 @@ export interface EventBusFixture {
   dispose(): Promise<void>;
 }
 
-function event(n: number, notify: NewImageEvent['notify'] = 'public'): NewImageEvent {
-  return { image: new Uint8Array(16).fill(n), name: `image ${n}`, owner: 'alice', notify };
+function event(
+  n: number,
+  notify: ImageEvent['notify'] = 'public',
+  kind: ImageEvent['kind'] = n % 3 === 0 ? 'deleted' : 'new_image',
+): ImageEvent {
+  return { kind, image: new Uint8Array(16).fill(n), name: `image ${n}`, owner: 'alice', notify };
 }
 
 async function eventually(check: () => boolean, what: string, ms = 5000): Promise<void> {
@@ -40,8 +44,8 @@ export function eventBusConformance(name: string, open: () => Promise<EventBusFi
 
     it('every subscriber gets every event, whole, in publish order', async () => {
       const bus = await fixture.bus();
-      const a: NewImageEvent[] = [];
-      const b: NewImageEvent[] = [];
+      const a: ImageEvent[] = [];
+      const b: ImageEvent[] = [];
       bus.subscribe((e) => a.push(e));
       bus.subscribe((e) => b.push(e));
       for (let n = 1; n <= 20; n++)
@@ -57,11 +61,11 @@ export function eventBusConformance(name: string, open: () => Promise<EventBusFi
 
     it('a subscriber that joins late gets only what is published after it joined', async () => {
       const bus = await fixture.bus();
-      const early: NewImageEvent[] = [];
+      const early: ImageEvent[] = [];
       bus.subscribe((e) => early.push(e));
       await bus.publish(event(1));
       await eventually(() => early.length === 1, 'the first event');
-      const late: NewImageEvent[] = [];
+      const late: ImageEvent[] = [];
       bus.subscribe((e) => late.push(e));
       await bus.publish(event(2));
       await eventually(() => late.length === 1 && early.length === 2, 'the second event');
@@ -70,8 +74,8 @@ export function eventBusConformance(name: string, open: () => Promise<EventBusFi
 
     it('a subscriber that leaves gets nothing more; the others go on', async () => {
       const bus = await fixture.bus();
-      const gone: NewImageEvent[] = [];
-      const stays: NewImageEvent[] = [];
+      const gone: ImageEvent[] = [];
+      const stays: ImageEvent[] = [];
       const leave = bus.subscribe((e) => gone.push(e));
       bus.subscribe((e) => stays.push(e));
       await bus.publish(event(1));
@@ -86,7 +90,7 @@ export function eventBusConformance(name: string, open: () => Promise<EventBusFi
 
     it('a subscriber that throws does not keep the event from the others', async () => {
       const bus = await fixture.bus();
-      const got: NewImageEvent[] = [];
+      const got: ImageEvent[] = [];
       bus.subscribe(() => {
         throw new Error('broken listener');
       });
@@ -98,7 +102,7 @@ export function eventBusConformance(name: string, open: () => Promise<EventBusFi
     it('one handle per node: an event published on one reaches subscribers on the other', async () => {
       const one = await fixture.bus();
       const two = await fixture.bus();
-      const got: NewImageEvent[] = [];
+      const got: ImageEvent[] = [];
       two.subscribe((e) => got.push(e));
       await one.publish(event(7, ['bob']));
       await eventually(() => got.length === 1, 'the event on the other handle');

@@ -219,6 +219,27 @@ export function storeConformance(name: string, open: () => Promise<StoreFixture>
       assert.deepEqual(await store.usage('carol'), { images: 0, bytes: 0 });
     });
 
+    it("delete: only the owner's, with its grants, at once; reports who held a grant", async () => {
+      const record = image(1, 'alice', 'gone', 'private');
+      await store.putImage(record, [grant('alice'), grant('bob'), grant('@server')], false);
+      await store.putImage(image(2, 'alice', 'kept', 'public'), [], false);
+      assert.equal(await store.deleteImage('bob', record.id), undefined, 'not for bob to delete');
+      assert.ok((await store.getVisible('bob', record.id)) !== undefined);
+      const deleted = await store.deleteImage('alice', record.id);
+      assert.deepEqual(deleted?.image, record);
+      assert.deepEqual(deleted.recipients, ['alice', 'bob']);
+      assert.equal(await store.getImage(record.id), undefined);
+      assert.equal(await store.getVisible('bob', record.id), undefined);
+      assert.equal(await store.getKey(record.id, 'bob'), undefined);
+      assert.equal(await store.blobInUse(record.sha256), false);
+      assert.deepEqual(await store.usage('alice'), { images: 1, bytes: 10 });
+      assert.equal(await store.deleteImage('alice', record.id), undefined, 'only once');
+      // The name is free again.
+      assert.deepEqual(await store.putImage(image(3, 'alice', 'gone', 'public'), [], false), {
+        replacedBlob: null,
+      });
+    });
+
     it('an image of an unknown owner is refused with an error (and keeps its code)', async () => {
       await assert.rejects(
         store.putImage(image(6, 'nobody', 'x', 'public'), [], false),

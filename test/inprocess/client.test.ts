@@ -7,7 +7,7 @@ import { downloadImage, DOWNLOAD_WINDOW } from '../../src/core/download.js';
 import { postImage } from '../../src/core/post.js';
 import { memorySink, type ImageSink } from '../../src/core/sink.js';
 import { bytesSource } from '../../src/core/source.js';
-import type { NewImageEvent } from '../../src/core/connection.js';
+import type { ImageEvent } from '../../src/core/connection.js';
 import { isSispError } from '../../src/protocol/errors.js';
 import { clientOptions, registered, testServer, type TestServer } from './harness.js';
 import { pngBytes } from './images.js';
@@ -46,7 +46,7 @@ describe('client core against a real server', () => {
   let bob: SispClient;
   let carol: SispClient;
   let bobStorage: MemoryStorage;
-  const bobEvents: NewImageEvent[] = [];
+  const bobEvents: ImageEvent[] = [];
   before(async () => {
     server = await testServer();
     alice = (await registered(server, 'alice')).client;

@@ -60,8 +60,13 @@ export const SAMPLES: { [T in MessageType]: MessageBody<T> } = {
     keys: [{ recipient: 'carol', enc: fill(32, 0xe3), ct: fill(48, 0xc3) }],
   },
   'share.done': {},
+  delete: { image: fill(16, 0x1d) },
+  'delete.done': {},
+  usage: {},
+  'usage.result': { images: 12, bytes: 3_500_000, maxImages: 10_000, maxBytes: 10_737_418_240 },
   'cert.get': { username: 'bob' },
   cert: { username: 'bob', certificate: fill(400, 0x30) },
   'event.new_image': { image: fill(16, 0x1d), name: 'sunset', owner: 'alice' },
+  'event.deleted': { image: fill(16, 0x1d), name: 'sunset', owner: 'alice' },
   error: { code: 'E_NOT_FOUND', message: 'Not found.' },
 };

@@ -1,13 +1,13 @@
 /** Each event is encoded once, and the same bytes go to every session told of it. */
 import { encodeFrame } from '../../protocol/frame.js';
-import type { NewImageEvent } from './types.js';
+import type { ImageEvent } from './types.js';
 
-const frames = new WeakMap<NewImageEvent, Uint8Array>();
+const frames = new WeakMap<ImageEvent, Uint8Array>();
 
-export function eventFrame(event: NewImageEvent): Uint8Array {
+export function eventFrame(event: ImageEvent): Uint8Array {
   let frame = frames.get(event);
   if (frame === undefined) {
-    frame = encodeFrame('event.new_image', 0, {
+    frame = encodeFrame(event.kind === 'deleted' ? 'event.deleted' : 'event.new_image', 0, {
       image: event.image,
       name: event.name,
       owner: event.owner,
@@ -18,6 +18,6 @@ export function eventFrame(event: NewImageEvent): Uint8Array {
 }
 
 /** Whether `user` is told of `event`. */
-export function isToldOf(event: NewImageEvent, user: string): boolean {
+export function isToldOf(event: ImageEvent, user: string): boolean {
   return event.notify === 'public' || event.notify.includes(user);
 }

@@ -3,7 +3,7 @@
  * session can encode it once for all (see session.ts). A listener that throws
  * does not keep the event from the others.
  */
-import type { EventBus, EventListener, NewImageEvent } from './types.js';
+import type { EventBus, EventListener, ImageEvent } from './types.js';
 
 export class LocalEventBus implements EventBus {
   readonly #listeners = new Set<EventListener>();
@@ -13,7 +13,7 @@ export class LocalEventBus implements EventBus {
     this.#onListenerError = onListenerError;
   }
 
-  publish(event: NewImageEvent): Promise<void> {
+  publish(event: ImageEvent): Promise<void> {
     for (const listener of [...this.#listeners]) {
       try {
         listener(event);

@@ -1,12 +1,14 @@
 /**
- * The EventBus port: who is told when an image appears. In one process a
+ * The EventBus port: who is told when an image appears or is deleted. In one process a
  * LocalEventBus; across nodes PostgreSQL LISTEN/NOTIFY. publish() resolves once the
  * event is handed to the bus (delivered locally, or committed for other nodes);
  * listeners receive events in publish order. Every implementation runs the same
  * conformance suite (test/conformance/event-bus.ts).
  */
 
-export interface NewImageEvent {
+export interface ImageEvent {
+  /** An image appeared (posted, or shared with someone), or its owner deleted it. */
+  readonly kind: 'new_image' | 'deleted';
   readonly image: Uint8Array;
   readonly name: string;
   readonly owner: string;
@@ -14,10 +16,10 @@ export interface NewImageEvent {
   readonly notify: 'public' | readonly string[];
 }
 
-export type EventListener = (event: NewImageEvent) => void;
+export type EventListener = (event: ImageEvent) => void;
 
 export interface EventBus {
-  publish(event: NewImageEvent): Promise<void>;
+  publish(event: ImageEvent): Promise<void>;
   /** Events published from now on, until the returned function is called. */
   subscribe(listener: EventListener): () => void;
   close(): Promise<void>;

@@ -75,6 +75,7 @@ async function run(
 ): Promise<void> {
   const { store, log } = context.services;
   const image = await resolveImage(context, message.body);
+  transfer.image = image.id;
   const owner = await store.getUser(image.owner);
   if (owner === undefined) throw sispError('E_INTERNAL', 'missing user record');
   const key = await keyFor(context, image);
@@ -109,7 +110,12 @@ async function streamBlob(
 ): Promise<number | undefined> {
   const { blobs, outgoing, config } = context.services;
   const pieceSize = Math.min(MAX_CHUNK_DATA, config.limits.maxFrame - 1024);
-  const blob = await blobs.open(toHex(image.sha256));
+  const blob = await blobs.open(toHex(image.sha256)).catch(async (error: unknown) => {
+    // Deleted between the lookup and now: say so, rather than fail as a server error.
+    if ((await context.services.store.getImage(image.id)) === undefined)
+      throw sispError('E_NOT_FOUND', 'the image was deleted by its owner');
+    throw error;
+  });
   const pool = new FramePool(pieceSize);
   const ended = {
     get aborted() {

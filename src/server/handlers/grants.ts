@@ -36,6 +36,7 @@ export async function share(
   );
   await context.send('share.done', {});
   await events.publish({
+    kind: 'new_image',
     image: image.id,
     name: image.name,
     owner: image.owner,

@@ -3,6 +3,7 @@ import type { Handler, HandshakeHandler, HandshakeType, RequestType } from '../r
 import { certificate, list } from './catalogue.js';
 import { download } from './download.js';
 import { share } from './grants.js';
+import { deleteImage, usage } from './lifecycle.js';
 import { auth, hello, register } from './handshake.js';
 import { abort, begin, chunk, end } from './upload.js';
 
@@ -20,5 +21,7 @@ export const REQUEST_HANDLERS: { readonly [T in RequestType]: Handler<T> } = {
   download,
   list,
   share,
+  delete: deleteImage,
+  usage,
   'cert.get': certificate,
 };

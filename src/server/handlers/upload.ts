@@ -67,11 +67,15 @@ async function checkQuota(
   const images = usage.images + 1 - (replaced === undefined ? 0 : 1);
   const bytes = usage.bytes + size - (replaced?.size ?? 0);
   if (images > limits.imagesPerUser)
-    throw sispError('E_QUOTA', `you have the most images allowed (${limits.imagesPerUser})`);
+    throw sispError(
+      'E_QUOTA',
+      `you have ${usage.images} of the ${limits.imagesPerUser} images allowed; delete some to post more`,
+    );
   if (bytes > limits.bytesPerUser)
     throw sispError(
       'E_QUOTA',
-      `this image would take you past your storage limit (${limits.bytesPerUser} bytes)`,
+      `this image would take you to ${bytes} of the ${limits.bytesPerUser} bytes allowed ` +
+        `(${usage.bytes} used); delete some to post more`,
     );
 }
 
@@ -232,6 +236,7 @@ export async function end(
   await context.send('post.done', { image: manifest.id, created: record.created });
   const notify = manifest.audience === 'public' ? 'public' : [manifest.owner, ...manifest.audience];
   await context.services.events.publish({
+    kind: 'new_image',
     image: manifest.id,
     name: manifest.name,
     owner: manifest.owner,

@@ -6,7 +6,15 @@
 import Database from 'better-sqlite3';
 import { imageNameKey } from '../../protocol/names.js';
 import { MIGRATIONS } from './migrations.js';
-import type { CreateUserResult, ImageRecord, KeyGrant, StoreMethods, UserRecord } from './types.js';
+import { SERVER_RECIPIENT } from '../../protocol/messages.js';
+import type {
+  CreateUserResult,
+  DeletedImage,
+  ImageRecord,
+  KeyGrant,
+  StoreMethods,
+  UserRecord,
+} from './types.js';
 
 interface ImageRow {
   id: Uint8Array;
@@ -61,6 +69,12 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
       'SELECT * FROM images WHERE owner = ? AND name_key = ?',
     ),
     deleteImage: db.prepare('DELETE FROM images WHERE id = ?'),
+    getOwned: db.prepare<[Uint8Array, string], ImageRow>(
+      'SELECT * FROM images WHERE id = ? AND owner = ?',
+    ),
+    recipients: db.prepare<[Uint8Array, string], { recipient: string }>(
+      'SELECT recipient FROM image_keys WHERE image = ? AND recipient != ? ORDER BY recipient',
+    ),
     insertImage: db.prepare(
       `INSERT INTO images (id, owner, name, name_key, content_type, size, ct_length, sha256, manifest, signature, audience, created)
        VALUES (@id, @owner, @name, @nameKey, @contentType, @size, @ctLength, @sha256, @manifest, @signature, @audience, @created)`,
@@ -144,6 +158,17 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
     for (const key of keys) statements.insertKey.run(imageId, key.recipient, key.enc, key.ct);
   });
 
+  const deleteImage = db.transaction((owner: string, id: Uint8Array): DeletedImage | undefined => {
+    const row = statements.getOwned.get(id, owner);
+    if (row === undefined) return undefined;
+    const recipients = statements.recipients
+      .all(id, SERVER_RECIPIENT)
+      .map((grant) => grant.recipient);
+    // The key grants go with it (ON DELETE CASCADE).
+    statements.deleteImage.run(id);
+    return { image: toImage(row), recipients };
+  });
+
   return {
     getUser(username) {
       const row = statements.getUser.get(username);
@@ -183,6 +208,7 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
     addKeys: (imageId, keys) => {
       addKeys(imageId, keys);
     },
+    deleteImage: (owner, id) => deleteImage(owner, id),
     blobInUse: (sha256) => statements.blobInUse.get(sha256) !== undefined,
     allBlobs: () => statements.allBlobs.all().map((row) => plain(row.sha256)),
     close: () => {

@@ -47,6 +47,12 @@ export interface Usage {
   readonly bytes: number;
 }
 
+export interface DeletedImage {
+  readonly image: ImageRecord;
+  /** Users who held a key grant (never the server's). */
+  readonly recipients: readonly string[];
+}
+
 export interface StoreMethods {
   getUser(username: string): UserRecord | undefined;
   /** Inserts, or reports that the name exists with the same keys or other keys. */
@@ -80,6 +86,12 @@ export interface StoreMethods {
   claim(key: string, value: Uint8Array): Uint8Array;
   getKey(imageId: Uint8Array, recipient: string): KeyGrant | undefined;
   addKeys(imageId: Uint8Array, keys: readonly KeyGrant[]): void;
+  /**
+   * Deletes `owner`'s image `id` with its key grants, in one transaction. Returns who
+   * held a grant (to tell them) and the blob's digest, or undefined if there was no
+   * such image of that owner.
+   */
+  deleteImage(owner: string, id: Uint8Array): DeletedImage | undefined;
   blobInUse(sha256: Uint8Array): boolean;
   allBlobs(): Uint8Array[];
 }
@@ -102,6 +114,7 @@ export const STORE_METHODS = {
   claim: true,
   getKey: true,
   addKeys: true,
+  deleteImage: true,
   blobInUse: true,
   allBlobs: true,
 } as const satisfies Record<keyof StoreMethods, true>;
