@@ -22,6 +22,7 @@ import {
 import { completionScript, SHELLS } from './completion.js';
 import { connect, login, type CliContext } from './context.js';
 import { commandPassphrase, commandPins, commandPinsAccept, commandWhoami } from './keys.js';
+import { commandShare, commandUnshare } from './share.js';
 import { formatUsage } from './usage.js';
 import { jsonLine, quoteReference, type Output } from './output.js';
 import { askPassphrase, isInteractive, type Terminal } from './passphrase.js';
@@ -236,6 +237,67 @@ function addImageCommands(program: Command, run: Run, globals: () => CliContext)
         );
       });
     });
+  program
+    .command('share <image>')
+    .description('let more users see one of your private images (or --public: everyone)')
+    .option('--to <users>', 'comma-separated users to give a key to, each under a grant you sign')
+    .option('--public', 'make it public: re-keyed as a new version that everyone can see')
+    .option('--json', JSON_HELP)
+    .addHelpText(
+      'after',
+      examples('sisp share sunset --to bob,carol', 'sisp share sunset --public'),
+    )
+    .action(async (image: string, options: { to?: string; public?: boolean; json?: boolean }) => {
+      const context = globals();
+      const to = recipients(options.to);
+      await withClient(context, (client) =>
+        commandShare(client, context.home, output, image, {
+          ...(to === undefined ? {} : { to }),
+          public: options.public === true,
+          json: options.json === true,
+          signal,
+        }),
+      );
+    });
+  program
+    .command('unshare <image>')
+    .description("withdraw users' access to one of your images at once (--rekey: a new key too)")
+    .option('--from <users>', 'comma-separated users whose access is withdrawn')
+    .option('--rekey', 'also re-encrypt under a new key for those who remain (a new version)')
+    .option('--public', 'make a public image private: re-keyed for you (and --to users) only')
+    .option('--to <users>', 'with --public: who may still see it')
+    .option('--json', JSON_HELP)
+    .addHelpText(
+      'after',
+      examples(
+        'sisp unshare sunset --from bob',
+        'sisp unshare sunset --from bob --rekey',
+        'sisp unshare sunset --public --to carol',
+      ) +
+        '\nWithdrawing stops the server serving it to them at once. A copy they already\n' +
+        'downloaded stays with them; --rekey keeps them out of the new version even if\n' +
+        'they kept their old key and the server helps them.\n',
+    )
+    .action(
+      async (
+        image: string,
+        options: { from?: string; rekey?: boolean; public?: boolean; to?: string; json?: boolean },
+      ) => {
+        const context = globals();
+        const from = recipients(options.from);
+        const to = recipients(options.to);
+        await withClient(context, (client) =>
+          commandUnshare(client, context.home, output, image, {
+            ...(from === undefined ? {} : { from }),
+            ...(to === undefined ? {} : { to }),
+            public: options.public === true,
+            rekey: options.rekey === true,
+            json: options.json === true,
+            signal,
+          }),
+        );
+      },
+    );
   program
     .command('usage')
     .description('what you store on the server, against what it allows')

@@ -19,7 +19,11 @@ const FATAL_CODES = new Set([
 ]);
 
 /** Each event kind by its word, as the original system printed NEW_IMAGE. */
-const EVENT_WORDS = { 'event.new_image': 'NEW_IMAGE', 'event.deleted': 'DELETED' } as const;
+const EVENT_WORDS = {
+  'event.new_image': 'NEW_IMAGE',
+  'event.deleted': 'DELETED',
+  'event.unshared': 'UNSHARED',
+} as const;
 
 /** One event as a line: `NEW_IMAGE <name> <owner>` (or DELETED) with the name quoted if needed, or JSON. */
 export function eventLine(event: ImageEvent, json: boolean): string {

@@ -21,8 +21,11 @@ import {
 
 export type MessageHandler = (message: Message) => void;
 export type NewImageEvent = Extract<Message, { type: 'event.new_image' }>;
-/** What the server pushes about images: one appeared for you, or its owner deleted it. */
-export type ImageEvent = Extract<Message, { type: 'event.new_image' | 'event.deleted' }>;
+/** What the server pushes about images: one appeared for you, was deleted, or is no longer shared with you. */
+export type ImageEvent = Extract<
+  Message,
+  { type: 'event.new_image' | 'event.deleted' | 'event.unshared' }
+>;
 
 function closeError(code: number): SispError {
   if (code === CLOSE_GOING_AWAY) return sispError('E_UNAVAILABLE', 'the server is shutting down');
@@ -143,7 +146,11 @@ export class Connection {
     }
     // Id 0 is the server's: an image event, or an error about the whole connection,
     // which is about to close.
-    if (message.type === 'event.new_image' || message.type === 'event.deleted')
+    if (
+      message.type === 'event.new_image' ||
+      message.type === 'event.deleted' ||
+      message.type === 'event.unshared'
+    )
       this.onEvent?.(message);
     else if (message.type === 'error')
       this.#closedError ??= sispError(message.body.code, message.body.message);

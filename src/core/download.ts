@@ -5,6 +5,7 @@
  * then length and digest. Plaintext reaches the sink only from authenticated
  * chunks, and only commit() makes it appear; on any failure the sink aborts.
  */
+import { verifyGrant } from '../crypto/grants.js';
 import { unwrapContentKey } from '../crypto/hpke.js';
 import { decodeManifest, verifyManifest, type Manifest } from '../crypto/manifest.js';
 import { equalBytes } from '../protocol/bytes.js';
@@ -149,6 +150,24 @@ class Download<R> {
     }
   }
 
+  /**
+   * The owner meant us to read it: the image is public or ours, the signed manifest
+   * names us, or the owner signed a grant of exactly this wrapped key to us. So the
+   * server cannot add a reader without the owner.
+   */
+  async #checkEntitled(
+    manifest: Manifest,
+    ownerKey: Uint8Array,
+    body: MessageBody<'download.begin'>,
+  ): Promise<void> {
+    const me = this.#client.username;
+    const { audience } = manifest;
+    if (manifest.owner === me || audience === 'public' || audience.includes(me)) return;
+    const fields = { image: manifest.id, owner: manifest.owner, recipient: me, ...body.key };
+    if (body.grant === undefined || !(await verifyGrant(ownerKey, body.grant, fields)))
+      throw tampered('its owner did not share it with you');
+  }
+
   /** The manifest names what was asked for; then certificate and pin, signature, wrapped key. */
   async #begin(body: MessageBody<'download.begin'>): Promise<void> {
     if (this.#manifest !== undefined) throw tampered('a second download.begin');
@@ -162,6 +181,7 @@ class Download<R> {
     const owner = await this.#client.verifyPeer(body.certificate, manifest.owner);
     if (!(await verifyManifest(owner.signingKey, body.signature, body.manifest)))
       throw tampered("the owner's signature does not verify");
+    await this.#checkEntitled(manifest, owner.signingKey, body);
     const identity = this.#client.requireIdentity();
     const key = await unwrapContentKey(
       body.key,

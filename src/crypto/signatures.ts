@@ -11,6 +11,8 @@ export const SIGNATURE_DOMAINS = {
   register: 'sisp/2 register\n',
   auth: 'sisp/2 auth\n',
   manifest: 'sisp/2 manifest\n',
+  grant: 'sisp/2 grant\n',
+  withdraw: 'sisp/2 withdraw\n',
 } as const;
 
 export type SignatureDomain = keyof typeof SIGNATURE_DOMAINS;

@@ -30,6 +30,8 @@ export const MAX_MANIFEST = 4096;
 export const MAX_LIST_PAGE = 200;
 /** An opaque position in a listing. */
 export const MAX_CURSOR = 64;
+/** Key holders of one image, however many shares added them. */
+export const MAX_GRANTS = 1000;
 export { MAX_RECIPIENTS };
 export const IMAGE_ID_LENGTH = 16;
 export const NONCE_LENGTH = 32;
@@ -124,12 +126,16 @@ export const MESSAGE_SCHEMAS = {
   download: exactlyOneReference(
     struct({ credit }, { owner: username, name: imageName, image: imageId }),
   ),
-  'download.begin': struct({
-    manifest: bytes({ min: 1, max: MAX_MANIFEST }),
-    signature,
-    certificate,
-    key: wrappedKey,
-  }),
+  'download.begin': struct(
+    {
+      manifest: bytes({ min: 1, max: MAX_MANIFEST }),
+      signature,
+      certificate,
+      key: wrappedKey,
+    },
+    /** The owner's grant signature, when the key was shared after posting. */
+    { grant: signature },
+  ),
   'download.chunk': struct({ data: chunkData }),
   'download.end': struct({}),
   credit: struct({ bytes: credit }),
@@ -149,8 +155,27 @@ export const MESSAGE_SCHEMAS = {
     },
     { next: bytes({ min: 1, max: MAX_CURSOR }) },
   ),
-  share: struct({ image: imageId, keys: array(recipientKey, { min: 1, max: MAX_RECIPIENTS }) }),
+  /** The owner gives more users a key, each with a signed grant (docs/PROTOCOL.md 4.5). */
+  share: struct({
+    image: imageId,
+    grants: array(
+      struct({ recipient: username, enc: x25519Key, ct: bytes({ exact: 48 }), signature }),
+      {
+        min: 1,
+        max: MAX_RECIPIENTS,
+      },
+    ),
+  }),
   'share.done': struct({}),
+  /** The owner takes one user's access back, signed. */
+  unshare: struct({ image: imageId, recipient: username, withdrawn: uint(), signature }),
+  'unshare.done': struct({ held: bool() }),
+  /** The requester's wrapped key to an image they may see (the owner's, to share it). */
+  'key.get': struct({ image: imageId }),
+  key: struct({ key: wrappedKey }),
+  /** Who holds a key to the owner's image now. */
+  grants: struct({ image: imageId }),
+  'grants.result': struct({ recipients: array(username, { max: MAX_GRANTS }) }),
   /** The owner deletes an image: gone from every list at once; downloads in progress end. */
   delete: struct({ image: imageId }),
   'delete.done': struct({}),
@@ -168,6 +193,7 @@ export const MESSAGE_SCHEMAS = {
   // Server push (request id 0).
   'event.new_image': struct({ image: imageId, name: imageName, owner: username }),
   'event.deleted': struct({ image: imageId, name: imageName, owner: username }),
+  'event.unshared': struct({ image: imageId, name: imageName, owner: username }),
 
   error: struct(
     { code: errorCode, message: text({ max: 512 }) },

@@ -369,15 +369,18 @@ export class Session {
     clearTimeout(this.#timers.handshake);
     this.#unsubscribe = this.services.events.subscribe((event) => {
       if (this.state !== 'ready') return;
-      if (event.kind === 'deleted') this.#endDownloadsOf(event.image);
-      if (isToldOf(event, user)) void this.sendFrame(eventFrame(event));
+      const told = isToldOf(event, user);
+      if (event.kind === 'deleted') this.#endDownloadsOf(event.image, 'deleted by its owner');
+      if (event.kind === 'withdrawn' && told)
+        this.#endDownloadsOf(event.image, 'no longer shared with you');
+      if (told) void this.sendFrame(eventFrame(event));
     });
   }
 
-  /** The image was deleted: its downloads in progress end, each with a clear error. */
-  #endDownloadsOf(image: Uint8Array): void {
+  /** The image went (deleted, or withdrawn): its downloads in progress end, each with a clear error. */
+  #endDownloadsOf(image: Uint8Array, why: string): void {
     for (const id of this.transfers.downloadsOf(image)) {
-      const error = sispError('E_NOT_FOUND', 'the image was deleted by its owner');
+      const error = sispError('E_NOT_FOUND', `the image was ${why}`);
       void this.send('error', id, { code: error.code, message: error.message });
       void this.transfers.end(id, error);
     }

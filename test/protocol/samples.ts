@@ -57,9 +57,17 @@ export const SAMPLES: { [T in MessageType]: MessageBody<T> } = {
   },
   share: {
     image: fill(16, 0x1d),
-    keys: [{ recipient: 'carol', enc: fill(32, 0xe3), ct: fill(48, 0xc3) }],
+    grants: [
+      { recipient: 'carol', enc: fill(32, 0xe3), ct: fill(48, 0xc3), signature: fill(64, 0x47) },
+    ],
   },
   'share.done': {},
+  unshare: { image: fill(16, 0x1d), recipient: 'carol', withdrawn: 1_764_000_000_000, signature: fill(64, 0x57) },
+  'unshare.done': { held: true },
+  'key.get': { image: fill(16, 0x1d) },
+  key: { key: { enc: fill(32, 0xe2), ct: fill(48, 0xc2) } },
+  grants: { image: fill(16, 0x1d) },
+  'grants.result': { recipients: ['bob', 'carol'] },
   delete: { image: fill(16, 0x1d) },
   'delete.done': {},
   usage: {},
@@ -68,5 +76,6 @@ export const SAMPLES: { [T in MessageType]: MessageBody<T> } = {
   cert: { username: 'bob', certificate: fill(400, 0x30) },
   'event.new_image': { image: fill(16, 0x1d), name: 'sunset', owner: 'alice' },
   'event.deleted': { image: fill(16, 0x1d), name: 'sunset', owner: 'alice' },
+  'event.unshared': { image: fill(16, 0x1d), name: 'sunset', owner: 'alice' },
   error: { code: 'E_NOT_FOUND', message: 'Not found.' },
 };

@@ -4,10 +4,16 @@ import type { ImageEvent } from './types.js';
 
 const frames = new WeakMap<ImageEvent, Uint8Array>();
 
+const TYPES = {
+  new_image: 'event.new_image',
+  deleted: 'event.deleted',
+  withdrawn: 'event.unshared',
+} as const;
+
 export function eventFrame(event: ImageEvent): Uint8Array {
   let frame = frames.get(event);
   if (frame === undefined) {
-    frame = encodeFrame(event.kind === 'deleted' ? 'event.deleted' : 'event.new_image', 0, {
+    frame = encodeFrame(TYPES[event.kind], 0, {
       image: event.image,
       name: event.name,
       owner: event.owner,

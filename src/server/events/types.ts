@@ -7,8 +7,11 @@
  */
 
 export interface ImageEvent {
-  /** An image appeared (posted, or shared with someone), or its owner deleted it. */
-  readonly kind: 'new_image' | 'deleted';
+  /**
+   * An image appeared (posted, or shared with someone), its owner deleted it, or its
+   * owner withdrew the access of those told.
+   */
+  readonly kind: 'new_image' | 'deleted' | 'withdrawn';
   readonly image: Uint8Array;
   readonly name: string;
   readonly owner: string;

@@ -47,6 +47,17 @@ async function resolveImage(
   return image;
 }
 
+/** key.get: the requester's wrapped key to an image they may see, without its bytes. */
+export async function key(
+  context: RequestContext,
+  message: RequestMessage<'key.get'>,
+): Promise<void> {
+  const image = await context.services.store.getVisible(context.user, message.body.image);
+  if (image === undefined) throw sispError('E_NOT_FOUND', 'no such image');
+  const wrapped = await keyFor(context, image);
+  await context.send('key', { key: { enc: wrapped.enc, ct: wrapped.ct } });
+}
+
 /** The content key wrapped for the requester: the owner's wrap, or the server's re-wrap. */
 async function keyFor(context: RequestContext, image: ImageRecord): Promise<KeyGrant> {
   const { store, pki } = context.services;
@@ -84,6 +95,7 @@ async function run(
     signature: image.signature,
     certificate: owner.certificate,
     key: { enc: key.enc, ct: key.ct },
+    ...(key.grant === undefined ? {} : { grant: key.grant }),
   });
   const sent = await streamBlob(context, image, transfer);
   if (sent === undefined) return;

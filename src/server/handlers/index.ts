@@ -1,8 +1,8 @@
 /** The handler table: which function answers which message, before and after auth. */
 import type { Handler, HandshakeHandler, HandshakeType, RequestType } from '../request.js';
 import { certificate, list } from './catalogue.js';
-import { download } from './download.js';
-import { share } from './grants.js';
+import { download, key } from './download.js';
+import { grants, share, unshare } from './grants.js';
 import { deleteImage, usage } from './lifecycle.js';
 import { auth, hello, register } from './handshake.js';
 import { abort, begin, chunk, end } from './upload.js';
@@ -21,6 +21,9 @@ export const REQUEST_HANDLERS: { readonly [T in RequestType]: Handler<T> } = {
   download,
   list,
   share,
+  unshare,
+  grants,
+  'key.get': key,
   delete: deleteImage,
   usage,
   'cert.get': certificate,

@@ -66,4 +66,15 @@ export const MIGRATIONS: readonly Migration[] = [
   ) STRICT;
   `,
   nameKeys,
+  // Grants made after posting carry the owner's signature; withdrawals are kept, signed.
+  `
+  ALTER TABLE image_keys ADD COLUMN grant_signature BLOB;
+  CREATE TABLE withdrawals (
+    image BLOB NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    recipient TEXT NOT NULL,
+    withdrawn INTEGER NOT NULL,
+    signature BLOB NOT NULL,
+    PRIMARY KEY (image, recipient)
+  ) STRICT;
+  `,
 ];

@@ -14,6 +14,7 @@ import type {
   KeyGrant,
   StoreMethods,
   UserRecord,
+  Withdrawal,
 } from './types.js';
 
 interface ImageRow {
@@ -80,7 +81,12 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
        VALUES (@id, @owner, @name, @nameKey, @contentType, @size, @ctLength, @sha256, @manifest, @signature, @audience, @created)`,
     ),
     insertKey: db.prepare(
-      'INSERT OR REPLACE INTO image_keys (image, recipient, enc, ct) VALUES (?, ?, ?, ?)',
+      'INSERT OR REPLACE INTO image_keys (image, recipient, enc, ct, grant_signature) VALUES (?, ?, ?, ?, ?)',
+    ),
+    clearWithdrawal: db.prepare('DELETE FROM withdrawals WHERE image = ? AND recipient = ?'),
+    deleteKey: db.prepare('DELETE FROM image_keys WHERE image = ? AND recipient = ?'),
+    insertWithdrawal: db.prepare(
+      'INSERT OR REPLACE INTO withdrawals (image, recipient, withdrawn, signature) VALUES (?, ?, ?, ?)',
     ),
     listFirst: db.prepare<{ viewer: string; limit: number }, ImageRow>(
       `SELECT * FROM images i WHERE ${VISIBLE} ORDER BY i.created, i.id LIMIT @limit`,
@@ -106,13 +112,21 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
     ),
     getKey: db.prepare<
       [Uint8Array, string],
-      { recipient: string; enc: Uint8Array; ct: Uint8Array }
-    >('SELECT recipient, enc, ct FROM image_keys WHERE image = ? AND recipient = ?'),
+      { recipient: string; enc: Uint8Array; ct: Uint8Array; grant_signature: Uint8Array | null }
+    >(
+      'SELECT recipient, enc, ct, grant_signature FROM image_keys WHERE image = ? AND recipient = ?',
+    ),
     blobInUse: db.prepare<[Uint8Array], { one: number }>(
       'SELECT 1 AS one FROM images WHERE sha256 = ? LIMIT 1',
     ),
     allBlobs: db.prepare<[], { sha256: Uint8Array }>('SELECT DISTINCT sha256 FROM images'),
   };
+
+  /** A key given (again) clears an earlier withdrawal of the same recipient. */
+  function insertKey(imageId: Uint8Array, key: KeyGrant): void {
+    statements.insertKey.run(imageId, key.recipient, key.enc, key.ct, key.grant ?? null);
+    statements.clearWithdrawal.run(imageId, key.recipient);
+  }
 
   const createUser = db.transaction((user: UserRecord): CreateUserResult => {
     const existing = statements.getUser.get(user.username);
@@ -142,7 +156,7 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
         replacedBlob = plain(existing.sha256);
       }
       statements.insertImage.run({ ...image, nameKey: imageNameKey(image.name) });
-      for (const key of keys) statements.insertKey.run(image.id, key.recipient, key.enc, key.ct);
+      for (const key of keys) insertKey(image.id, key);
       return { replacedBlob };
     },
   );
@@ -155,7 +169,18 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
   });
 
   const addKeys = db.transaction((imageId: Uint8Array, keys: readonly KeyGrant[]) => {
-    for (const key of keys) statements.insertKey.run(imageId, key.recipient, key.enc, key.ct);
+    for (const key of keys) insertKey(imageId, key);
+  });
+
+  const withdraw = db.transaction((imageId: Uint8Array, withdrawal: Withdrawal): boolean => {
+    const removed = statements.deleteKey.run(imageId, withdrawal.recipient).changes > 0;
+    statements.insertWithdrawal.run(
+      imageId,
+      withdrawal.recipient,
+      withdrawal.withdrawn,
+      withdrawal.signature,
+    );
+    return removed;
   });
 
   const deleteImage = db.transaction((owner: string, id: Uint8Array): DeletedImage | undefined => {
@@ -201,14 +226,17 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
     claim: (key, value) => claim(key, value),
     getKey(imageId, recipient) {
       const row = statements.getKey.get(imageId, recipient);
-      return row === undefined
-        ? undefined
-        : { recipient: row.recipient, enc: plain(row.enc), ct: plain(row.ct) };
+      if (row === undefined) return undefined;
+      const key = { recipient: row.recipient, enc: plain(row.enc), ct: plain(row.ct) };
+      return row.grant_signature === null ? key : { ...key, grant: plain(row.grant_signature) };
     },
     addKeys: (imageId, keys) => {
       addKeys(imageId, keys);
     },
     deleteImage: (owner, id) => deleteImage(owner, id),
+    recipients: (imageId) =>
+      statements.recipients.all(imageId, SERVER_RECIPIENT).map((row) => row.recipient),
+    withdraw: (imageId, withdrawal) => withdraw(imageId, withdrawal),
     blobInUse: (sha256) => statements.blobInUse.get(sha256) !== undefined,
     allBlobs: () => statements.allBlobs.all().map((row) => plain(row.sha256)),
     close: () => {

@@ -16,6 +16,15 @@ export interface KeyGrant {
   readonly recipient: string;
   readonly enc: Uint8Array;
   readonly ct: Uint8Array;
+  /** The owner's signature over the grant, for keys given after posting (share). */
+  readonly grant?: Uint8Array;
+}
+
+/** A signed withdrawal of one recipient's access. */
+export interface Withdrawal {
+  readonly recipient: string;
+  readonly withdrawn: number;
+  readonly signature: Uint8Array;
 }
 
 export interface ImageRecord {
@@ -92,6 +101,13 @@ export interface StoreMethods {
    * such image of that owner.
    */
   deleteImage(owner: string, id: Uint8Array): DeletedImage | undefined;
+  /** The users holding a key to the image (never the server), in order. */
+  recipients(imageId: Uint8Array): string[];
+  /**
+   * Removes the recipient's key and records the signed withdrawal, in one
+   * transaction. Returns whether they held a key.
+   */
+  withdraw(imageId: Uint8Array, withdrawal: Withdrawal): boolean;
   blobInUse(sha256: Uint8Array): boolean;
   allBlobs(): Uint8Array[];
 }
@@ -115,6 +131,8 @@ export const STORE_METHODS = {
   getKey: true,
   addKeys: true,
   deleteImage: true,
+  recipients: true,
+  withdraw: true,
   blobInUse: true,
   allBlobs: true,
 } as const satisfies Record<keyof StoreMethods, true>;
