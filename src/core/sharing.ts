@@ -91,7 +91,12 @@ export async function unshareImage(
   for (const recipient of others(client, from)) {
     const fields = { image: image.image, owner: client.username, recipient, withdrawn: Date.now() };
     const signature = await signWithdrawal(signing, fields);
-    const reply = await client.connection.request('unshare', { ...fields, signature });
+    const reply = await client.connection.request('unshare', {
+      image: image.image,
+      recipient,
+      withdrawn: fields.withdrawn,
+      signature,
+    });
     if (reply.type !== 'unshare.done')
       throw sispError('E_BAD_FRAME', 'unexpected reply to unshare');
     if (reply.body.held) withdrawn.push(recipient);

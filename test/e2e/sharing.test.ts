@@ -8,7 +8,13 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SispClient } from '../../src/core/client.js';
+import { listImages } from '../../src/core/catalogue.js';
 import { deleteImage } from '../../src/core/manage.js';
+import { openStream } from '../../src/crypto/envelope-stream.js';
+import { unwrapContentKey } from '../../src/crypto/hpke.js';
+import { envelopeContext } from '../../src/crypto/manifest.js';
+import { fromHex, toHex } from '../../src/protocol/bytes.js';
+import { isSispError } from '../../src/protocol/errors.js';
 import { Home } from '../../src/client/home.js';
 import { NODE_CRYPTO } from '../../src/client/platform.js';
 import { nodeConnector } from '../../src/client/ws-transport.js';
@@ -25,11 +31,18 @@ import {
   type ServerProcess,
 } from './harness.js';
 
+/** A blob's bytes, as the server stores them. */
+function readBlob(dataDir: string, file: string): Uint8Array {
+  return new Uint8Array(readFileSync(join(dataDir, 'blobs', file.slice(0, 2), file.slice(2))));
+}
+
 /** Every blob file in the server's data directory. */
 function blobFiles(dataDir: string): string[] {
   const root = join(dataDir, 'blobs');
   if (!existsSync(root)) return [];
-  return readdirSync(root).flatMap((prefix) => readdirSync(join(root, prefix)));
+  return readdirSync(root).flatMap((prefix) =>
+    readdirSync(join(root, prefix)).map((rest) => `${prefix}${rest}`),
+  );
 }
 
 describe('delete', () => {
@@ -199,5 +212,152 @@ describe('usage and quota', () => {
     assert.ok((json.bytes ?? 0) > 0);
     assert.equal((await alice.run(['delete', 'one'])).code, 0);
     assert.equal((await alice.run(['post', 'three', join(IMAGES, 'hopper.gif')])).code, 0);
+  });
+});
+
+/** A client signed in with a CLI home, in this process (to act within a transfer, or replay keys). */
+async function inProcessClient(server: ServerProcess, home: ClientHome): Promise<SispClient> {
+  return SispClient.login({
+    storage: new Home(home.dir),
+    connector: nodeConnector,
+    crypto: NODE_CRYPTO,
+    server: server.url,
+    caPem: readFileSync(server.caPath, 'utf8'),
+  });
+}
+
+describe('share and unshare', () => {
+  let server: ServerProcess;
+  let alice: ClientHome;
+  let bob: ClientHome;
+  let carol: ClientHome;
+
+  before(async () => {
+    server = await startServer();
+    [alice, bob, carol] = await registered(server, 'alice', 'bob', 'carol');
+  });
+  after(async () => {
+    await server.stop();
+  });
+
+  it('share later gives a new reader a key under a signed grant; unshare takes it back at once', async () => {
+    assert.equal(
+      (await alice.run(['post', 'private', join(IMAGES, 'flower.jpg'), '--to', 'bob'])).code,
+      0,
+    );
+    assert.doesNotMatch((await carol.run(['list'])).stdout, /private/);
+    const watch = carol.spawn(['watch']);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const shared = await alice.run(['share', 'private', '--to', 'carol']);
+      assert.equal(shared.code, 0, shared.stderr);
+      assert.equal(shared.stdout, 'shared alice/private with carol\n');
+      await watch.waitFor((stdout) => stdout.includes('NEW_IMAGE private alice\n'));
+      const got = await carol.run(['download', 'alice/private', '--json']);
+      assert.equal(got.code, 0, got.stderr);
+      const path = (JSON.parse(got.stdout) as { path: string }).path;
+      assert.deepEqual(readFileSync(path), readFileSync(join(IMAGES, 'flower.jpg')));
+
+      const unshared = await alice.run(['unshare', 'private', '--from', 'carol']);
+      assert.equal(unshared.code, 0, unshared.stderr);
+      assert.equal(unshared.stdout, 'alice/private: withdrawn from carol\n');
+      await watch.waitFor((stdout) => stdout.includes('UNSHARED private alice\n'));
+    } finally {
+      await watch.stop();
+    }
+    assert.doesNotMatch((await carol.run(['list'])).stdout, /private/);
+    const refused = await carol.run(['download', 'alice/private', '--force']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /no image alice\/private that you may see/);
+    // bob, named when it was posted, still sees it; only the owner may change it.
+    assert.equal((await bob.run(['download', 'alice/private'])).code, 0);
+    const notOwner = await bob.run(['share', 'alice/private', '--to', 'carol']);
+    assert.equal(notOwner.code, 1);
+    assert.match(notOwner.stderr, /only alice can change alice\/private/);
+    // Re-sharing works, and so does unsharing someone named in the signed manifest.
+    assert.equal((await alice.run(['share', 'private', '--to', 'carol'])).code, 0);
+    assert.equal((await carol.run(['download', 'alice/private', '--force'])).code, 0);
+    assert.equal((await alice.run(['unshare', 'private', '--from', 'bob,carol'])).code, 0);
+    for (const home of [bob, carol])
+      assert.equal((await home.run(['download', 'alice/private', '--force'])).code, 1);
+  });
+
+  it('--rekey: a withdrawn reader who kept the old key, helped by the server, cannot read the new version', async () => {
+    assert.equal(
+      (await alice.run(['post', 'rekeyed', join(IMAGES, 'hopper.png'), '--to', 'bob,carol'])).code,
+      0,
+    );
+    // carol keeps her wrapped key, and the content key it opens.
+    const carolClient = await inProcessClient(server, carol);
+    const old = (await listImages(carolClient)).find((image) => image.name === 'rekeyed');
+    assert.ok(old !== undefined);
+    const wrapped = await carolClient.connection.request('key.get', { image: old.image });
+    if (wrapped.type !== 'key') throw new Error(`key.get answered ${wrapped.type}`);
+    const oldKey = await unwrapContentKey(
+      wrapped.body.key,
+      carolClient.requireIdentity().encryption.privateKey,
+      old.image,
+      'carol',
+    );
+
+    const result = await alice.run(['unshare', 'rekeyed', '--from', 'carol', '--rekey', '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    const rekeyed = JSON.parse(result.stdout) as {
+      image: string;
+      withdrawn: string[];
+      audience: string[];
+    };
+    assert.deepEqual(rekeyed.withdrawn, ['carol']);
+    assert.deepEqual(rekeyed.audience, ['bob']);
+    assert.notEqual(rekeyed.image, toHex(old.image), 'a new version, under a new id');
+
+    // The server refuses carol the new version, and her old key replayed gets nothing.
+    const newId = fromHex(rekeyed.image);
+    await assert.rejects(carolClient.connection.request('key.get', { image: newId }), (error) =>
+      isSispError(error, 'E_NOT_FOUND'),
+    );
+    await assert.rejects(carolClient.connection.request('key.get', { image: old.image }), (error) =>
+      isSispError(error, 'E_NOT_FOUND'),
+    );
+    carolClient.close();
+    // Even with the new ciphertext straight from the server's disk, the old key opens nothing.
+    const bobList = JSON.parse((await bob.run(['list', '--json'])).stdout) as {
+      images: { name: string; image: string }[];
+    };
+    assert.equal(bobList.images.find((image) => image.name === 'rekeyed')?.image, rekeyed.image);
+    const blobs = blobFiles(server.dataDir).map((file) => readBlob(server.dataDir, file));
+    assert.ok(blobs.length > 0);
+    let opened = 0;
+    for (const blob of blobs) {
+      try {
+        for await (const piece of openStream([blob], {
+          key: oldKey,
+          context: envelopeContext(newId),
+        }))
+          opened += piece.length;
+      } catch (error) {
+        assert.ok(isSispError(error, 'E_TAMPERED'));
+      }
+    }
+    assert.equal(opened, 0, 'the old key decrypts nothing of the new version');
+    const bobGot = await bob.run(['download', 'alice/rekeyed', '--force']);
+    assert.equal(bobGot.code, 0, bobGot.stderr);
+    assert.deepEqual(readFileSync(bobGot.stdout.trim()), readFileSync(join(IMAGES, 'hopper.png')));
+  });
+
+  it('a public image made private, and back: re-keyed each time, seen by exactly its audience', async () => {
+    assert.equal((await alice.run(['post', 'turning', join(IMAGES, 'hopper.jpg')])).code, 0);
+    const unshare = await alice.run(['unshare', 'turning', '--from', 'bob']);
+    assert.equal(unshare.code, 1);
+    assert.match(unshare.stderr, /is public: make it private instead/);
+    const made = await alice.run(['unshare', 'turning', '--public', '--to', 'bob']);
+    assert.equal(made.code, 0, made.stderr);
+    assert.match(made.stdout, /alice\/turning is now private to bob \(re-keyed as a new version\)/);
+    assert.match((await bob.run(['list'])).stdout, /alice\/turning .* private: bob/);
+    assert.doesNotMatch((await carol.run(['list'])).stdout, /turning/);
+    const back = await alice.run(['share', 'turning', '--public']);
+    assert.equal(back.code, 0, back.stderr);
+    assert.match((await carol.run(['list'])).stdout, /alice\/turning .* public/);
+    assert.equal((await carol.run(['download', 'alice/turning'])).code, 0);
   });
 });

@@ -10,6 +10,7 @@ import { listImages } from '../../src/core/catalogue.js';
 import type { SispClient } from '../../src/core/client.js';
 import { downloadImage } from '../../src/core/download.js';
 import { postImage } from '../../src/core/post.js';
+import { shareImage } from '../../src/core/sharing.js';
 import { memorySink } from '../../src/core/sink.js';
 import { bytesSource } from '../../src/core/source.js';
 import { equalBytes } from '../../src/protocol/bytes.js';
@@ -19,7 +20,7 @@ import { login, registered, testServer, type TestServer } from './harness.js';
 import { pngBytes } from './images.js';
 
 /** What the hostile store does, switched by the test. */
-const attack = { swapImage: false, swapListing: false };
+const attack = { swapImage: false, swapListing: false, dropGrants: false };
 let victim: ImageRecord | undefined;
 let forged: ImageRecord | undefined;
 
@@ -35,6 +36,12 @@ function hostile(real: Store): Store {
   return {
     ...real,
     getVisible: async (viewer, id) => swap(await real.getVisible(viewer, id)),
+    // A key handed over without the owner's grant: as if the server added the reader.
+    getKey: async (image, recipient) => {
+      const key = await real.getKey(image, recipient);
+      if (!attack.dropGrants || key === undefined) return key;
+      return { recipient: key.recipient, enc: key.enc, ct: key.ct };
+    },
     findVisible: async (viewer, owner, name) => swap(await real.findVisible(viewer, owner, name)),
     listVisible: async (viewer, after, limit) => {
       const rows = await real.listVisible(viewer, after, limit);
@@ -105,5 +112,73 @@ describe('against a hostile server', () => {
     const listed = await listImages(bob);
     const sunsets = listed.filter((image) => image.name === 'sunset').map((image) => image.owner);
     assert.deepEqual(sunsets.sort(), ['alice', 'mallory']);
+  });
+});
+
+describe('grants: a reader the owner did not add is refused by their own client', () => {
+  let server: TestServer;
+  let alice: SispClient;
+  let carol: SispClient;
+  before(async () => {
+    server = await testServer({}, { wrapStore: hostile });
+    alice = (await registered(server, 'alice')).client;
+    carol = (await registered(server, 'carol')).client;
+    await postImage(alice, {
+      name: 'later',
+      to: ['alice'],
+      source: bytesSource(pngBytes(4000, 3)),
+    });
+    await shareImage(alice, 'later', ['carol']);
+  });
+  after(async () => {
+    for (const client of [alice, carol]) client.close();
+    await server.stop();
+  });
+
+  it("a key served without the owner's signed grant is E_TAMPERED; with it, the image opens", async () => {
+    attack.dropGrants = true;
+    try {
+      await assert.rejects(
+        downloadImage(carol, { owner: 'alice', name: 'later' }, memorySink()),
+        (error) =>
+          fails('E_TAMPERED')(error) && /did not share it with you/.test((error as Error).message),
+      );
+    } finally {
+      attack.dropGrants = false;
+    }
+    const got = await downloadImage(carol, { owner: 'alice', name: 'later' }, memorySink());
+    assert.equal(got.manifest.owner, 'alice');
+    assert.deepEqual(got.manifest.audience, ['alice'], 'the manifest never named carol');
+  });
+
+  it('the server refuses a grant or withdrawal not signed by the owner', async () => {
+    const image = (await listImages(alice)).find((entry) => entry.name === 'later');
+    assert.ok(image !== undefined);
+    const forged = new Uint8Array(64).fill(7);
+    await assert.rejects(
+      alice.connection.request('share', {
+        image: image.image,
+        grants: [
+          {
+            recipient: 'carol',
+            enc: new Uint8Array(32).fill(1),
+            ct: new Uint8Array(48),
+            signature: forged,
+          },
+        ],
+      }),
+      fails('E_FORBIDDEN'),
+    );
+    await assert.rejects(
+      alice.connection.request('unshare', {
+        image: image.image,
+        recipient: 'carol',
+        withdrawn: Date.now(),
+        signature: forged,
+      }),
+      fails('E_FORBIDDEN'),
+    );
+    // carol still reads it: nothing changed.
+    await downloadImage(carol, { owner: 'alice', name: 'later' }, memorySink());
   });
 });

@@ -62,7 +62,12 @@ export const SAMPLES: { [T in MessageType]: MessageBody<T> } = {
     ],
   },
   'share.done': {},
-  unshare: { image: fill(16, 0x1d), recipient: 'carol', withdrawn: 1_764_000_000_000, signature: fill(64, 0x57) },
+  unshare: {
+    image: fill(16, 0x1d),
+    recipient: 'carol',
+    withdrawn: 1_764_000_000_000,
+    signature: fill(64, 0x57),
+  },
   'unshare.done': { held: true },
   'key.get': { image: fill(16, 0x1d) },
   key: { key: { enc: fill(32, 0xe2), ct: fill(48, 0xc2) } },
