@@ -3,6 +3,12 @@
  * docs test checks the document against these byte for byte; `npm run vectors`
  * prints them for pasting when the protocol changes on purpose.
  */
+import {
+  grantPayload,
+  signGrant,
+  signWithdrawal,
+  withdrawalPayload,
+} from '../../src/crypto/grants.js';
 import { ED25519_PKCS8_PREFIX } from '../../src/crypto/der.js';
 import { EnvelopeEncryptor } from '../../src/crypto/envelope.js';
 import { importPkcs8 } from '../../src/crypto/keys.js';
@@ -112,6 +118,17 @@ export async function docVectors(): Promise<Record<string, string>> {
   });
   out['wrap-enc'] = toHex(wrapped.enc);
   out['wrap-ct'] = toHex(wrapped.ct);
+  const grant = { image: IMAGE_ID, owner: 'alice', recipient: 'bob', ...wrapped };
+  out['grant-signed-bytes'] = toHex(signedBytes('grant', await grantPayload(grant)));
+  out['grant-signature'] = toHex(await signGrant(signingKey, grant));
+  const withdrawal = {
+    image: IMAGE_ID,
+    owner: 'alice',
+    recipient: 'bob',
+    withdrawn: 1_764_000_000_000,
+  };
+  out['withdraw-signed-bytes'] = toHex(signedBytes('withdraw', withdrawalPayload(withdrawal)));
+  out['withdraw-signature'] = toHex(await signWithdrawal(signingKey, withdrawal));
   return out;
 }
 
