@@ -9,6 +9,7 @@
 import { clearLine, createInterface, cursorTo, type Interface } from 'node:readline';
 import { listImages } from '../core/catalogue.js';
 import type { SispClient } from '../core/client.js';
+import { fromPush } from '../core/events.js';
 import { sispError } from '../protocol/errors.js';
 import {
   commandDownload,
@@ -160,7 +161,7 @@ function attach(io: PromptIo, connected: SispClient): void {
   connected.connection.onEvent = (event) => {
     if (event.type === 'event.new_image') io.state.remember(event.body.owner, event.body.name);
     else io.state.forget(event.body.owner, event.body.name);
-    io.print(eventLine(event, false));
+    io.print(eventLine(fromPush(event), false));
   };
 }
 

@@ -4,11 +4,12 @@
  */
 import type { SispClient } from '../core/client.js';
 import { isSispError } from '../protocol/errors.js';
-import type { ImageEvent } from '../core/connection.js';
+import { eventsAfter, fromPush, type WatchEvent } from '../core/events.js';
 import { toHex } from '../protocol/bytes.js';
 import type { Output } from './output.js';
 import { login, type CliContext } from './context.js';
 import { jsonLine, quoteName } from './output.js';
+import { WatchPositions } from './watch-position.js';
 
 const FATAL_CODES = new Set([
   'E_AUTH',
@@ -19,19 +20,68 @@ const FATAL_CODES = new Set([
 ]);
 
 /** Each event kind by its word, as the original system printed NEW_IMAGE. */
-const EVENT_WORDS = {
-  'event.new_image': 'NEW_IMAGE',
-  'event.deleted': 'DELETED',
-  'event.unshared': 'UNSHARED',
-} as const;
+const EVENT_WORDS = { new_image: 'NEW_IMAGE', deleted: 'DELETED', withdrawn: 'UNSHARED' } as const;
 
-/** One event as a line: `NEW_IMAGE <name> <owner>` (or DELETED) with the name quoted if needed, or JSON. */
-export function eventLine(event: ImageEvent, json: boolean): string {
-  const { owner, name, image } = event.body;
-  const word = EVENT_WORDS[event.type];
+/** One event as a line: `NEW_IMAGE <name> <owner>` (DELETED, UNSHARED) with the name quoted if needed, or JSON. */
+export function eventLine(event: WatchEvent, json: boolean): string {
+  const { owner, name, image, position } = event;
+  const word = EVENT_WORDS[event.kind];
   return json
-    ? jsonLine({ event: word, owner, name, image: toHex(image) })
+    ? jsonLine({ event: word, owner, name, image: toHex(image), position })
     : `${word} ${quoteName(name)} ${owner}\n`;
+}
+
+/**
+ * Prints each event once, in order: those read back from the log after the saved
+ * position, then those pushed live (held back while catching up), skipping any at or
+ * before the last one printed. The position is saved after each, so a restart of
+ * either side resumes where it stopped.
+ */
+class Printer {
+  #last: number | undefined;
+  #catchingUp = true;
+  readonly #held: WatchEvent[] = [];
+
+  constructor(
+    private readonly output: Output,
+    private readonly json: boolean,
+    private readonly saved: WatchPositions,
+  ) {}
+
+  async start(client: SispClient): Promise<void> {
+    this.#catchingUp = true;
+    client.connection.onEvent = (event) => {
+      this.#held.push(fromPush(event));
+      if (!this.#catchingUp) void this.#flush(client);
+    };
+    this.#last ??= await this.saved.read(client);
+    if (this.#last === undefined) {
+      // First run: start from now, as the original system did.
+      this.#last = (await eventsAfter(client)).position;
+      await this.saved.write(client, this.#last);
+    } else {
+      for (let more = true; more;) {
+        const page = await eventsAfter(client, this.#last);
+        for (const event of page.events) await this.#print(client, event);
+        this.#last = Math.max(this.#last, page.position);
+        more = page.more;
+      }
+    }
+    this.#catchingUp = false;
+    await this.#flush(client);
+  }
+
+  async #flush(client: SispClient): Promise<void> {
+    for (let event = this.#held.shift(); event !== undefined; event = this.#held.shift())
+      await this.#print(client, event);
+  }
+
+  async #print(client: SispClient, event: WatchEvent): Promise<void> {
+    if (this.#last !== undefined && event.position <= this.#last) return;
+    this.output.out.write(eventLine(event, this.json));
+    this.#last = event.position;
+    await this.saved.write(client, event.position);
+  }
 }
 
 export async function commandWatch(
@@ -40,13 +90,16 @@ export async function commandWatch(
   signal: AbortSignal,
   format: { json?: boolean } = {},
 ): Promise<void> {
+  const printer = new Printer(output, format.json === true, new WatchPositions(options.home));
   let delay = 500;
   let announced = false;
   while (!signal.aborted) {
-    let client: SispClient;
+    let client: SispClient | undefined;
     try {
       client = await login(options);
+      await printer.start(client);
     } catch (error) {
+      client?.close();
       if (isSispError(error) && FATAL_CODES.has(error.code)) throw error;
       if (!announced) output.err.write('waiting for the server...\n');
       announced = true;
@@ -57,27 +110,26 @@ export async function commandWatch(
     if (announced) output.err.write('connected\n');
     announced = false;
     delay = 500;
-    await new Promise<void>((resolve) => {
-      client.connection.onEvent = (event) => {
-        output.out.write(eventLine(event, format.json === true));
-      };
-      client.connection.onClose(() => {
-        resolve();
-      });
-      const stop = (): void => {
-        client.close();
-        resolve();
-      };
-      signal.addEventListener('abort', stop, { once: true });
-      client.connection.onClose(() => {
-        signal.removeEventListener('abort', stop);
-      });
-    });
+    await untilClosed(client, signal);
     if (!isAborted(signal)) {
       output.err.write('connection lost; reconnecting...\n');
       announced = true;
     }
   }
+}
+
+function untilClosed(client: SispClient, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = (): void => {
+      client.close();
+      resolve();
+    };
+    signal.addEventListener('abort', stop, { once: true });
+    client.connection.onClose(() => {
+      signal.removeEventListener('abort', stop);
+      resolve();
+    });
+  });
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

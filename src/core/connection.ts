@@ -40,6 +40,8 @@ export class Connection {
   readonly #closeListeners = new Set<(error: SispError) => void>();
   #nextId = 1;
   #closedError: SispError | undefined;
+  /** Set once the transport has closed (not merely when a closing error arrived). */
+  #ended: SispError | undefined;
   onEvent: ((event: ImageEvent) => void) | undefined;
 
   private constructor() {}
@@ -73,7 +75,15 @@ export class Connection {
   }
 
   /** Called once when the connection ends; returns a function that removes the listener. */
+  /** Calls `listener` once when the connection closes: at once (next microtask) if it already has. */
   onClose(listener: (error: SispError) => void): () => void {
+    if (this.#ended !== undefined) {
+      const ended = this.#ended;
+      queueMicrotask(() => {
+        listener(ended);
+      });
+      return () => undefined;
+    }
     this.#closeListeners.add(listener);
     return () => this.#closeListeners.delete(listener);
   }
@@ -158,6 +168,7 @@ export class Connection {
 
   #closed(code: number): void {
     const error = (this.#closedError ??= closeError(code));
+    this.#ended = error;
     const body = { code: error.code, message: error.message };
     for (const handler of this.#handlers.values()) handler({ type: 'error', id: 0, body });
     this.#handlers.clear();

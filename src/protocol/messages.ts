@@ -30,6 +30,8 @@ export const MAX_MANIFEST = 4096;
 export const MAX_LIST_PAGE = 200;
 /** An opaque position in a listing. */
 export const MAX_CURSOR = 64;
+export const MAX_EVENTS_PAGE = 200;
+export const EVENT_KINDS = ['new_image', 'deleted', 'withdrawn'] as const;
 /** Key holders of one image, however many shares added them. */
 export const MAX_GRANTS = 1000;
 export { MAX_RECIPIENTS };
@@ -62,6 +64,8 @@ const recipient: Schema<string> = (value, path) =>
 const recipientKey = struct({ recipient, enc: x25519Key, ct: bytes({ exact: 48 }) });
 const chunkData = bytes({ min: 1, max: MAX_CHUNK_DATA });
 const credit = uint(1 << 30, 1);
+/** A place in the durable event log. */
+const position = uint();
 
 /** A download names its image one way: by id, or by owner and name together. */
 function exactlyOneReference<T extends { image?: Uint8Array; owner?: string; name?: string }>(
@@ -176,6 +180,26 @@ export const MESSAGE_SCHEMAS = {
   /** Who holds a key to the owner's image now. */
   grants: struct({ image: imageId }),
   'grants.result': struct({ recipients: array(username, { max: MAX_GRANTS }) }),
+  /**
+   * The user's events after `after` (a position from an event or an earlier reply),
+   * up to `limit`; without `after`, none, only the current position to start from.
+   */
+  events: struct({}, { after: uint(), limit: uint(MAX_EVENTS_PAGE, 1) }),
+  'events.result': struct({
+    events: array(
+      struct({
+        kind: oneOf(EVENT_KINDS),
+        image: imageId,
+        name: imageName,
+        owner: username,
+        position,
+      }),
+      { max: MAX_EVENTS_PAGE },
+    ),
+    /** The last position this reply covers: ask again after it. */
+    position,
+    more: bool(),
+  }),
   /** The owner deletes an image: gone from every list at once; downloads in progress end. */
   delete: struct({ image: imageId }),
   'delete.done': struct({}),
@@ -191,9 +215,9 @@ export const MESSAGE_SCHEMAS = {
   cert: struct({ username, certificate }),
 
   // Server push (request id 0).
-  'event.new_image': struct({ image: imageId, name: imageName, owner: username }),
-  'event.deleted': struct({ image: imageId, name: imageName, owner: username }),
-  'event.unshared': struct({ image: imageId, name: imageName, owner: username }),
+  'event.new_image': struct({ image: imageId, name: imageName, owner: username, position }),
+  'event.deleted': struct({ image: imageId, name: imageName, owner: username, position }),
+  'event.unshared': struct({ image: imageId, name: imageName, owner: username, position }),
 
   error: struct(
     { code: errorCode, message: text({ max: 512 }) },

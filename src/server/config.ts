@@ -59,6 +59,8 @@ export interface Limits {
   readonly stalledReaderMs: number;
   /** An upload with credit to use that sends nothing for this long ends (E_TIMEOUT). */
   readonly stalledUploadMs: number;
+  /** Events older than this leave the log (pruned at start); a watcher away longer misses them. */
+  readonly eventRetentionDays: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -86,6 +88,7 @@ export const DEFAULT_LIMITS: Limits = {
   creditBudget: 256 * 1024 * 1024,
   stalledReaderMs: 30_000,
   stalledUploadMs: 60_000,
+  eventRetentionDays: 90,
 };
 
 export const LIMIT_VARIABLES: Record<keyof Limits, string> = {
@@ -113,6 +116,7 @@ export const LIMIT_VARIABLES: Record<keyof Limits, string> = {
   creditBudget: 'SISP_CREDIT_BUDGET',
   stalledReaderMs: 'SISP_STALLED_READER_MS',
   stalledUploadMs: 'SISP_STALLED_UPLOAD_MS',
+  eventRetentionDays: 'SISP_EVENT_RETENTION_DAYS',
 };
 
 function positiveInteger(name: string, raw: string): number {

@@ -92,6 +92,7 @@ export async function createServerContext(
     credit: new ByteBudget(config.limits.creditBudget),
   };
   await collectGarbage(context);
+  await pruneEvents(context);
   return {
     ...context,
     async close() {
@@ -122,6 +123,13 @@ async function checkBelongs(store: Store, pki: ServerPki): Promise<void> {
       'E_CERTIFICATE',
       "the database's public images are wrapped to another key than this data directory's wrap-key.pem: restore wrap-key.pem from the same backup as sisp.db",
     );
+}
+
+/** Keeps the event log to its retention (SISP_EVENT_RETENTION_DAYS). */
+async function pruneEvents(context: ServerContext): Promise<void> {
+  const days = context.config.limits.eventRetentionDays;
+  const removed = await context.store.pruneEvents(Date.now() - days * 24 * 3600 * 1000);
+  if (removed > 0) context.log.info({ event: 'events.pruned', removed, days }, 'old events pruned');
 }
 
 /** Removes blobs no image refers to (left by a crash between blob commit and metadata commit). */

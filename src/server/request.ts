@@ -73,6 +73,7 @@ export const REQUEST_TYPES = [
   'unshare',
   'grants',
   'key.get',
+  'events',
   'delete',
   'usage',
   'cert.get',

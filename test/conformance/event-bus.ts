@@ -18,7 +18,14 @@ function event(
   notify: ImageEvent['notify'] = 'public',
   kind: ImageEvent['kind'] = n % 3 === 0 ? 'deleted' : 'new_image',
 ): ImageEvent {
-  return { kind, image: new Uint8Array(16).fill(n), name: `image ${n}`, owner: 'alice', notify };
+  return {
+    kind,
+    image: new Uint8Array(16).fill(n),
+    name: `image ${n}`,
+    owner: 'alice',
+    notify,
+    position: n,
+  };
 }
 
 async function eventually(check: () => boolean, what: string, ms = 5000): Promise<void> {

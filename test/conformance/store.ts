@@ -52,6 +52,15 @@ export function image(
   };
 }
 
+/** putImage without the event it writes, for tests about the image itself. */
+async function putImage(
+  store: Store,
+  ...args: Parameters<Store['putImage']>
+): Promise<{ replacedBlob: Uint8Array | null } | 'exists'> {
+  const result = await store.putImage(...args);
+  return result === 'exists' ? result : { replacedBlob: result.replacedBlob };
+}
+
 const grant = (recipient: string, fill = 9): KeyGrant => ({
   recipient,
   enc: bytes(32, fill),
@@ -93,15 +102,15 @@ export function storeConformance(name: string, open: () => Promise<StoreFixture>
     });
 
     it('names are unique per owner; replace swaps atomically and reports the old blob', async () => {
-      assert.deepEqual(await store.putImage(image(1, 'alice', 'sun', 'public'), [], false), {
+      assert.deepEqual(await putImage(store, image(1, 'alice', 'sun', 'public'), [], false), {
         replacedBlob: null,
       });
-      assert.equal(await store.putImage(image(2, 'alice', 'sun', 'public'), [], false), 'exists');
+      assert.equal(await putImage(store, image(2, 'alice', 'sun', 'public'), [], false), 'exists');
       assert.equal(await store.getImage(bytes(16, 2)), undefined, 'a refused put leaves nothing');
-      assert.deepEqual(await store.putImage(image(3, 'bob', 'sun', 'public'), [], false), {
+      assert.deepEqual(await putImage(store, image(3, 'bob', 'sun', 'public'), [], false), {
         replacedBlob: null,
       });
-      assert.deepEqual(await store.putImage(image(4, 'alice', 'sun', 'public'), [], true), {
+      assert.deepEqual(await putImage(store, image(4, 'alice', 'sun', 'public'), [], true), {
         replacedBlob: bytes(32, 1),
       });
       assert.equal(await store.getImage(bytes(16, 1)), undefined);
@@ -111,24 +120,24 @@ export function storeConformance(name: string, open: () => Promise<StoreFixture>
     });
 
     it('names are one name per owner whatever their case or compatibility form', async () => {
-      await store.putImage(image(1, 'alice', 'Sunset', 'public'), [], false);
+      await putImage(store, image(1, 'alice', 'Sunset', 'public'), [], false);
       assert.equal(
-        await store.putImage(image(2, 'alice', 'sunset', 'public'), [], false),
+        await putImage(store, image(2, 'alice', 'sunset', 'public'), [], false),
         'exists',
       );
       assert.equal(
-        await store.putImage(image(3, 'alice', 'SUNSET', 'public'), [], false),
+        await putImage(store, image(3, 'alice', 'SUNSET', 'public'), [], false),
         'exists',
       );
       assert.deepEqual((await store.findImage('alice', 'sUnSeT'))?.name, 'Sunset');
       assert.deepEqual((await store.findVisible('bob', 'alice', 'sunset'))?.id, bytes(16, 1));
       // Another owner's name is theirs.
       assert.notEqual(
-        await store.putImage(image(4, 'bob', 'sunset', 'public'), [], false),
+        await putImage(store, image(4, 'bob', 'sunset', 'public'), [], false),
         'exists',
       );
       // Replacing under another case replaces the one image.
-      assert.deepEqual(await store.putImage(image(5, 'alice', 'SunSet', 'public'), [], true), {
+      assert.deepEqual(await putImage(store, image(5, 'alice', 'SunSet', 'public'), [], true), {
         replacedBlob: bytes(32, 1),
       });
       assert.equal((await store.findImage('alice', 'sunset'))?.name, 'SunSet');
@@ -137,7 +146,7 @@ export function storeConformance(name: string, open: () => Promise<StoreFixture>
     it('concurrent posts of one name without replace: exactly one wins', async () => {
       const results = await Promise.all(
         Array.from({ length: 8 }, (_, i) =>
-          store.putImage(image(10 + i, 'alice', 'race', 'public'), [], false),
+          putImage(store, image(10 + i, 'alice', 'race', 'public'), [], false),
         ),
       );
       assert.equal(results.filter((r) => r !== 'exists').length, 1);
@@ -147,16 +156,17 @@ export function storeConformance(name: string, open: () => Promise<StoreFixture>
 
     it('an image round-trips byte for byte', async () => {
       const record = image(5, 'bob', 'ünïcode name', 'private');
-      await store.putImage(record, [grant('bob')], false);
+      await putImage(store, record, [grant('bob')], false);
       assert.deepEqual(await store.getImage(record.id), record);
       assert.deepEqual(await store.findImage('bob', 'ünïcode name'), record);
       assert.deepEqual(await store.getKey(record.id, 'bob'), grant('bob'));
     });
 
     it('visibility: public to all, private to the owner and those granted a key only', async () => {
-      await store.putImage(image(1, 'alice', 'sun', 'public'), [], false);
-      await store.putImage(image(3, 'bob', 'sun', 'public'), [], false);
-      await store.putImage(
+      await putImage(store, image(1, 'alice', 'sun', 'public'), [], false);
+      await putImage(store, image(3, 'bob', 'sun', 'public'), [], false);
+      await putImage(
+        store,
         image(5, 'alice', 'secret', 'private'),
         [grant('alice'), grant('bob')],
         false,
@@ -188,7 +198,8 @@ export function storeConformance(name: string, open: () => Promise<StoreFixture>
     it('listing pages in (created, id) order: every image once, whatever the page size', async () => {
       // Several images share a creation time, so the id breaks the tie.
       for (let n = 1; n <= 23; n++)
-        await store.putImage(
+        await putImage(
+          store,
           { ...image(n, 'alice', `n${n}`, 'public'), created: 1000 + (n % 4) },
           [],
           false,
@@ -212,17 +223,17 @@ export function storeConformance(name: string, open: () => Promise<StoreFixture>
 
     it('usage counts the images and plaintext bytes of one owner', async () => {
       assert.deepEqual(await store.usage('alice'), { images: 0, bytes: 0 });
-      await store.putImage(image(1, 'alice', 'a', 'public'), [], false);
-      await store.putImage({ ...image(2, 'alice', 'b', 'private'), size: 1000 }, [], false);
-      await store.putImage(image(3, 'bob', 'c', 'public'), [], false);
+      await putImage(store, image(1, 'alice', 'a', 'public'), [], false);
+      await putImage(store, { ...image(2, 'alice', 'b', 'private'), size: 1000 }, [], false);
+      await putImage(store, image(3, 'bob', 'c', 'public'), [], false);
       assert.deepEqual(await store.usage('alice'), { images: 2, bytes: 1010 });
       assert.deepEqual(await store.usage('carol'), { images: 0, bytes: 0 });
     });
 
     it("delete: only the owner's, with its grants, at once; reports who held a grant", async () => {
       const record = image(1, 'alice', 'gone', 'private');
-      await store.putImage(record, [grant('alice'), grant('bob'), grant('@server')], false);
-      await store.putImage(image(2, 'alice', 'kept', 'public'), [], false);
+      await putImage(store, record, [grant('alice'), grant('bob'), grant('@server')], false);
+      await putImage(store, image(2, 'alice', 'kept', 'public'), [], false);
       assert.equal(await store.deleteImage('bob', record.id), undefined, 'not for bob to delete');
       assert.ok((await store.getVisible('bob', record.id)) !== undefined);
       const deleted = await store.deleteImage('alice', record.id);
@@ -235,14 +246,72 @@ export function storeConformance(name: string, open: () => Promise<StoreFixture>
       assert.deepEqual(await store.usage('alice'), { images: 1, bytes: 10 });
       assert.equal(await store.deleteImage('alice', record.id), undefined, 'only once');
       // The name is free again.
-      assert.deepEqual(await store.putImage(image(3, 'alice', 'gone', 'public'), [], false), {
+      assert.deepEqual(await putImage(store, image(3, 'alice', 'gone', 'public'), [], false), {
         replacedBlob: null,
       });
     });
 
+    it('the event log: every change gets a position, written with it; each user reads their own', async () => {
+      const head = await store.eventHead();
+      const posted = await store.putImage(image(1, 'alice', 'pub', 'public'), [], false);
+      assert.ok(posted !== 'exists');
+      const secret = await store.putImage(
+        image(2, 'alice', 'secret', 'private'),
+        [grant('alice'), grant('bob'), grant('@server')],
+        false,
+      );
+      assert.ok(secret !== 'exists');
+      assert.deepEqual(secret.event.notify, ['alice', 'bob']);
+      const shared = await store.addKeys(image(2, 'alice', 'secret', 'private').id, [
+        grant('carol'),
+        grant('bob'),
+      ]);
+      assert.deepEqual(shared?.notify, ['carol'], 'only those who had no key are told');
+      assert.equal(
+        await store.addKeys(image(2, 'alice', 'secret', 'private').id, [grant('carol')]),
+        null,
+      );
+      const withdrawn = await store.withdraw(image(2, 'alice', 'secret', 'private').id, {
+        recipient: 'carol',
+        withdrawn: 5,
+        signature: bytes(64, 5),
+      });
+      assert.equal(withdrawn.held, true);
+      assert.deepEqual(withdrawn.event?.notify, ['carol']);
+      const deleted = await store.deleteImage('alice', image(1, 'alice', 'pub', 'public').id);
+      assert.equal(deleted?.event.kind, 'deleted');
+      const positions = [posted.event, secret.event, shared, withdrawn.event, deleted.event].map(
+        (event) => event.position,
+      );
+      assert.deepEqual(
+        [...positions].sort((a, b) => a - b),
+        positions,
+        'increasing',
+      );
+      assert.ok((positions[0] ?? 0) > head);
+      assert.equal(await store.eventHead(), positions.at(-1));
+      const kinds = async (viewer: string) =>
+        (await store.eventsSince(viewer, head, 100)).map((event) => `${event.kind} ${event.name}`);
+      assert.deepEqual(await kinds('carol'), [
+        'new_image pub',
+        'new_image secret',
+        'withdrawn secret',
+        'deleted pub',
+      ]);
+      assert.deepEqual(await kinds('bob'), ['new_image pub', 'new_image secret', 'deleted pub']);
+      assert.deepEqual(await kinds('dave'), ['new_image pub', 'deleted pub']);
+      assert.deepEqual(
+        (await store.eventsSince('bob', positions[1] ?? 0, 100)).map((event) => event.name),
+        ['pub'],
+        'after a position, only what came later',
+      );
+      assert.equal((await store.eventsSince('bob', head, 1)).length, 1);
+      assert.equal(await store.pruneEvents(0), 0);
+    });
+
     it('an image of an unknown owner is refused with an error (and keeps its code)', async () => {
       await assert.rejects(
-        store.putImage(image(6, 'nobody', 'x', 'public'), [], false),
+        putImage(store, image(6, 'nobody', 'x', 'public'), [], false),
         (error: unknown) => error instanceof Error,
       );
       assert.equal(await store.getImage(bytes(16, 6)), undefined);
@@ -250,15 +319,15 @@ export function storeConformance(name: string, open: () => Promise<StoreFixture>
     });
 
     it('allBlobs names every blob in use, once', async () => {
-      await store.putImage(image(1, 'alice', 'a', 'public'), [], false);
-      await store.putImage({ ...image(2, 'bob', 'b', 'public'), sha256: bytes(32, 1) }, [], false);
-      await store.putImage(image(3, 'carol', 'c', 'public'), [], false);
+      await putImage(store, image(1, 'alice', 'a', 'public'), [], false);
+      await putImage(store, { ...image(2, 'bob', 'b', 'public'), sha256: bytes(32, 1) }, [], false);
+      await putImage(store, image(3, 'carol', 'c', 'public'), [], false);
       const blobs = (await store.allBlobs()).map((sha) => sha[0]).sort();
       assert.deepEqual(blobs, [1, 3]);
     });
 
     it('what was committed survives closing and reopening', async () => {
-      await store.putImage(image(1, 'alice', 'kept', 'private'), [grant('alice')], false);
+      await putImage(store, image(1, 'alice', 'kept', 'private'), [grant('alice')], false);
       store = await fixture.reopen();
       assert.deepEqual((await store.findImage('alice', 'kept'))?.id, bytes(16, 1));
       assert.deepEqual(await store.getKey(bytes(16, 1), 'alice'), grant('alice'));

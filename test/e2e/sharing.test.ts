@@ -361,3 +361,44 @@ describe('share and unshare', () => {
     assert.equal((await carol.run(['download', 'alice/turning'])).code, 0);
   });
 });
+
+describe('watch never misses', () => {
+  it('resumes where it stopped, after being stopped and across a server restart, each event once', async () => {
+    let server = await startServer();
+    const port = Number(new URL(server.url).port);
+    const [alice, bob] = await registered(server, 'alice', 'bob');
+    try {
+      const first = bob.spawn(['watch']);
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        assert.equal((await alice.run(['post', 'w1', join(IMAGES, 'hopper.png')])).code, 0);
+        await first.waitFor((stdout) => stdout.includes('NEW_IMAGE w1 alice\n'));
+      } finally {
+        await first.stop();
+      }
+      // While bob is away: a post and a delete.
+      assert.equal((await alice.run(['post', 'w2', join(IMAGES, 'hopper.jpg')])).code, 0);
+      assert.equal((await alice.run(['delete', 'w1'])).code, 0);
+      const second = bob.spawn(['watch']);
+      try {
+        await second.waitFor((stdout) => stdout.includes('DELETED w1 alice\n'));
+        assert.equal(second.stdout, 'NEW_IMAGE w2 alice\nDELETED w1 alice\n');
+        // The server restarts; a post lands before the watcher is back.
+        assert.equal(await server.stop(), 0);
+        server = await startServer({ dataDir: server.dataDir, port });
+        assert.equal((await alice.run(['post', 'w3', join(IMAGES, 'hopper.gif')])).code, 0);
+        await second.waitFor((stdout) => stdout.includes('NEW_IMAGE w3 alice\n'), 30_000);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      } finally {
+        await second.stop();
+      }
+      assert.equal(second.stdout, 'NEW_IMAGE w2 alice\nDELETED w1 alice\nNEW_IMAGE w3 alice\n');
+      const json = JSON.parse(readFileSync(join(bob.dir, 'watch.json'), 'utf8')) as {
+        position: number;
+      };
+      assert.ok(json.position >= 4);
+    } finally {
+      await server.stop();
+    }
+  });
+});

@@ -57,7 +57,12 @@ export async function docVectors(): Promise<Record<string, string>> {
     encodeFrame('auth', 2, { username: 'alice', signature: new Uint8Array(64).fill(0x5a) }),
   );
   out['frame-event'] = toHex(
-    encodeFrame('event.new_image', 0, { image: IMAGE_ID, name: 'sunset', owner: 'alice' }),
+    encodeFrame('event.new_image', 0, {
+      image: IMAGE_ID,
+      name: 'sunset',
+      owner: 'alice',
+      position: 42,
+    }),
   );
   out['frame-chunk-header'] = toHex(chunkFrameHeader('post.chunk', 7, 1000));
   out['frame-error'] = toHex(

@@ -69,6 +69,14 @@ export const SAMPLES: { [T in MessageType]: MessageBody<T> } = {
     signature: fill(64, 0x57),
   },
   'unshare.done': { held: true },
+  events: { after: 41, limit: 100 },
+  'events.result': {
+    events: [
+      { kind: 'new_image', image: fill(16, 0x1d), name: 'sunset', owner: 'alice', position: 42 },
+    ],
+    position: 42,
+    more: false,
+  },
   'key.get': { image: fill(16, 0x1d) },
   key: { key: { enc: fill(32, 0xe2), ct: fill(48, 0xc2) } },
   grants: { image: fill(16, 0x1d) },
@@ -79,8 +87,8 @@ export const SAMPLES: { [T in MessageType]: MessageBody<T> } = {
   'usage.result': { images: 12, bytes: 3_500_000, maxImages: 10_000, maxBytes: 10_737_418_240 },
   'cert.get': { username: 'bob' },
   cert: { username: 'bob', certificate: fill(400, 0x30) },
-  'event.new_image': { image: fill(16, 0x1d), name: 'sunset', owner: 'alice' },
-  'event.deleted': { image: fill(16, 0x1d), name: 'sunset', owner: 'alice' },
-  'event.unshared': { image: fill(16, 0x1d), name: 'sunset', owner: 'alice' },
+  'event.new_image': { image: fill(16, 0x1d), name: 'sunset', owner: 'alice', position: 42 },
+  'event.deleted': { image: fill(16, 0x1d), name: 'sunset', owner: 'alice', position: 42 },
+  'event.unshared': { image: fill(16, 0x1d), name: 'sunset', owner: 'alice', position: 42 },
   error: { code: 'E_NOT_FOUND', message: 'Not found.' },
 };

@@ -17,6 +17,7 @@ export function eventFrame(event: ImageEvent): Uint8Array {
       image: event.image,
       name: event.name,
       owner: event.owner,
+      position: event.position,
     });
     frames.set(event, frame);
   }

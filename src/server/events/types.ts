@@ -17,7 +17,12 @@ export interface ImageEvent {
   readonly owner: string;
   /** Who is told: 'public' (every session), or exactly these users. */
   readonly notify: 'public' | readonly string[];
+  /** Its place in the durable event log: increasing, so a client resumes after the last it saw. */
+  readonly position: number;
 }
+
+/** An event before the log gives it a position. */
+export type NewEvent = Omit<ImageEvent, 'position'>;
 
 export type EventListener = (event: ImageEvent) => void;
 

@@ -5,7 +5,12 @@
  */
 import { decodeStrict, encodeDeterministic } from '../../protocol/cbor.js';
 import { sispError } from '../../protocol/errors.js';
-import { IMAGE_ID_LENGTH, MAX_LIST_PAGE, type MessageBody } from '../../protocol/messages.js';
+import {
+  IMAGE_ID_LENGTH,
+  MAX_EVENTS_PAGE,
+  MAX_LIST_PAGE,
+  type MessageBody,
+} from '../../protocol/messages.js';
 import { bytes, uint } from '../../protocol/schema.js';
 import type { RequestContext, RequestMessage } from '../request.js';
 import type { ImageRecord, ListCursor } from '../store/types.js';
@@ -81,4 +86,38 @@ export async function certificate(
   const found = await context.services.store.getUser(message.body.username);
   if (found === undefined) throw sispError('E_NOT_FOUND', `no user named ${message.body.username}`);
   await context.send('cert', { username: found.username, certificate: found.certificate });
+}
+
+/**
+ * events: what the user was told of (or would have been) after `after`, from the
+ * durable log, so a client that was away catches up and misses nothing.
+ */
+export async function events(
+  context: RequestContext,
+  message: RequestMessage<'events'>,
+): Promise<void> {
+  const { store } = context.services;
+  const { after, limit = MAX_EVENTS_PAGE } = message.body;
+  if (after === undefined) {
+    await context.send('events.result', {
+      events: [],
+      position: await store.eventHead(),
+      more: false,
+    });
+    return;
+  }
+  // One more than asked, to know whether there is more.
+  const found = await store.eventsSince(context.user, after, limit + 1);
+  const page = found.slice(0, limit);
+  await context.send('events.result', {
+    events: page.map(({ kind, image, name, owner, position }) => ({
+      kind,
+      image,
+      name,
+      owner,
+      position,
+    })),
+    position: page.at(-1)?.position ?? Math.max(after, await store.eventHead()),
+    more: found.length > limit,
+  });
 }

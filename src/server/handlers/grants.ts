@@ -50,7 +50,7 @@ export async function share(
   const added = recipients.filter((recipient) => !holders.has(recipient));
   if (holders.size + added.length > MAX_GRANTS)
     throw sispError('E_QUOTA', `an image can be shared with at most ${MAX_GRANTS} users`);
-  await store.addKeys(
+  const event = await store.addKeys(
     image.id,
     message.body.grants.map(({ recipient, enc, ct, signature }) => ({
       recipient,
@@ -70,14 +70,8 @@ export async function share(
     'image shared',
   );
   await context.send('share.done', {});
-  if (added.length > 0)
-    await events.publish({
-      kind: 'new_image',
-      image: image.id,
-      name: image.name,
-      owner: image.owner,
-      notify: added,
-    });
+  // Those who had no key before are told (the event is in the log already).
+  if (event !== null) await events.publish(event);
 }
 
 export async function unshare(
@@ -97,7 +91,7 @@ export async function unshare(
   const fields = { image: image.id, owner: context.user, recipient, withdrawn };
   if (!(await verifyWithdrawal(owner.signingKey, signature, fields)))
     throw sispError('E_FORBIDDEN', 'the withdrawal is not signed by you');
-  const held = await store.withdraw(image.id, { recipient, withdrawn, signature });
+  const { held, event } = await store.withdraw(image.id, { recipient, withdrawn, signature });
   log.info(
     {
       event: 'unshare',
@@ -110,14 +104,7 @@ export async function unshare(
   );
   await context.send('unshare.done', { held });
   // Their downloads of it end, and their clients are told.
-  if (held)
-    await events.publish({
-      kind: 'withdrawn',
-      image: image.id,
-      name: image.name,
-      owner: image.owner,
-      notify: [recipient],
-    });
+  if (event !== null) await events.publish(event);
 }
 
 export async function grants(

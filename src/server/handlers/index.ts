@@ -1,6 +1,6 @@
 /** The handler table: which function answers which message, before and after auth. */
 import type { Handler, HandshakeHandler, HandshakeType, RequestType } from '../request.js';
-import { certificate, list } from './catalogue.js';
+import { certificate, events, list } from './catalogue.js';
 import { download, key } from './download.js';
 import { grants, share, unshare } from './grants.js';
 import { deleteImage, usage } from './lifecycle.js';
@@ -24,6 +24,7 @@ export const REQUEST_HANDLERS: { readonly [T in RequestType]: Handler<T> } = {
   unshare,
   grants,
   'key.get': key,
+  events,
   delete: deleteImage,
   usage,
   'cert.get': certificate,

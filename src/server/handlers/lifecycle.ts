@@ -19,20 +19,14 @@ export async function deleteImage(
   if (visible.owner !== user) throw sispError('E_FORBIDDEN', 'only the owner can delete an image');
   const deleted = await store.deleteImage(user, message.body.image);
   if (deleted === undefined) throw sispError('E_NOT_FOUND', 'no such image');
-  const { image, recipients } = deleted;
+  const { image } = deleted;
   if (!(await store.blobInUse(image.sha256))) await blobs.remove(toHex(image.sha256));
   log.info(
     { event: 'delete', session: context.session.id, owner: user, image: toHex(image.id) },
     'image deleted',
   );
   await context.send('delete.done', {});
-  await events.publish({
-    kind: 'deleted',
-    image: image.id,
-    name: image.name,
-    owner: image.owner,
-    notify: image.audience === 'public' ? 'public' : [user, ...recipients],
-  });
+  await events.publish(deleted.event);
 }
 
 export async function usage(

@@ -16,6 +16,7 @@ import {
 import { equalBytes, toHex } from '../../protocol/bytes.js';
 import { isSispError, sispError, type SispError } from '../../protocol/errors.js';
 import { SERVER_RECIPIENT, type MessageBody } from '../../protocol/messages.js';
+import type { ImageEvent } from '../events/types.js';
 import type { RequestContext, RequestMessage } from '../request.js';
 import type { ImageRecord, KeyGrant } from '../store/types.js';
 import { UploadTransfer, type Declared } from '../transfers.js';
@@ -219,7 +220,7 @@ export async function end(
     throw error;
   }
   const record = imageRecord(manifest, message.body);
-  const replaced = await recordImage(context, record, upload);
+  const { replaced, event } = await recordImage(context, record, upload);
   context.services.log.info(
     {
       event: 'post',
@@ -234,14 +235,9 @@ export async function end(
     'image posted',
   );
   await context.send('post.done', { image: manifest.id, created: record.created });
-  const notify = manifest.audience === 'public' ? 'public' : [manifest.owner, ...manifest.audience];
-  await context.services.events.publish({
-    kind: 'new_image',
-    image: manifest.id,
-    name: manifest.name,
-    owner: manifest.owner,
-    notify,
-  });
+  // Written to the event log with the image, in one transaction; now told to those online.
+  await context.services.events.publish(event);
+  const notify = event.notify;
   context.services.log.info(
     {
       event: 'notify',
@@ -252,12 +248,12 @@ export async function end(
   );
 }
 
-/** Commits the metadata; removes blobs nothing refers to any more. Returns whether it replaced one. */
+/** Commits the metadata and its event; removes blobs nothing refers to any more. */
 async function recordImage(
   context: RequestContext,
   record: ImageRecord,
   upload: UploadTransfer,
-): Promise<boolean> {
+): Promise<{ replaced: boolean; event: ImageEvent }> {
   const result = await context.services.store
     .putImage(record, upload.keys, upload.declared.replace)
     .catch(async (error: unknown) => {
@@ -272,7 +268,7 @@ async function recordImage(
   }
   if (result.replacedBlob !== null && !equalBytes(result.replacedBlob, record.sha256))
     await removeIfUnused(context, result.replacedBlob);
-  return result.replacedBlob !== null;
+  return { replaced: result.replacedBlob !== null, event: result.event };
 }
 
 async function removeIfUnused(context: RequestContext, sha256: Uint8Array): Promise<void> {

@@ -77,4 +77,22 @@ export const MIGRATIONS: readonly Migration[] = [
     PRIMARY KEY (image, recipient)
   ) STRICT;
   `,
+  // The durable event log: a position per event; who may read the private ones.
+  `
+  CREATE TABLE events (
+    position INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL CHECK (kind IN ('new_image', 'deleted', 'withdrawn')),
+    image BLOB NOT NULL,
+    name TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    public INTEGER NOT NULL CHECK (public IN (0, 1)),
+    created INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX events_created ON events(created);
+  CREATE TABLE event_recipients (
+    position INTEGER NOT NULL REFERENCES events(position) ON DELETE CASCADE,
+    username TEXT NOT NULL,
+    PRIMARY KEY (username, position)
+  ) STRICT;
+  `,
 ];

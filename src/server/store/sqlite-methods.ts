@@ -5,7 +5,9 @@
  */
 import Database from 'better-sqlite3';
 import { imageNameKey } from '../../protocol/names.js';
+import type { ImageEvent } from '../events/types.js';
 import { MIGRATIONS } from './migrations.js';
+import { eventLog } from './sqlite-events.js';
 import { SERVER_RECIPIENT } from '../../protocol/messages.js';
 import type {
   CreateUserResult,
@@ -59,6 +61,7 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db);
+  const events = eventLog(db);
 
   const statements = {
     getUser: db.prepare<[string], UserRow>('SELECT * FROM users WHERE username = ?'),
@@ -157,7 +160,18 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
       }
       statements.insertImage.run({ ...image, nameKey: imageNameKey(image.name) });
       for (const key of keys) insertKey(image.id, key);
-      return { replacedBlob };
+      const readers = keys.map((key) => key.recipient).filter((user) => user !== SERVER_RECIPIENT);
+      const event = events.append(
+        {
+          kind: 'new_image',
+          image: image.id,
+          name: image.name,
+          owner: image.owner,
+          notify: image.audience === 'public' ? 'public' : [...new Set([image.owner, ...readers])],
+        },
+        Date.now(),
+      );
+      return { replacedBlob, event };
     },
   );
 
@@ -168,19 +182,37 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
     return plain(row.value);
   });
 
+  /** An event about image `id` for `notify`, written now; null if the image is gone or no one is told. */
+  function announce(
+    id: Uint8Array,
+    kind: ImageEvent['kind'],
+    notify: readonly string[],
+  ): ImageEvent | null {
+    const row = statements.getImage.get(id);
+    if (row === undefined || notify.length === 0) return null;
+    return events.append({ kind, image: id, name: row.name, owner: row.owner, notify }, Date.now());
+  }
+
   const addKeys = db.transaction((imageId: Uint8Array, keys: readonly KeyGrant[]) => {
+    const holders = new Set(
+      statements.recipients.all(imageId, SERVER_RECIPIENT).map((r) => r.recipient),
+    );
     for (const key of keys) insertKey(imageId, key);
+    const added = keys
+      .map((key) => key.recipient)
+      .filter((user) => user !== SERVER_RECIPIENT && !holders.has(user));
+    return announce(imageId, 'new_image', [...new Set(added)]);
   });
 
-  const withdraw = db.transaction((imageId: Uint8Array, withdrawal: Withdrawal): boolean => {
-    const removed = statements.deleteKey.run(imageId, withdrawal.recipient).changes > 0;
+  const withdraw = db.transaction((imageId: Uint8Array, withdrawal: Withdrawal) => {
+    const held = statements.deleteKey.run(imageId, withdrawal.recipient).changes > 0;
     statements.insertWithdrawal.run(
       imageId,
       withdrawal.recipient,
       withdrawal.withdrawn,
       withdrawal.signature,
     );
-    return removed;
+    return { held, event: held ? announce(imageId, 'withdrawn', [withdrawal.recipient]) : null };
   });
 
   const deleteImage = db.transaction((owner: string, id: Uint8Array): DeletedImage | undefined => {
@@ -189,9 +221,20 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
     const recipients = statements.recipients
       .all(id, SERVER_RECIPIENT)
       .map((grant) => grant.recipient);
+    const image = toImage(row);
+    const event = events.append(
+      {
+        kind: 'deleted',
+        image: id,
+        name: image.name,
+        owner: image.owner,
+        notify: image.audience === 'public' ? 'public' : [...new Set([owner, ...recipients])],
+      },
+      Date.now(),
+    );
     // The key grants go with it (ON DELETE CASCADE).
     statements.deleteImage.run(id);
-    return { image: toImage(row), recipients };
+    return { image, recipients, event };
   });
 
   return {
@@ -230,13 +273,14 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
       const key = { recipient: row.recipient, enc: plain(row.enc), ct: plain(row.ct) };
       return row.grant_signature === null ? key : { ...key, grant: plain(row.grant_signature) };
     },
-    addKeys: (imageId, keys) => {
-      addKeys(imageId, keys);
-    },
+    addKeys: (imageId, keys) => addKeys(imageId, keys),
     deleteImage: (owner, id) => deleteImage(owner, id),
     recipients: (imageId) =>
       statements.recipients.all(imageId, SERVER_RECIPIENT).map((row) => row.recipient),
     withdraw: (imageId, withdrawal) => withdraw(imageId, withdrawal),
+    eventsSince: (viewer, after, limit) => events.since(viewer, after, limit),
+    eventHead: () => events.head(),
+    pruneEvents: (before) => events.prune(before),
     blobInUse: (sha256) => statements.blobInUse.get(sha256) !== undefined,
     allBlobs: () => statements.allBlobs.all().map((row) => plain(row.sha256)),
     close: () => {

@@ -4,6 +4,8 @@
  * implement the same calls. Every method is one transaction. Every implementation
  * runs the same conformance suite (test/conformance/store.ts).
  */
+import type { ImageEvent } from '../events/types.js';
+
 export interface UserRecord {
   readonly username: string;
   readonly signingKey: Uint8Array;
@@ -60,6 +62,8 @@ export interface DeletedImage {
   readonly image: ImageRecord;
   /** Users who held a key grant (never the server's). */
   readonly recipients: readonly string[];
+  /** The deletion, as written to the event log. */
+  readonly event: ImageEvent;
 }
 
 export interface StoreMethods {
@@ -75,7 +79,7 @@ export interface StoreMethods {
     image: ImageRecord,
     keys: readonly KeyGrant[],
     replace: boolean,
-  ): { replacedBlob: Uint8Array | null } | 'exists';
+  ): { replacedBlob: Uint8Array | null; event: ImageEvent } | 'exists';
   getImage(id: Uint8Array): ImageRecord | undefined;
   findImage(owner: string, name: string): ImageRecord | undefined;
   /**
@@ -94,7 +98,11 @@ export interface StoreMethods {
    */
   claim(key: string, value: Uint8Array): Uint8Array;
   getKey(imageId: Uint8Array, recipient: string): KeyGrant | undefined;
-  addKeys(imageId: Uint8Array, keys: readonly KeyGrant[]): void;
+  /**
+   * Adds or replaces key grants; writes a new_image event for the users who had no
+   * key before, and returns it (null when everyone had one).
+   */
+  addKeys(imageId: Uint8Array, keys: readonly KeyGrant[]): ImageEvent | null;
   /**
    * Deletes `owner`'s image `id` with its key grants, in one transaction. Returns who
    * held a grant (to tell them) and the blob's digest, or undefined if there was no
@@ -107,7 +115,16 @@ export interface StoreMethods {
    * Removes the recipient's key and records the signed withdrawal, in one
    * transaction. Returns whether they held a key.
    */
-  withdraw(imageId: Uint8Array, withdrawal: Withdrawal): boolean;
+  withdraw(
+    imageId: Uint8Array,
+    withdrawal: Withdrawal,
+  ): { held: boolean; event: ImageEvent | null };
+  /** Up to `limit` events `viewer` was told of, after position `after`, in order. */
+  eventsSince(viewer: string, after: number, limit: number): ImageEvent[];
+  /** The last event position written (0 when none). */
+  eventHead(): number;
+  /** Removes events written before `before` (ms since the epoch); returns how many. */
+  pruneEvents(before: number): number;
   blobInUse(sha256: Uint8Array): boolean;
   allBlobs(): Uint8Array[];
 }
@@ -133,6 +150,9 @@ export const STORE_METHODS = {
   deleteImage: true,
   recipients: true,
   withdraw: true,
+  eventsSince: true,
+  eventHead: true,
+  pruneEvents: true,
   blobInUse: true,
   allBlobs: true,
 } as const satisfies Record<keyof StoreMethods, true>;
