@@ -3,7 +3,7 @@
  * Each takes a connected client where it needs one and writes its result to `out`.
  */
 import { existsSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { toPem } from '../crypto/certificates.js';
 import { listImages, resolveImage, type ListedImage } from '../core/catalogue.js';
@@ -12,12 +12,15 @@ import { downloadImage, type DownloadResult } from '../core/download.js';
 import { postImage, type PostRequest, type PostResult } from '../core/post.js';
 import { FileSink } from '../client/file-sink.js';
 import { openFileSource } from '../client/file-source.js';
+import { gpsOf, stripMetadata, type Coordinates } from '../client/metadata.js';
+import { bytesSource } from '../core/source.js';
 import type { Home } from '../client/home.js';
 import { toHex } from '../protocol/bytes.js';
 import { sispError } from '../protocol/errors.js';
 import { normalizeUsername } from '../protocol/names.js';
 import { inspectImage } from './image.js';
 import { describeError, jsonLine, quoteReference, type Output } from './output.js';
+import { safeLine } from './terminal.js';
 import { progressBar, type LiveProgress } from './progress.js';
 
 export { listImages, resolveImage };
@@ -31,20 +34,73 @@ export function describeFailure(error: unknown): string {
   return describeError(error).message;
 }
 
-/** Checks that `path` is an image, then posts it from the file (opened once for reading). */
-export async function postFile(
-  client: SispClient,
-  request: Omit<PostRequest, 'source'> & { readonly path: string },
-): Promise<PostResult> {
-  const { path, ...rest } = request;
+/** The most sisp reads into memory to strip a file's metadata. */
+export const STRIP_LIMIT = 256 * 1024 * 1024;
+/** Enough of a file to find its EXIF: JPEG and PNG keep it before the image data. */
+const GPS_SCAN = 1024 * 1024;
+
+export interface PostFileRequest extends Omit<PostRequest, 'source'> {
+  readonly path: string;
+  /** Remove EXIF, XMP, IPTC and GPS losslessly before sending (orientation kept). */
+  readonly stripMetadata?: boolean;
+  /** One line for the person posting: GPS found, or what was stripped. */
+  readonly onNotice?: (line: string) => void;
+}
+
+/** The GPS position in the file, looked for in its first MiB (best effort: never fails a post). */
+async function scanForGps(path: string): Promise<Partial<Coordinates> | undefined> {
+  const file = await open(path, 'r');
+  try {
+    const head = new Uint8Array(GPS_SCAN);
+    const { bytesRead } = await file.read(head, 0, GPS_SCAN, 0);
+    return await gpsOf(head.subarray(0, bytesRead));
+  } catch {
+    return undefined;
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * Checks that `path` is an image, says so when it carries a GPS position (or strips
+ * its metadata when asked), then posts it: from the file as it is, or from the
+ * stripped bytes.
+ */
+export async function postFile(client: SispClient, request: PostFileRequest): Promise<PostResult> {
+  const { path, stripMetadata: strip, onNotice, ...rest } = request;
   if (!existsSync(path)) throw sispError('E_NOT_FOUND', `no such file: ${path}`);
   const info = await inspectImage(path);
+  if (strip === true) {
+    if ((await stat(path)).size > STRIP_LIMIT)
+      throw sispError('E_TOO_LARGE', `${path} is too large to strip its metadata (over 256 MiB)`);
+    const bytes = new Uint8Array(await readFile(path));
+    const hadGps = (await gpsOf(bytes)) !== undefined;
+    const stripped = await stripMetadata(bytes);
+    onNotice?.(strippedNotice(path, stripped.removed, hadGps));
+    return postImage(client, { ...rest, source: bytesSource(stripped.bytes, info.contentType) });
+  }
+  const gps = onNotice === undefined ? undefined : await scanForGps(path);
+  if (gps !== undefined) {
+    const where =
+      gps.latitude === undefined || gps.longitude === undefined
+        ? 'GPS data'
+        : `its GPS position (${gps.latitude.toFixed(4)}, ${gps.longitude.toFixed(4)})`;
+    onNotice?.(
+      `note: ${path} carries ${where}, readable by everyone who can see it; --strip-metadata removes it`,
+    );
+  }
   const source = await openFileSource(path, info.contentType);
   try {
     return await postImage(client, { ...rest, source });
   } finally {
     await source.close();
   }
+}
+
+function strippedNotice(path: string, removed: readonly string[], hadGps: boolean): string {
+  if (removed.length === 0) return `no metadata to strip in ${path}`;
+  const what = removed.map((kind) => (kind === 'EXIF' && hadGps ? 'EXIF (with GPS)' : kind));
+  return `stripped ${what.join(', ')} from ${path}; the pixels are unchanged`;
 }
 
 function describeAudience(client: SispClient, audience: PostResult['audience']): string {
@@ -67,7 +123,7 @@ export async function commandPost(
   output: Output,
   name: string,
   path: string,
-  options: CommandOptions & { to?: string[]; replace?: boolean },
+  options: CommandOptions & { to?: string[]; replace?: boolean; stripMetadata?: boolean },
 ): Promise<void> {
   const bar = progressBar(output, 'posting', options.live);
   try {
@@ -77,6 +133,10 @@ export async function commandPost(
       ...(options.to === undefined ? {} : { to: options.to }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       replace: options.replace === true,
+      stripMetadata: options.stripMetadata === true,
+      onNotice: (line) => {
+        bar.log(output.err, `${safeLine(line)}\n`);
+      },
       onProgress: (done, total) => {
         bar.update(done, total);
       },

@@ -131,6 +131,11 @@ function addImageCommands(program: Command, run: Run, globals: () => CliContext)
     .description('encrypt, sign and share an image (everyone, or --to named users)')
     .option('--to <users>', 'comma-separated recipients; only they (and you) can decrypt it')
     .option('--replace', 'replace your existing image of the same name')
+    .option(
+      '--strip-metadata',
+      'remove EXIF, XMP, IPTC and GPS first, losslessly (default with SISP_STRIP_METADATA=1)',
+    )
+    .option('--keep-metadata', 'send the file exactly as it is, even with SISP_STRIP_METADATA=1')
     .option('--json', JSON_HELP)
     .addHelpText(
       'after',
@@ -138,19 +143,32 @@ function addImageCommands(program: Command, run: Run, globals: () => CliContext)
         'sisp post sunset ~/Pictures/sunset.jpg',
         'sisp post "beach day" beach.png --to bob,carol',
         'sisp post sunset sunset-2.jpg --replace',
-      ),
+        'sisp post holiday IMG_0042.jpg --strip-metadata',
+      ) +
+        '\nBy default the file is sent byte for byte, metadata included; post says so when it\n' +
+        'carries a GPS position. Stripping never re-encodes: the pixels and the orientation stay.\n',
     )
     .action(
       async (
         name: string,
         path: string,
-        options: { to?: string; replace?: boolean; json?: boolean },
+        options: {
+          to?: string;
+          replace?: boolean;
+          stripMetadata?: boolean;
+          keepMetadata?: boolean;
+          json?: boolean;
+        },
       ) => {
         const to = recipients(options.to);
+        const strip =
+          options.stripMetadata === true ||
+          (options.keepMetadata !== true && run.env.SISP_STRIP_METADATA === '1');
         await withClient(globals(), (client) =>
           commandPost(client, output, name, path, {
             ...(to === undefined ? {} : { to }),
             replace: options.replace === true,
+            stripMetadata: strip,
             json: options.json === true,
             signal,
           }),

@@ -8,6 +8,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
+import { exifOf, gpsOf } from '../../src/client/metadata.js';
 import {
   clientHome,
   homeArgs,
@@ -381,6 +383,44 @@ describe('scripting and everyday use against a real server', () => {
     const noNew = await dave.run(['passphrase']);
     assert.equal(noNew.code, 1);
     assert.match(noNew.stderr, /SISP_NEW_PASSPHRASE/);
+  });
+
+  it('post says when a photo carries GPS; --strip-metadata removes it losslessly, SISP_STRIP_METADATA=1 by default', async () => {
+    const path = join(IMAGES, 'exif_gps.jpg');
+    const warned = await alice.run(['post', 'gps-kept', path]);
+    assert.equal(warned.code, 0, warned.stderr);
+    assert.match(
+      warned.stderr,
+      /exif_gps\.jpg carries GPS data, readable by everyone who can see it; --strip-metadata removes it/,
+    );
+    const kept = await bob.run(['download', 'alice/gps-kept', '--json']);
+    assert.deepEqual(
+      readFileSync((JSON.parse(kept.stdout) as { path: string }).path),
+      readFileSync(path),
+      'unchanged by default',
+    );
+
+    const stripped = await alice.run(['post', 'gps-gone', path, '--strip-metadata']);
+    assert.equal(stripped.code, 0, stripped.stderr);
+    assert.match(
+      stripped.stderr,
+      /stripped EXIF \(with GPS\) from .*exif_gps\.jpg; the pixels are unchanged/,
+    );
+    const got = await bob.run(['download', 'alice/gps-gone', '--json']);
+    const bytes = new Uint8Array(readFileSync((JSON.parse(got.stdout) as { path: string }).path));
+    assert.equal(await gpsOf(bytes), undefined);
+    assert.equal(exifOf(bytes), undefined);
+    const decode = async (data: Uint8Array) => (await sharp(data).raw().toBuffer()).toString('hex');
+    assert.equal(await decode(bytes), await decode(new Uint8Array(readFileSync(path))));
+
+    const byDefault = await alice.run(['post', 'gps-env', path], {
+      env: { SISP_STRIP_METADATA: '1' },
+    });
+    assert.match(byDefault.stderr, /stripped EXIF/);
+    const overridden = await alice.run(['post', 'gps-env-kept', path, '--keep-metadata'], {
+      env: { SISP_STRIP_METADATA: '1' },
+    });
+    assert.match(overridden.stderr, /carries GPS data/);
   });
 
   it('watch --json prints one JSON line per event', async () => {
