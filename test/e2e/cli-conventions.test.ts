@@ -433,7 +433,14 @@ describe('scripting and everyday use against a real server', () => {
       await watch.stop();
     }
     const event = JSON.parse(watch.stdout.split('\n')[0] ?? '') as Record<string, unknown>;
-    assert.deepEqual(Object.keys(event), ['version', 'event', 'owner', 'name', 'image']);
+    assert.deepEqual(Object.keys(event), [
+      'version',
+      'event',
+      'owner',
+      'name',
+      'image',
+      'position',
+    ]);
     assert.equal(event.event, 'NEW_IMAGE');
     assert.equal(event.name, 'json-event');
   });
