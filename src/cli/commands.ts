@@ -19,6 +19,7 @@ import { toHex } from '../protocol/bytes.js';
 import { sispError } from '../protocol/errors.js';
 import { normalizeUsername } from '../protocol/names.js';
 import { inspectImage } from './image.js';
+import { makeThumbnail } from './thumbnail.js';
 import { describeError, jsonLine, quoteReference, type Output } from './output.js';
 import { safeLine } from './terminal.js';
 import { progressBar, type LiveProgress } from './progress.js';
@@ -77,7 +78,12 @@ export async function postFile(client: SispClient, request: PostFileRequest): Pr
     const hadGps = (await gpsOf(bytes)) !== undefined;
     const stripped = await stripMetadata(bytes);
     onNotice?.(strippedNotice(path, stripped.removed, hadGps));
-    return postImage(client, { ...rest, source: bytesSource(stripped.bytes, info.contentType) });
+    const thumbnail = await makeThumbnail(stripped.bytes);
+    return postImage(client, {
+      ...rest,
+      source: bytesSource(stripped.bytes, info.contentType),
+      ...(thumbnail === undefined ? {} : { thumbnail }),
+    });
   }
   const gps = onNotice === undefined ? undefined : await scanForGps(path);
   if (gps !== undefined) {
@@ -89,9 +95,14 @@ export async function postFile(client: SispClient, request: PostFileRequest): Pr
       `note: ${path} carries ${where}, readable by everyone who can see it; --strip-metadata removes it`,
     );
   }
+  const thumbnail = await makeThumbnail(path);
   const source = await openFileSource(path, info.contentType);
   try {
-    return await postImage(client, { ...rest, source });
+    return await postImage(client, {
+      ...rest,
+      source,
+      ...(thumbnail === undefined ? {} : { thumbnail }),
+    });
   } finally {
     await source.close();
   }

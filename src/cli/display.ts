@@ -15,6 +15,9 @@ const PIXEL_LIMIT = 64 * 1024 * 1024;
 
 export type Protocol = 'kitty' | 'iterm2' | 'halfblock';
 
+/** A file's path, or the image's bytes (a thumbnail). */
+export type ImageInput = string | Buffer;
+
 export function detectProtocol(env: NodeJS.ProcessEnv): Protocol {
   if (
     env.KITTY_WINDOW_ID !== undefined ||
@@ -36,7 +39,9 @@ function cannotDecode(): never {
 }
 
 /** Width and height as displayed (EXIF orientation applied), from the header alone. */
-export async function imageDimensions(path: string): Promise<{ width: number; height: number }> {
+export async function imageDimensions(
+  path: ImageInput,
+): Promise<{ width: number; height: number }> {
   const sharp = await loadSharp();
   let metadata: Awaited<ReturnType<SharpImage['metadata']>>;
   try {
@@ -56,7 +61,7 @@ export async function imageDimensions(path: string): Promise<{ width: number; he
  * A decoder for the image, refused up front if its header declares more pixels than
  * the limit (a decompression bomb); sharp's own limit stays as a second guard.
  */
-async function decoder(path: string): Promise<SharpImage> {
+async function decoder(path: ImageInput): Promise<SharpImage> {
   const { width, height } = await imageDimensions(path);
   if (width * height > PIXEL_LIMIT)
     throw sispError(
@@ -162,7 +167,7 @@ function cell(top: Rgb, bottom: Rgb, depth: ColourDepth): string {
  * background (two pixels per cell); without colour, one brightness character per cell.
  */
 export async function renderHalfBlocks(
-  path: string,
+  path: ImageInput,
   columns: number,
   rows: number,
   depth: ColourDepth = 'truecolor',

@@ -23,6 +23,7 @@ import { completionScript, SHELLS } from './completion.js';
 import { connect, login, type CliContext } from './context.js';
 import { commandPassphrase, commandPins, commandPinsAccept, commandWhoami } from './keys.js';
 import { commandShare, commandUnshare } from './share.js';
+import { listWithThumbnails } from './gallery.js';
 import { formatUsage } from './usage.js';
 import { jsonLine, quoteReference, type Output } from './output.js';
 import { askPassphrase, isInteractive, type Terminal } from './passphrase.js';
@@ -232,11 +233,19 @@ function addImageCommands(program: Command, run: Run, globals: () => CliContext)
   program
     .command('list')
     .description('images you may see')
+    .option('--thumbnails', "on a terminal, show each image's thumbnail (verified) beside it")
     .option('--json', JSON_HELP)
-    .addHelpText('after', examples('sisp list', "sisp list --json | jq -r '.images[].name'"))
-    .action(async (options: { json?: boolean }) => {
+    .addHelpText(
+      'after',
+      examples('sisp list', 'sisp list --thumbnails', "sisp list --json | jq -r '.images[].name'"),
+    )
+    .action(async (options: { json?: boolean; thumbnails?: boolean }) => {
       await withClient(globals(), async (client) => {
         const images = await listImages(client);
+        if (options.thumbnails === true && options.json !== true) {
+          output.out.write(await listWithThumbnails(client, images, output, run.env));
+          return;
+        }
         output.out.write(options.json === true ? listJson(images) : formatList(images));
       });
     });

@@ -5,7 +5,12 @@
  * never from what the server says beside it. And finding one image by name.
  */
 import type { VerifiedUser } from '../crypto/certificates.js';
-import { decodeManifest, verifyManifest, type Audience } from '../crypto/manifest.js';
+import {
+  decodeManifest,
+  verifyManifest,
+  type ThumbnailInfo,
+  type Audience,
+} from '../crypto/manifest.js';
 import { sispError } from '../protocol/errors.js';
 import type { ContentType, MessageBody } from '../protocol/messages.js';
 import { imageNameKey, normalizeImageName, normalizeUsername } from '../protocol/names.js';
@@ -22,6 +27,10 @@ export interface ListedImage {
   readonly audience: Audience;
   /** The owner's readable key fingerprint, checked against the pin. */
   readonly ownerFingerprint: string;
+  /** The owner's signing key, as verified (for grants). */
+  readonly ownerSigningKey: Uint8Array;
+  /** The sealed thumbnail as the owner signed it, when there is one. */
+  readonly thumbnail?: ThumbnailInfo;
 }
 
 function tampered(why: string, cause?: unknown): Error {
@@ -58,6 +67,8 @@ async function verifyEntry(entry: Page['images'][number], owners: Owners): Promi
     created: manifest.created,
     audience: manifest.audience,
     ownerFingerprint: owner.fingerprint,
+    ownerSigningKey: owner.signingKey,
+    ...(manifest.thumbnail === undefined ? {} : { thumbnail: manifest.thumbnail }),
   };
 }
 

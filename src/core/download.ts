@@ -5,7 +5,6 @@
  * then length and digest. Plaintext reaches the sink only from authenticated
  * chunks, and only commit() makes it appear; on any failure the sink aborts.
  */
-import { verifyGrant } from '../crypto/grants.js';
 import { unwrapContentKey } from '../crypto/hpke.js';
 import { decodeManifest, verifyManifest, type Manifest } from '../crypto/manifest.js';
 import { equalBytes } from '../protocol/bytes.js';
@@ -14,6 +13,7 @@ import { isSispError, sispError, type SispError } from '../protocol/errors.js';
 import type { Message, MessageBody } from '../protocol/messages.js';
 import { imageNameKey } from '../protocol/names.js';
 import type { SispClient } from './client.js';
+import { isEntitled } from './entitled.js';
 import { EnvelopeReceiver } from './receive.js';
 import type { ImageSink } from './sink.js';
 
@@ -160,11 +160,7 @@ class Download<R> {
     ownerKey: Uint8Array,
     body: MessageBody<'download.begin'>,
   ): Promise<void> {
-    const me = this.#client.username;
-    const { audience } = manifest;
-    if (manifest.owner === me || audience === 'public' || audience.includes(me)) return;
-    const fields = { image: manifest.id, owner: manifest.owner, recipient: me, ...body.key };
-    if (body.grant === undefined || !(await verifyGrant(ownerKey, body.grant, fields)))
+    if (!(await isEntitled(this.#client.username, manifest, ownerKey, body.key, body.grant)))
       throw tampered('its owner did not share it with you');
   }
 

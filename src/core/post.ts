@@ -13,6 +13,8 @@ import {
   signManifest,
   type Audience,
 } from '../crypto/manifest.js';
+import { sha256Digest } from '../crypto/hash.js';
+import { sealThumbnail } from '../crypto/thumbnail.js';
 import { randomBytes } from '../crypto/webcrypto.js';
 import { concatBytes } from '../protocol/bytes.js';
 import { CreditWindow } from '../protocol/credit-window.js';
@@ -22,6 +24,7 @@ import { FramePool, frameInPlace, HEADER_ROOM } from '../protocol/frame-pool.js'
 import {
   IMAGE_ID_LENGTH,
   MAX_CHUNK_DATA,
+  MAX_THUMBNAIL,
   type ContentType,
   type MessageBody,
 } from '../protocol/messages.js';
@@ -39,6 +42,8 @@ export interface PostRequest {
   readonly replace?: boolean;
   readonly onProgress?: (sent: number, total: number) => void;
   readonly signal?: AbortSignal;
+  /** A small WebP of the image (at most 512 px on the long side), sealed and sent with it. */
+  readonly thumbnail?: Uint8Array;
 }
 
 export interface PostResult {
@@ -130,7 +135,13 @@ export async function postImage(client: SispClient, request: PostRequest): Promi
   const upload = new Upload(client, source, request);
   const key = generateContentKey();
   try {
-    await upload.begin(name, audience, await wrapKeys(client, key, upload.id, audience));
+    const thumbnail =
+      request.thumbnail === undefined
+        ? undefined
+        : await sealThumbnail(key, upload.id, request.thumbnail, client.crypto.aead);
+    if (thumbnail !== undefined && thumbnail.length > MAX_THUMBNAIL)
+      throw sispError('E_TOO_LARGE', 'the thumbnail is too large');
+    await upload.begin(name, audience, await wrapKeys(client, key, upload.id, audience), thumbnail);
     const digest = await upload.stream(key);
     const created = Date.now();
     const manifest = encodeManifest({
@@ -144,6 +155,15 @@ export async function postImage(client: SispClient, request: PostRequest): Promi
       sha256: digest,
       created,
       audience,
+      ...(thumbnail === undefined
+        ? {}
+        : {
+            thumbnail: {
+              type: 'image/webp' as const,
+              ctLength: thumbnail.length,
+              sha256: await sha256Digest(thumbnail),
+            },
+          }),
     });
     const signature = await signManifest(identity.signing.privateKey, manifest);
     const done = await upload.end(manifest, signature);
@@ -192,7 +212,12 @@ class Upload {
     this.#window.fail(sispError('E_CANCELLED', 'the post was cancelled'));
   };
 
-  async begin(name: string, audience: Audience, keys: KeyList): Promise<void> {
+  async begin(
+    name: string,
+    audience: Audience,
+    keys: KeyList,
+    thumbnail: Uint8Array | undefined,
+  ): Promise<void> {
     this.#request.signal?.throwIfAborted();
     await this.#client.connection.send('post.begin', this.#requestId, {
       image: this.id,
@@ -202,6 +227,7 @@ class Upload {
       audience: audience === 'public' ? 'public' : [...audience],
       keys,
       replace: this.#request.replace === true,
+      ...(thumbnail === undefined ? {} : { thumbnail }),
     });
     const ready = await this.#replies.expect('post.ready');
     this.#window.grant(ready.body.credit);

@@ -10,6 +10,7 @@ import {
   CONTENT_TYPES,
   IMAGE_ID_LENGTH,
   MAX_MANIFEST,
+  MAX_THUMBNAIL,
   type ContentType,
 } from '../protocol/messages.js';
 import { audienceField, imageNameField, usernameField } from '../protocol/fields.js';
@@ -37,22 +38,41 @@ export interface Manifest {
   /** Milliseconds since the Unix epoch. */
   readonly created: number;
   readonly audience: Audience;
+  /** The sealed thumbnail, when the poster made one: its type, length and digest. */
+  readonly thumbnail?: ThumbnailInfo;
+}
+
+export interface ThumbnailInfo {
+  readonly type: 'image/webp';
+  /** Length of the sealed thumbnail (its envelope). */
+  readonly ctLength: number;
+  /** SHA-256 of the sealed thumbnail. */
+  readonly sha256: Uint8Array;
 }
 
 const audience: Schema<Audience> = audienceField;
 
-const manifestSchema = struct({
-  v: literal(MANIFEST_VERSION),
-  id: bytes({ exact: IMAGE_ID_LENGTH }),
-  owner: usernameField,
-  name: imageNameField,
-  type: oneOf(CONTENT_TYPES),
-  size: uint(),
-  ctLength: uint(),
+const thumbnailSchema = struct({
+  type: literal('image/webp'),
+  ctLength: uint(MAX_THUMBNAIL, 1),
   sha256: bytes({ exact: 32 }),
-  created: uint(),
-  audience,
 });
+
+const manifestSchema = struct(
+  {
+    v: literal(MANIFEST_VERSION),
+    id: bytes({ exact: IMAGE_ID_LENGTH }),
+    owner: usernameField,
+    name: imageNameField,
+    type: oneOf(CONTENT_TYPES),
+    size: uint(),
+    ctLength: uint(),
+    sha256: bytes({ exact: 32 }),
+    created: uint(),
+    audience,
+  },
+  { thumbnail: thumbnailSchema },
+);
 
 /** Sorts and de-duplicates recipients into the canonical audience. */
 export function canonicalAudience(recipients: readonly string[] | 'public'): Audience {

@@ -31,6 +31,10 @@ export const MAX_LIST_PAGE = 200;
 /** An opaque position in a listing. */
 export const MAX_CURSOR = 64;
 export const MAX_EVENTS_PAGE = 200;
+/** The largest sealed thumbnail (a 512 px WebP is far smaller). */
+export const MAX_THUMBNAIL = 256 * 1024;
+/** Thumbnails asked for at once (one gallery page). */
+export const MAX_THUMBNAILS_PAGE = 100;
 export const EVENT_KINDS = ['new_image', 'deleted', 'withdrawn'] as const;
 /** Key holders of one image, however many shares added them. */
 export const MAX_GRANTS = 1000;
@@ -110,15 +114,19 @@ export const MESSAGE_SCHEMAS = {
 
   // Upload: begin (what the image will be), chunks within the credit the server
   // grants, then end with the signed manifest, which commits to the envelope's digest.
-  'post.begin': struct({
-    image: imageId,
-    name: imageName,
-    contentType: oneOf(CONTENT_TYPES),
-    size: uint(),
-    audience,
-    keys: array(recipientKey, { min: 1, max: MAX_RECIPIENTS + 1 }),
-    replace: bool(),
-  }),
+  'post.begin': struct(
+    {
+      image: imageId,
+      name: imageName,
+      contentType: oneOf(CONTENT_TYPES),
+      size: uint(),
+      audience,
+      keys: array(recipientKey, { min: 1, max: MAX_RECIPIENTS + 1 }),
+      replace: bool(),
+    },
+    /** The sealed thumbnail, whose length and digest the manifest will carry. */
+    { thumbnail: bytes({ min: 1, max: MAX_THUMBNAIL }) },
+  ),
   'post.ready': struct({ credit }),
   'post.chunk': struct({ data: chunkData }),
   'post.end': struct({ manifest: bytes({ min: 1, max: MAX_MANIFEST }), signature }),
@@ -174,6 +182,23 @@ export const MESSAGE_SCHEMAS = {
   /** The owner takes one user's access back, signed. */
   unshare: struct({ image: imageId, recipient: username, withdrawn: uint(), signature }),
   'unshare.done': struct({ held: bool() }),
+  /** Sealed thumbnails of images the user may see, with the key to open each. */
+  thumbnails: struct({ images: array(imageId, { min: 1, max: MAX_THUMBNAILS_PAGE }) }),
+  /**
+   * As many as fit in one frame, in the order asked; the client asks again for the
+   * rest. An image without a thumbnail, or that the user may not see, is left out.
+   */
+  'thumbnails.result': struct({
+    thumbnails: array(
+      struct(
+        { image: imageId, data: bytes({ min: 1, max: MAX_THUMBNAIL }), key: wrappedKey },
+        { grant: signature },
+      ),
+      { max: MAX_THUMBNAILS_PAGE },
+    ),
+    /** How many of the images asked for this reply covers (answered or left out). */
+    covered: uint(MAX_THUMBNAILS_PAGE),
+  }),
   /** The requester's wrapped key to an image they may see (the owner's, to share it). */
   'key.get': struct({ image: imageId }),
   key: struct({ key: wrappedKey }),

@@ -3,7 +3,12 @@
  * services, the connection's transfers, and ways to answer. Handlers import this
  * and never the session, so the session can own the handler table without a cycle.
  */
-import type { Message, MessageBody, MessageType } from '../protocol/messages.js';
+import {
+  MAX_THUMBNAIL,
+  type Message,
+  type MessageBody,
+  type MessageType,
+} from '../protocol/messages.js';
 import type { ServerContext } from './context.js';
 import type { Transfers } from './transfers.js';
 
@@ -74,6 +79,7 @@ export const REQUEST_TYPES = [
   'grants',
   'key.get',
   'events',
+  'thumbnails',
   'delete',
   'usage',
   'cert.get',
@@ -101,7 +107,7 @@ export function acceptedFrames(maxFrame: number): {
   const handshake = new Map(types.map((type) => [type, SMALL_FRAME] as const));
   const ready = new Map(handshake);
   ready.set('post.chunk', maxFrame);
-  ready.set('post.begin', KEYS_FRAME);
+  ready.set('post.begin', KEYS_FRAME + MAX_THUMBNAIL);
   ready.set('share', KEYS_FRAME);
   ready.set('post.end', MANIFEST_FRAME);
   return { handshake, ready };

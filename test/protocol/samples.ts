@@ -77,6 +77,17 @@ export const SAMPLES: { [T in MessageType]: MessageBody<T> } = {
     position: 42,
     more: false,
   },
+  thumbnails: { images: [fill(16, 0x1d)] },
+  'thumbnails.result': {
+    thumbnails: [
+      {
+        image: fill(16, 0x1d),
+        data: fill(300, 0x7e),
+        key: { enc: fill(32, 0xe2), ct: fill(48, 0xc2) },
+      },
+    ],
+    covered: 1,
+  },
   'key.get': { image: fill(16, 0x1d) },
   key: { key: { enc: fill(32, 0xe2), ct: fill(48, 0xc2) } },
   grants: { image: fill(16, 0x1d) },

@@ -3,6 +3,7 @@
  * owner signed it (so a client shows nothing the server could have made up), and
  * users' certificates.
  */
+import { toHex } from '../../protocol/bytes.js';
 import { decodeStrict, encodeDeterministic } from '../../protocol/cbor.js';
 import { sispError } from '../../protocol/errors.js';
 import {
@@ -12,6 +13,7 @@ import {
   type MessageBody,
 } from '../../protocol/messages.js';
 import { bytes, uint } from '../../protocol/schema.js';
+import { keyFor } from './download.js';
 import type { RequestContext, RequestMessage } from '../request.js';
 import type { ImageRecord, ListCursor } from '../store/types.js';
 
@@ -120,4 +122,44 @@ export async function events(
     position: page.at(-1)?.position ?? Math.max(after, await store.eventHead()),
     more: found.length > limit,
   });
+}
+
+/**
+ * thumbnails: the sealed thumbnails of a gallery page, each with the requester's
+ * wrapped key (and the owner's grant, when the key came from a share), as many as
+ * fit in one frame; `covered` says how far the answer got.
+ */
+export async function thumbnails(
+  context: RequestContext,
+  message: RequestMessage<'thumbnails'>,
+): Promise<void> {
+  const { store, config } = context.services;
+  const room = config.limits.maxFrame - 1024;
+  const found = await store.thumbnails(context.user, message.body.images);
+  const byId = new Map(found.map((entry) => [toHex(entry.image), entry.data]));
+  const answered: MessageBody<'thumbnails.result'>['thumbnails'] = [];
+  let size = 0;
+  let covered = 0;
+  for (const id of message.body.images) {
+    const data = byId.get(toHex(id));
+    if (data !== undefined) {
+      const image = await store.getVisible(context.user, id);
+      if (image === undefined) {
+        covered++;
+        continue;
+      }
+      // Each entry is about its data plus 200 bytes of key, grant and framing.
+      if (answered.length > 0 && size + data.length + 200 > room) break;
+      const key = await keyFor(context, image);
+      answered.push({
+        image: id,
+        data,
+        key: { enc: key.enc, ct: key.ct },
+        ...(key.grant === undefined ? {} : { grant: key.grant }),
+      });
+      size += data.length + 200;
+    }
+    covered++;
+  }
+  await context.send('thumbnails.result', { thumbnails: answered, covered });
 }

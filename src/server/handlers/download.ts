@@ -59,7 +59,7 @@ export async function key(
 }
 
 /** The content key wrapped for the requester: the owner's wrap, or the server's re-wrap. */
-async function keyFor(context: RequestContext, image: ImageRecord): Promise<KeyGrant> {
+export async function keyFor(context: RequestContext, image: ImageRecord): Promise<KeyGrant> {
   const { store, pki } = context.services;
   const user = context.user;
   const key = await store.getKey(image.id, user);

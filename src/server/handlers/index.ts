@@ -1,6 +1,6 @@
 /** The handler table: which function answers which message, before and after auth. */
 import type { Handler, HandshakeHandler, HandshakeType, RequestType } from '../request.js';
-import { certificate, events, list } from './catalogue.js';
+import { certificate, events, list, thumbnails } from './catalogue.js';
 import { download, key } from './download.js';
 import { grants, share, unshare } from './grants.js';
 import { deleteImage, usage } from './lifecycle.js';
@@ -25,6 +25,7 @@ export const REQUEST_HANDLERS: { readonly [T in RequestType]: Handler<T> } = {
   grants,
   'key.get': key,
   events,
+  thumbnails,
   delete: deleteImage,
   usage,
   'cert.get': certificate,

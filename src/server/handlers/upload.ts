@@ -6,6 +6,7 @@
  * Nothing becomes visible until the blob and the metadata are durable; only then
  * does post.done go out.
  */
+import { sha256Digest } from '../../crypto/hash.js';
 import { sealedLength } from '../../crypto/envelope.js';
 import {
   decodeManifest,
@@ -173,6 +174,8 @@ async function checkManifest(
     sameAudience(manifest.audience, declared.audience);
   if (!matches)
     throw sispError('E_MANIFEST_MISMATCH', 'the manifest does not match what post.begin declared');
+  if (!(await describesThumbnail(manifest, declared.thumbnail)))
+    throw sispError('E_MANIFEST_MISMATCH', 'the manifest does not describe the thumbnail sent');
   const skew = context.services.config.limits.clockSkewMs;
   if (Math.abs(manifest.created - Date.now()) > skew)
     throw sispError(
@@ -188,8 +191,25 @@ async function checkManifest(
   return manifest;
 }
 
-function imageRecord(manifest: Manifest, body: MessageBody<'post.end'>): ImageRecord {
+/** The manifest's thumbnail entry is exactly the sealed thumbnail sent in begin (or both are absent). */
+async function describesThumbnail(
+  manifest: Manifest,
+  sent: Uint8Array | undefined,
+): Promise<boolean> {
+  const described = manifest.thumbnail;
+  if (described === undefined || sent === undefined) return described === sent;
+  return (
+    described.ctLength === sent.length && equalBytes(described.sha256, await sha256Digest(sent))
+  );
+}
+
+function imageRecord(
+  manifest: Manifest,
+  body: MessageBody<'post.end'>,
+  thumbnail: Uint8Array | undefined,
+): ImageRecord {
   return {
+    ...(thumbnail === undefined ? {} : { thumbnail }),
     id: manifest.id,
     owner: manifest.owner,
     name: manifest.name,
@@ -219,7 +239,7 @@ export async function end(
     await upload.abort();
     throw error;
   }
-  const record = imageRecord(manifest, message.body);
+  const record = imageRecord(manifest, message.body, upload.declared.thumbnail);
   const { replaced, event } = await recordImage(context, record, upload);
   context.services.log.info(
     {

@@ -95,4 +95,11 @@ export const MIGRATIONS: readonly Migration[] = [
     PRIMARY KEY (username, position)
   ) STRICT;
   `,
+  // Sealed thumbnails, beside their images (listings never load them).
+  `
+  CREATE TABLE thumbnails (
+    image BLOB PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,
+    data BLOB NOT NULL
+  ) STRICT;
+  `,
 ];

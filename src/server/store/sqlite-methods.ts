@@ -86,6 +86,10 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
     insertKey: db.prepare(
       'INSERT OR REPLACE INTO image_keys (image, recipient, enc, ct, grant_signature) VALUES (?, ?, ?, ?, ?)',
     ),
+    insertThumbnail: db.prepare('INSERT INTO thumbnails (image, data) VALUES (?, ?)'),
+    getThumbnail: db.prepare<{ viewer: string; id: Uint8Array }, { data: Uint8Array }>(
+      `SELECT t.data FROM thumbnails t JOIN images i ON i.id = t.image WHERE t.image = @id AND ${VISIBLE}`,
+    ),
     clearWithdrawal: db.prepare('DELETE FROM withdrawals WHERE image = ? AND recipient = ?'),
     deleteKey: db.prepare('DELETE FROM image_keys WHERE image = ? AND recipient = ?'),
     insertWithdrawal: db.prepare(
@@ -158,7 +162,9 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
         statements.deleteImage.run(existing.id);
         replacedBlob = plain(existing.sha256);
       }
-      statements.insertImage.run({ ...image, nameKey: imageNameKey(image.name) });
+      const { thumbnail, ...row } = image;
+      statements.insertImage.run({ ...row, nameKey: imageNameKey(image.name) });
+      if (thumbnail !== undefined) statements.insertThumbnail.run(image.id, thumbnail);
       for (const key of keys) insertKey(image.id, key);
       const readers = keys.map((key) => key.recipient).filter((user) => user !== SERVER_RECIPIENT);
       const event = events.append(
@@ -279,6 +285,11 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
       statements.recipients.all(imageId, SERVER_RECIPIENT).map((row) => row.recipient),
     withdraw: (imageId, withdrawal) => withdraw(imageId, withdrawal),
     eventsSince: (viewer, after, limit) => events.since(viewer, after, limit),
+    thumbnails: (viewer, ids) =>
+      ids.flatMap((id) => {
+        const row = statements.getThumbnail.get({ viewer, id });
+        return row === undefined ? [] : [{ image: plain(id), data: plain(row.data) }];
+      }),
     eventHead: () => events.head(),
     pruneEvents: (before) => events.prune(before),
     blobInUse: (sha256) => statements.blobInUse.get(sha256) !== undefined,

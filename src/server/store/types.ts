@@ -42,6 +42,8 @@ export interface ImageRecord {
   readonly signature: Uint8Array;
   readonly audience: 'public' | 'private';
   readonly created: number;
+  /** The sealed thumbnail, when the post carried one (stored beside, not in listings). */
+  readonly thumbnail?: Uint8Array;
 }
 
 export type CreateUserResult = 'created' | 'same' | 'taken';
@@ -119,6 +121,8 @@ export interface StoreMethods {
     imageId: Uint8Array,
     withdrawal: Withdrawal,
   ): { held: boolean; event: ImageEvent | null };
+  /** The sealed thumbnails of those of `ids` that `viewer` may see and that have one, in order. */
+  thumbnails(viewer: string, ids: readonly Uint8Array[]): { image: Uint8Array; data: Uint8Array }[];
   /** Up to `limit` events `viewer` was told of, after position `after`, in order. */
   eventsSince(viewer: string, after: number, limit: number): ImageEvent[];
   /** The last event position written (0 when none). */
@@ -151,6 +155,7 @@ export const STORE_METHODS = {
   recipients: true,
   withdraw: true,
   eventsSince: true,
+  thumbnails: true,
   eventHead: true,
   pruneEvents: true,
   blobInUse: true,
