@@ -6,6 +6,7 @@
  * checked is what a person would see, after every erase and redraw.
  */
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -190,6 +191,33 @@ describe('on a terminal', () => {
     const rows = narrow.split('\n').filter((line) => line.includes('▀'));
     assert.equal(rows.length, 10, '128x128 at 20 columns is 20x20 pixels: 10 rows');
     assert.ok(rows.every((row) => (row.match(/▀/g) ?? []).length === 20));
+  });
+
+  it('list --thumbnails draws each verified thumbnail; one tampered with on disk is refused', async () => {
+    const shown = new TerminalProcess([...homeArgs(server, bob), 'list', '--thumbnails'], {
+      ...PLAIN_TERMINAL,
+      TERM: 'xterm-256color',
+    });
+    assert.equal(await shown.exited, 0, shown.output);
+    const lines = await screen(shown.output);
+    const at = lines.findIndex((line) => line.startsWith('alice/sunset '));
+    assert.ok(at > 0, lines.join('\n'));
+    assert.ok((lines[at - 1] ?? '').includes('▀'), 'its thumbnail is drawn above it');
+    // The operator (or a thief) alters the stored thumbnails: the reader's client refuses them.
+    const tamper = spawnSync('sqlite3', [
+      join(server.dataDir, 'sisp.db'),
+      'UPDATE thumbnails SET data = randomblob(length(data));',
+    ]);
+    if (tamper.error !== undefined) throw new Error('sqlite3 is needed (.ci/run installs it)');
+    assert.equal(tamper.status, 0, String(tamper.stderr));
+    const refused = new TerminalProcess([...homeArgs(server, bob), 'list', '--thumbnails'], {
+      ...PLAIN_TERMINAL,
+      TERM: 'xterm-256color',
+    });
+    assert.equal(await refused.exited, 1);
+    assert.match(refused.output, /the thumbnail of alice\/\S+ failed verification/);
+    const plain = await bob.run(['list']);
+    assert.equal(plain.code, 0, 'the list itself is untouched');
   });
 
   it('a too-large image says what to do instead', async () => {

@@ -10,6 +10,7 @@ import {
   withdrawalPayload,
 } from '../../src/crypto/grants.js';
 import { ED25519_PKCS8_PREFIX } from '../../src/crypto/der.js';
+import { thumbnailContext, thumbnailKey } from '../../src/crypto/thumbnail.js';
 import { EnvelopeEncryptor } from '../../src/crypto/envelope.js';
 import { importPkcs8 } from '../../src/crypto/keys.js';
 import {
@@ -134,6 +135,8 @@ export async function docVectors(): Promise<Record<string, string>> {
   };
   out['withdraw-signed-bytes'] = toHex(signedBytes('withdraw', withdrawalPayload(withdrawal)));
   out['withdraw-signature'] = toHex(await signWithdrawal(signingKey, withdrawal));
+  out['thumbnail-key'] = toHex(thumbnailKey(CONTENT_KEY));
+  out['thumbnail-context'] = toHex(thumbnailContext(IMAGE_ID));
   return out;
 }
 
