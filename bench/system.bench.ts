@@ -7,7 +7,7 @@
  *
  * Environment: BENCH_RUNS (default 3), BENCH_SMALL_SECONDS (default 30),
  * BENCH_WATCHERS (default 1000), BENCH_POSTS (default 1000), BENCH_SKIP (comma list
- * of sections to skip: bulk,refs,latency,fanout,small).
+ * of sections to skip: bulk,refs,latency,fanout,small,gallery).
  */
 import { spawn } from 'node:child_process';
 import {
@@ -30,7 +30,9 @@ import WebSocket from 'ws';
 import { Home } from '../src/client/home.js';
 import { postFile as postImage } from '../src/cli/commands.js';
 import { connect, login, type CliContext } from '../src/cli/context.js';
+import { listImages } from '../src/core/catalogue.js';
 import type { SispClient } from '../src/core/client.js';
+import { fetchThumbnails } from '../src/core/thumbnails.js';
 import {
   createCertificateAuthority,
   issueServerCertificate,
@@ -583,6 +585,31 @@ async function small(server: Server): Promise<void> {
   row('small-image downloads per second', describe(downloadSummary));
 }
 
+/** A gallery page: 100 photos posted with their thumbnails, then listed and shown by a viewer. */
+async function gallery(server: Server): Promise<void> {
+  console.log('\n6. Gallery: a page of 100 thumbnails (listed, fetched, verified, opened)');
+  const poster = await registerUser(server, 'gallery-poster');
+  const viewer = await registerUser(server, 'gallery-viewer');
+  const photo = join(here, '..', 'test', 'fixtures', 'images', 'flower.jpg');
+  for (let i = 0; i < 100; i++) await postImage(poster, { name: `g${i}`, path: photo });
+  const pages: number[] = [];
+  let bytes = 0;
+  for (let run = 0; run < Math.max(RUNS, 3); run++) {
+    const started = performance.now();
+    const listed = (await listImages(viewer)).filter((image) => image.owner === 'gallery-poster');
+    const thumbnails = await fetchThumbnails(viewer, listed.slice(0, 100));
+    pages.push(performance.now() - started);
+    bytes = [...thumbnails.values()].reduce((sum, thumbnail) => sum + thumbnail.length, 0);
+  }
+  poster.close();
+  viewer.close();
+  results.gallery = { pageMs: summarise(pages), thumbnailBytes: bytes };
+  row(
+    'list + 100 thumbnails (ms per page)',
+    `${formatFigure(summarise(pages), 0)}; ${Math.round(bytes / 1024)} KiB of thumbnails`,
+  );
+}
+
 /** Median machine CPU seconds per 1 GiB transfer, user / kernel, for sisp and sftp. */
 function cpuReport(): void {
   const entries = Object.entries(cpuPerGiB).filter(([, runs]) => runs.length > 0);
@@ -612,6 +639,7 @@ async function main(): Promise<void> {
     if (!SKIP.has('latency')) await latency(server);
     if (!SKIP.has('fanout')) await fanout(server);
     if (!SKIP.has('small')) await small(server);
+    if (!SKIP.has('gallery')) await gallery(server);
   } finally {
     await server.stop();
   }

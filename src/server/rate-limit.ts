@@ -12,11 +12,12 @@ export class TokenBucket {
     this.#at = now;
   }
 
-  take(now = Date.now()): boolean {
+  /** Takes `cost` tokens (a request that does the work of several costs several). */
+  take(now = Date.now(), cost = 1): boolean {
     this.#tokens = Math.min(this.#burst, this.#tokens + ((now - this.#at) / 1000) * this.#rate);
     this.#at = now;
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
+    if (this.#tokens < cost) return false;
+    this.#tokens -= cost;
     return true;
   }
 
@@ -37,7 +38,7 @@ export class RateLimiter {
     this.#burst = burst;
   }
 
-  take(key: string, now = Date.now()): boolean {
+  take(key: string, now = Date.now(), cost = 1): boolean {
     let bucket = this.#buckets.get(key);
     if (bucket === undefined) {
       // A full bucket is what a new key gets anyway: forget idle ones, keep the map small.
@@ -45,6 +46,6 @@ export class RateLimiter {
       bucket = new TokenBucket(this.#rate, this.#burst, now);
       this.#buckets.set(key, bucket);
     }
-    return bucket.take(now);
+    return bucket.take(now, cost);
   }
 }

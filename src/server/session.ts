@@ -308,7 +308,10 @@ export class Session {
       throw sispError('E_BAD_REQUEST', 'this session is already authenticated');
     if (!isRequest(message.type))
       throw sispError('E_BAD_REQUEST', `${message.type} is not a request`);
-    if (!FREE.has(message.type) && !this.services.rateLimiter.take(user))
+    if (
+      !FREE.has(message.type) &&
+      !this.services.rateLimiter.take(user, Date.now(), costOf(message))
+    )
       throw sispError('E_RATE_LIMITED', 'too many requests; slow down');
     const handler = REQUEST_HANDLERS[message.type] as (
       context: RequestContext,
@@ -420,4 +423,12 @@ export class Session {
       'connection closed',
     );
   }
+}
+
+/**
+ * What a request costs against the user's rate: one, except a page of thumbnails,
+ * which may re-wrap a key per image (public images) and so costs one per four.
+ */
+function costOf(message: Message): number {
+  return message.type === 'thumbnails' ? Math.ceil(message.body.images.length / 4) : 1;
 }

@@ -432,7 +432,18 @@ describe('scripting and everyday use against a real server', () => {
     } finally {
       await watch.stop();
     }
-    const event = JSON.parse(watch.stdout.split('\n')[0] ?? '') as Record<string, unknown>;
+    // bob watched before in this home: first what happened since, then the new post; all JSON.
+    const events = watch.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const positions = events.map((entry) => Number(entry.position));
+    assert.deepEqual(
+      [...positions].sort((a, b) => a - b),
+      positions,
+      'in log order',
+    );
+    const event = events.at(-1) ?? {};
     assert.deepEqual(Object.keys(event), [
       'version',
       'event',

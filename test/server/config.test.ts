@@ -40,5 +40,10 @@ describe('server configuration', () => {
     assert.equal(limiter.take('bob', now), true, 'buckets are per user');
     assert.equal(limiter.take('alice', now + 100), true, '100 ms at 10/s refills one token');
     assert.equal(limiter.take('alice', now + 100), false);
+    // A costly request takes several tokens at once, or none.
+    const costly = new RateLimiter(10, 25);
+    assert.equal(costly.take('carol', now, 25), true, 'a page of 100 thumbnails');
+    assert.equal(costly.take('carol', now + 500, 25), false, 'only 5 tokens back after 500 ms');
+    assert.equal(costly.take('carol', now + 500, 5), true);
   });
 });
