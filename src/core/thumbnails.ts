@@ -60,11 +60,16 @@ export async function fetchThumbnails(
     if (reply.type !== 'thumbnails.result')
       throw sispError('E_BAD_FRAME', 'unexpected reply to thumbnails');
     const asked = new Map(page.map((image) => [toHex(image.image), image]));
-    for (const entry of reply.body.thumbnails) {
-      const image = asked.get(toHex(entry.image));
-      if (image === undefined) throw sispError('E_TAMPERED', 'a thumbnail that was not asked for');
-      opened.set(toHex(entry.image), await open(client, image, entry));
-    }
+    // Opened side by side: each is independent, and most of the time is key unwrapping.
+    const pageOpened = await Promise.all(
+      reply.body.thumbnails.map(async (entry) => {
+        const image = asked.get(toHex(entry.image));
+        if (image === undefined)
+          throw sispError('E_TAMPERED', 'a thumbnail that was not asked for');
+        return [toHex(entry.image), await open(client, image, entry)] as const;
+      }),
+    );
+    for (const [id, bytes] of pageOpened) opened.set(id, bytes);
     const covered = Math.min(reply.body.covered, page.length);
     if (covered === 0) throw sispError('E_BAD_FRAME', 'the server answered no thumbnail');
     rest = rest.slice(covered);
