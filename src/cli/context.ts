@@ -20,16 +20,19 @@ export interface CliContext {
 
 export const AGENT = `sisp-cli/${VERSION}`;
 
+/** The CA certificate given by --ca (or SISP_CA), if any. */
+export async function readCaFile(context: CliContext): Promise<string | undefined> {
+  if (context.caFile === undefined) return undefined;
+  try {
+    return await readFile(context.caFile, 'utf8');
+  } catch {
+    throw sispError('E_BAD_REQUEST', `cannot read the CA certificate ${context.caFile}`);
+  }
+}
+
 export async function coreOptions(context: CliContext): Promise<ClientOptions> {
   await context.home.checkPermissions();
-  let caPem: string | undefined;
-  if (context.caFile !== undefined) {
-    try {
-      caPem = await readFile(context.caFile, 'utf8');
-    } catch {
-      throw sispError('E_BAD_REQUEST', `cannot read the CA certificate ${context.caFile}`);
-    }
-  }
+  const caPem = await readCaFile(context);
   return {
     storage: context.home,
     connector: nodeConnector,

@@ -3,7 +3,6 @@
  * accepting a changed key after checking it out of band (`pins accept`), and the
  * passphrase over your own keys (`passphrase`). Only `pins accept` needs the server.
  */
-import { readFile } from 'node:fs/promises';
 import { fromPem } from '../crypto/certificates.js';
 import {
   certificateFingerprint,
@@ -12,19 +11,12 @@ import {
 } from '../crypto/fingerprint.js';
 import { sispError } from '../protocol/errors.js';
 import type { CliContext } from './context.js';
-import { login } from './context.js';
+import { login, readCaFile } from './context.js';
 import { jsonLine, type Output } from './output.js';
 import { askPassphrase, isInteractive, type Terminal } from './passphrase.js';
 
 async function caFingerprint(context: CliContext): Promise<string | undefined> {
-  let pem: string | undefined;
-  if (context.caFile !== undefined) {
-    try {
-      pem = await readFile(context.caFile, 'utf8');
-    } catch {
-      throw sispError('E_BAD_REQUEST', `cannot read the CA certificate ${context.caFile}`);
-    }
-  } else pem = await context.home.readCa();
+  const pem = (await readCaFile(context)) ?? (await context.home.readCa());
   if (pem === undefined) return undefined;
   try {
     return readableFingerprint(await certificateFingerprint(fromPem(pem)));

@@ -13,15 +13,19 @@ import { normalizeUsername } from '../protocol/names.js';
 import { resolveImage, type ListedImage } from './catalogue.js';
 import type { SispClient } from './client.js';
 
-/** One of your images, by name or owner/name. */
-export async function ownImage(client: SispClient, reference: string): Promise<ListedImage> {
+/** One of your images, by name or owner/name; `verb` names what only its owner may do. */
+export async function ownImage(
+  client: SispClient,
+  reference: string,
+  verb = 'change',
+): Promise<ListedImage> {
   const username = client.username;
   const image = await resolveImage(
     client,
     reference.includes('/') ? reference : `${username}/${reference}`,
   );
   if (image.owner !== username)
-    throw sispError('E_FORBIDDEN', `only ${image.owner} can change ${image.owner}/${image.name}`);
+    throw sispError('E_FORBIDDEN', `only ${image.owner} can ${verb} ${image.owner}/${image.name}`);
   return image;
 }
 

@@ -2,7 +2,6 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32, deflateSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import {
   canDraw,
@@ -17,6 +16,7 @@ import {
 import { inspectImage } from '../../src/cli/image.js';
 import { isSispError } from '../../src/protocol/errors.js';
 import { IMAGES } from '../support/paths.js';
+import { pngDeclaring } from '../support/png.js';
 
 /** Escape characters made visible, so the assertions read plainly. */
 const visible = (text: string) => text.replaceAll('\u001b', 'ESC');
@@ -80,24 +80,7 @@ describe('image checks and terminal display', () => {
 
   it('refuses an image whose header declares more than 64 megapixels, before decoding it', async () => {
     // A valid PNG header for 10000 x 10000 (100 MP), with a token of compressed data.
-    const chunk = (type: string, data: Uint8Array) => {
-      const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-      const length = Buffer.alloc(4);
-      length.writeUInt32BE(data.length);
-      const crc = Buffer.alloc(4);
-      crc.writeUInt32BE(crc32(body));
-      return Buffer.concat([length, body, crc]);
-    };
-    const header = Buffer.alloc(13);
-    header.writeUInt32BE(10_000, 0);
-    header.writeUInt32BE(10_000, 4);
-    header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
-    const png = Buffer.concat([
-      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-      chunk('IHDR', header),
-      chunk('IDAT', deflateSync(Buffer.alloc(100))),
-      chunk('IEND', new Uint8Array(0)),
-    ]);
+    const png = pngDeclaring(10_000, 10_000);
     const dir = mkdtempSync(join(tmpdir(), 'sisp-display-'));
     try {
       const path = join(dir, 'huge.png');

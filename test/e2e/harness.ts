@@ -9,6 +9,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Home } from '../../src/client/home.js';
+import { NODE_CRYPTO } from '../../src/client/platform.js';
+import { nodeConnector } from '../../src/client/ws-transport.js';
+import { SispClient } from '../../src/core/client.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The executable under test: this build, or another one (SISP_TEST_BIN) to compare against. */
@@ -296,4 +300,18 @@ export function withoutEscapes(output: string): string {
 /** The arguments that point a command at a server and a home. */
 export function homeArgs(server: { url: string; caPath: string }, home: { dir: string }): string[] {
   return ['--home', home.dir, '--server', server.url, '--ca', server.caPath];
+}
+
+/** A client signed in with a CLI home, in this process (to act within a transfer, or replay keys). */
+export function inProcessClient(
+  server: { url: string; caPath: string },
+  home: { dir: string },
+): Promise<SispClient> {
+  return SispClient.login({
+    storage: new Home(home.dir),
+    connector: nodeConnector,
+    crypto: NODE_CRYPTO,
+    server: server.url,
+    caPem: readFileSync(server.caPath, 'utf8'),
+  });
 }

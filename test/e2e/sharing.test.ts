@@ -7,7 +7,6 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { SispClient } from '../../src/core/client.js';
 import { listImages } from '../../src/core/catalogue.js';
 import { deleteImage } from '../../src/core/manage.js';
 import { openStream } from '../../src/crypto/envelope-stream.js';
@@ -15,12 +14,10 @@ import { unwrapContentKey } from '../../src/crypto/hpke.js';
 import { envelopeContext } from '../../src/crypto/manifest.js';
 import { fromHex, toHex } from '../../src/protocol/bytes.js';
 import { isSispError } from '../../src/protocol/errors.js';
-import { Home } from '../../src/client/home.js';
-import { NODE_CRYPTO } from '../../src/client/platform.js';
-import { nodeConnector } from '../../src/client/ws-transport.js';
 import { loggedInPeer } from '../support/raw-peer.js';
 import {
   homeArgs,
+  inProcessClient,
   IMAGES,
   largeJpeg,
   registered,
@@ -115,13 +112,7 @@ describe('delete', () => {
       0,
     );
     // alice deletes from a client already signed in, so the delete lands within the download.
-    const aliceClient = await SispClient.login({
-      storage: new Home(alice.dir),
-      connector: nodeConnector,
-      crypto: NODE_CRYPTO,
-      server: server.url,
-      caPem: readFileSync(server.caPath, 'utf8'),
-    });
+    const aliceClient = await inProcessClient(server, alice);
     t.after(() => {
       aliceClient.close();
     });
@@ -214,17 +205,6 @@ describe('usage and quota', () => {
     assert.equal((await alice.run(['post', 'three', join(IMAGES, 'hopper.gif')])).code, 0);
   });
 });
-
-/** A client signed in with a CLI home, in this process (to act within a transfer, or replay keys). */
-async function inProcessClient(server: ServerProcess, home: ClientHome): Promise<SispClient> {
-  return SispClient.login({
-    storage: new Home(home.dir),
-    connector: nodeConnector,
-    crypto: NODE_CRYPTO,
-    server: server.url,
-    caPem: readFileSync(server.caPath, 'utf8'),
-  });
-}
 
 describe('share and unshare', () => {
   let server: ServerProcess;

@@ -11,14 +11,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import xterm from '@xterm/headless';
-import { SispClient } from '../../src/core/client.js';
 import { postImage } from '../../src/core/post.js';
 import { bytesSource } from '../../src/core/source.js';
-import { Home } from '../../src/client/home.js';
-import { NODE_CRYPTO } from '../../src/client/platform.js';
-import { nodeConnector } from '../../src/client/ws-transport.js';
+import { pngDeclaring } from '../support/png.js';
 import {
   homeArgs,
+  inProcessClient,
   IMAGES,
   largeJpeg,
   registered,
@@ -128,13 +126,7 @@ describe('on a terminal', () => {
   it('a notification during a transfer is printed above the progress bar and stays on the screen', async () => {
     assert.equal((await alice.run(['post', 'large', large], { timeoutMs: 120_000 })).code, 0);
     // carol posts from a client already connected, so her post lands within the transfer.
-    const carolClient = await SispClient.login({
-      storage: new Home(carol.dir),
-      connector: nodeConnector,
-      crypto: NODE_CRYPTO,
-      server: server.url,
-      caPem: readFileSync(server.caPath, 'utf8'),
-    });
+    const carolClient = await inProcessClient(server, carol);
     const term = new TerminalProcess(homeArgs(server, bob), PLAIN_TERMINAL);
     try {
       await term.waitFor(/sisp> $/);
@@ -221,26 +213,7 @@ describe('on a terminal', () => {
   });
 
   it('a too-large image says what to do instead', async () => {
-    // A valid PNG header declaring 10000 x 10000 pixels.
-    const { deflateSync, crc32 } = await import('node:zlib');
-    const chunk = (type: string, data: Buffer): Buffer => {
-      const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-      const length = Buffer.alloc(4);
-      length.writeUInt32BE(data.length);
-      const crc = Buffer.alloc(4);
-      crc.writeUInt32BE(crc32(body));
-      return Buffer.concat([length, body, crc]);
-    };
-    const header = Buffer.alloc(13);
-    header.writeUInt32BE(10000, 0);
-    header.writeUInt32BE(10000, 4);
-    header.set([8, 2, 0, 0, 0], 8);
-    const png = Buffer.concat([
-      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-      chunk('IHDR', header),
-      chunk('IDAT', deflateSync(Buffer.alloc(1000))),
-      chunk('IEND', Buffer.alloc(0)),
-    ]);
+    const png = pngDeclaring(10_000, 10_000);
     const { writeFileSync } = await import('node:fs');
     const path = join(bob.dir, 'wide.png');
     writeFileSync(path, png);
