@@ -10,6 +10,8 @@ import { clearLine, createInterface, cursorTo, type Interface } from 'node:readl
 import { listImages } from '../core/catalogue.js';
 import type { SispClient } from '../core/client.js';
 import { fromPush } from '../core/events.js';
+import { deleteImage, usage } from '../core/manage.js';
+import { shareImage, unshareImage } from '../core/sharing.js';
 import { sispError } from '../protocol/errors.js';
 import {
   commandDownload,
@@ -23,6 +25,7 @@ import { quoteName, quoteReference, type Output } from './output.js';
 import type { LiveProgress } from './progress.js';
 import { splitWords } from './prompt-words.js';
 import { commandDisplay } from './show.js';
+import { formatUsage } from './usage.js';
 import { eventLine } from './watch.js';
 
 const HELP = `commands:
@@ -32,13 +35,29 @@ const HELP = `commands:
   DOWNLOAD <name | owner/name>     verify, decrypt and save an image
   DISPLAY <name | owner/name>      show an image
   LIST                             images you may see
+  DELETE <name>                    delete one of your images
+  SHARE <name> <user,user>         let more users see one of your private images
+  UNSHARE <name> <user,user>       withdraw their access at once
+  USAGE                            what you store, against what is allowed
   HELP                             this text
   QUIT                             leave (or Ctrl-D)
 Names with spaces go in quotes: DOWNLOAD "alice/beach day". Tab completes commands
 and image names; Ctrl-C clears the line or cancels a running transfer.
 `;
 
-const COMMANDS = ['REGISTER', 'POST_IMAGE', 'DOWNLOAD', 'DISPLAY', 'LIST', 'HELP', 'QUIT'];
+const COMMANDS = [
+  'REGISTER',
+  'POST_IMAGE',
+  'DOWNLOAD',
+  'DISPLAY',
+  'LIST',
+  'DELETE',
+  'SHARE',
+  'UNSHARE',
+  'USAGE',
+  'HELP',
+  'QUIT',
+];
 
 /** What the prompt keeps between lines. */
 class PromptState {
@@ -121,6 +140,19 @@ async function runLine(io: PromptIo, line: string, signal: AbortSignal): Promise
       output.out.write(formatList(images));
       return true;
     }
+    case 'DELETE': {
+      const deleted = await deleteImage(state.need(), one('DELETE <name>'));
+      state.forget(deleted.owner, deleted.name);
+      output.out.write(`deleted ${quoteReference(deleted.owner, deleted.name)}\n`);
+      return true;
+    }
+    case 'SHARE':
+    case 'UNSHARE':
+      await changeSharing(io, command, args);
+      return true;
+    case 'USAGE':
+      output.out.write(formatUsage(await usage(state.need()), false));
+      return true;
     default:
       throw sispError('E_BAD_REQUEST', `unknown command ${rawCommand}; HELP lists the commands`);
   }
@@ -154,6 +186,31 @@ async function post(io: PromptIo, args: readonly string[], signal: AbortSignal):
     signal,
     live: io.state.live,
   });
+}
+
+async function changeSharing(
+  io: PromptIo,
+  command: 'SHARE' | 'UNSHARE',
+  args: readonly string[],
+): Promise<void> {
+  const [name, users] = args;
+  if (name === undefined || users === undefined || args.length !== 2)
+    throw sispError('E_BAD_REQUEST', `usage: ${command} <name> <user,user>`);
+  const named = users.split(',').filter((user) => user !== '');
+  const client = io.state.need();
+  if (command === 'SHARE') {
+    const shared = await shareImage(client, name, named);
+    io.output.out.write(
+      `shared ${quoteReference(client.username, shared.image.name)} with ${shared.recipients.join(', ')}\n`,
+    );
+    return;
+  }
+  const { image, withdrawn } = await unshareImage(client, name, named);
+  const who =
+    withdrawn.length === 0
+      ? 'nobody had access to withdraw'
+      : `withdrawn from ${withdrawn.join(', ')}`;
+  io.output.out.write(`${quoteReference(client.username, image.name)}: ${who}\n`);
 }
 
 function attach(io: PromptIo, connected: SispClient): void {

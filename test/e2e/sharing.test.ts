@@ -325,6 +325,27 @@ describe('share and unshare', () => {
     assert.deepEqual(readFileSync(bobGot.stdout.trim()), readFileSync(join(IMAGES, 'hopper.png')));
   });
 
+  it('the prompt takes SHARE, UNSHARE, USAGE and DELETE too', async () => {
+    assert.equal(
+      (await alice.run(['post', 'prompted', join(IMAGES, 'hopper.png'), '--to', 'alice'])).code,
+      0,
+    );
+    const script = [
+      'SHARE prompted carol',
+      'USAGE',
+      'UNSHARE prompted carol',
+      'DELETE prompted',
+      'QUIT',
+    ];
+    const session = await alice.run([], { input: `${script.join('\n')}\n`, timeoutMs: 30_000 });
+    assert.equal(session.code, 0, session.stderr);
+    assert.match(session.stdout, /shared alice\/prompted with carol/);
+    assert.match(session.stdout, /images: \d+ of 10000/);
+    assert.match(session.stdout, /alice\/prompted: withdrawn from carol/);
+    assert.match(session.stdout, /deleted alice\/prompted/);
+    assert.doesNotMatch((await alice.run(['list'])).stdout, /prompted/);
+  });
+
   it('a public image made private, and back: re-keyed each time, seen by exactly its audience', async () => {
     assert.equal((await alice.run(['post', 'turning', join(IMAGES, 'hopper.jpg')])).code, 0);
     const unshare = await alice.run(['unshare', 'turning', '--from', 'bob']);
