@@ -154,10 +154,10 @@ export async function commandPassphrase(
     !locked || context.passphrase !== undefined
       ? context.passphrase
       : await askPassphrase(terminal, `current passphrase for the keys in ${home.dir}: `);
-  // Checked before asking for a new one: a wrong current passphrase fails here.
-  await home.loadIdentity(current);
+  // Opened before asking for a new one: a wrong current passphrase fails here.
+  const stored = await home.loadIdentity(current);
   const next = await newPassphrase(terminal, options.newPassphrase, options.remove === true);
-  await home.changePassphrase(current, next);
+  await home.changePassphrase(stored, next);
   output.out.write(
     next === undefined
       ? `the keys in ${home.dir} are now stored without a passphrase\n`

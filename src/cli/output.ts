@@ -92,7 +92,7 @@ export function quoteName(name: string): string {
 function needsQuotes(name: string): boolean {
   for (const char of name) {
     const code = char.codePointAt(0) ?? 0;
-    if (/[\s"'\\$`!*?;&|<>(){}[\]#~]/u.test(char) || isUnsafe(code) || code === 0x09) return true;
+    if (/[\s"'\\$`!*?;&|<>(){}[\]#~]/u.test(char) || isUnsafe(code)) return true;
   }
   return false;
 }

@@ -54,6 +54,40 @@ function describe(audience: PostResult['audience'], client: SispClient): string 
   return others.length === 0 ? 'only you' : others.join(', ');
 }
 
+/**
+ * A public image made private (to `audience`, or only you), or a private one public:
+ * re-keyed as a new version, because the server held a wrap of a public image's key.
+ */
+async function changeAudience(
+  client: SispClient,
+  home: Home,
+  output: Output,
+  reference: string,
+  audience: 'public' | readonly string[],
+  options: CommandOptions,
+): Promise<void> {
+  const image = await ownImage(client, reference);
+  if ((image.audience === 'public') === (audience === 'public'))
+    throw sispError(
+      'E_BAD_REQUEST',
+      `${image.name} is ${image.audience === 'public' ? 'already public' : 'not public'}`,
+    );
+  const posted = await rekey(client, home, image, audience, options.signal);
+  const now =
+    posted.audience === 'public' ? 'public' : `private to ${describe(posted.audience, client)}`;
+  output.out.write(
+    options.json === true
+      ? jsonLine({
+          owner: client.username,
+          name: posted.name,
+          image: toHex(posted.image),
+          audience: posted.audience,
+          rekeyed: true,
+        })
+      : `${quoteReference(client.username, posted.name)} is now ${now} (re-keyed as a new version)\n`,
+  );
+}
+
 export interface ShareOptions extends CommandOptions {
   readonly to?: readonly string[];
   readonly public?: boolean;
@@ -67,21 +101,7 @@ export async function commandShare(
   options: ShareOptions,
 ): Promise<void> {
   if (options.public === true) {
-    const image = await ownImage(client, reference);
-    if (image.audience === 'public')
-      throw sispError('E_BAD_REQUEST', `${image.name} is already public`);
-    const posted = await rekey(client, home, image, 'public', options.signal);
-    output.out.write(
-      options.json === true
-        ? jsonLine({
-            owner: client.username,
-            name: posted.name,
-            image: toHex(posted.image),
-            audience: 'public',
-            rekeyed: true,
-          })
-        : `${quoteReference(client.username, posted.name)} is now public (re-keyed as a new version)\n`,
-    );
+    await changeAudience(client, home, output, reference, 'public', options);
     return;
   }
   if (options.to === undefined)
@@ -116,21 +136,7 @@ export async function commandUnshare(
 ): Promise<void> {
   const shown = (image: ListedImage) => quoteReference(client.username, image.name);
   if (options.public === true) {
-    const image = await ownImage(client, reference);
-    if (image.audience !== 'public')
-      throw sispError('E_BAD_REQUEST', `${image.name} is not public`);
-    const posted = await rekey(client, home, image, options.to ?? [], options.signal);
-    output.out.write(
-      options.json === true
-        ? jsonLine({
-            owner: client.username,
-            name: posted.name,
-            image: toHex(posted.image),
-            audience: posted.audience,
-            rekeyed: true,
-          })
-        : `${shown(image)} is now private to ${describe(posted.audience, client)} (re-keyed as a new version)\n`,
-    );
+    await changeAudience(client, home, output, reference, options.to ?? [], options);
     return;
   }
   if (options.from === undefined)

@@ -153,12 +153,11 @@ export class Home implements ClientStorage {
   }
 
   /**
-   * Seals the keys again under `next` (none: stored unencrypted), after opening them
-   * with `current`; the old file is replaced in one rename, so a crash leaves one or
-   * the other.
+   * Seals the keys (as opened with the current passphrase) again under `next` (none:
+   * stored unencrypted); the old file is replaced in one rename, so a crash leaves
+   * one or the other.
    */
-  async changePassphrase(current: string | undefined, next: string | undefined): Promise<void> {
-    const stored = await this.loadIdentity(current);
+  async changePassphrase(stored: StoredIdentity, next: string | undefined): Promise<void> {
     const file = await sealKeystore(
       stored.username,
       stored.identity,

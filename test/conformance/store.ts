@@ -309,6 +309,34 @@ export function storeConformance(name: string, open: () => Promise<StoreFixture>
       assert.equal(await store.pruneEvents(0), 0);
     });
 
+    it('thumbnails: stored with the image, given only to who may see it, gone with the image', async () => {
+      const pub = { ...image(1, 'alice', 'pub', 'public'), thumbnail: bytes(300, 1) };
+      const mine = { ...image(2, 'alice', 'mine', 'private'), thumbnail: bytes(400, 2) };
+      await putImage(store, pub, [], false);
+      await putImage(store, mine, [grant('alice')], false);
+      await putImage(store, image(3, 'alice', 'bare', 'public'), [], false);
+      const ids = [mine.id, image(3, 'alice', 'bare', 'public').id, pub.id, bytes(16, 99)];
+      const forAlice = await store.thumbnails('alice', ids);
+      assert.deepEqual(
+        forAlice.map((entry) => [entry.image.name, entry.data.length]),
+        [
+          ['mine', 400],
+          ['pub', 300],
+        ],
+        'in the order asked; none for an image without one or that does not exist',
+      );
+      const { thumbnail: _, ...record } = pub;
+      assert.deepEqual(forAlice[1]?.image, record, 'with its image record');
+      assert.deepEqual(
+        (await store.thumbnails('bob', ids)).map((entry) => entry.image.name),
+        ['pub'],
+        'not the private one',
+      );
+      assert.equal(await store.getImage(pub.id).then((found) => found?.thumbnail), undefined);
+      await store.deleteImage('alice', pub.id);
+      assert.deepEqual(await store.thumbnails('alice', [pub.id]), []);
+    });
+
     it('an image of an unknown owner is refused with an error (and keeps its code)', async () => {
       await assert.rejects(
         putImage(store, image(6, 'nobody', 'x', 'public'), [], false),

@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
@@ -456,13 +456,14 @@ describe('scripting and everyday use against a real server', () => {
     assert.equal(event.name, 'json-event');
   });
 
-  it('display --width draws that many columns; a missing folder in --out is made', async () => {
+  // --width drawing that many columns is checked on a terminal (terminal.test.ts).
+  it('display --width out of range is a usage error; a missing folder in --out is made', async () => {
     const out = join(tempDir('nested'), 'a', 'b');
     assert.equal((await bob.run(['download', 'alice/sunset', '--out', `${out}/`])).code, 0);
     assert.ok(existsSync(join(out, 'sunset.png')));
-    mkdirSync(join(out, 'c'));
     const bad = await bob.run(['display', 'alice/sunset', '--width', '0']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /a number of columns from 1 to 1000/);
+    assert.equal((await bob.run(['display', 'alice/sunset', '--width', '1001'])).code, 2);
   });
 });

@@ -33,6 +33,8 @@ export interface RawPostOptions {
   readonly encode?: (manifest: Manifest) => Uint8Array;
   /** Signs the encoded manifest (default: the owner's key, manifest domain). */
   readonly sign?: (encoded: Uint8Array) => Promise<Uint8Array>;
+  /** A (sealed) thumbnail sent in post.begin; the manifest describes it unless changed. */
+  readonly thumbnail?: Uint8Array;
 }
 
 /** Posts an image privately to its owner; returns the server's answer to post.end. */
@@ -59,6 +61,7 @@ export async function rawPost(peer: RawPeer, options: RawPostOptions): Promise<M
       { recipient: username, ...(await wrapContentKey(key, own.encryptionKey, image, username)) },
     ],
     replace: false,
+    ...(options.thumbnail === undefined ? {} : { thumbnail: options.thumbnail }),
   });
   const ready = await peer.reply(id);
   if (ready.type !== 'post.ready') return ready;
@@ -76,6 +79,15 @@ export async function rawPost(peer: RawPeer, options: RawPostOptions): Promise<M
     sha256: await sha256Digest(envelope),
     created: Date.now(),
     audience: [username],
+    ...(options.thumbnail === undefined
+      ? {}
+      : {
+          thumbnail: {
+            type: 'image/webp' as const,
+            ctLength: options.thumbnail.length,
+            sha256: await sha256Digest(options.thumbnail),
+          },
+        }),
   };
   const manifest = options.manifest?.(base) ?? base;
   const encoded = (options.encode ?? encodeManifest)(manifest);

@@ -71,6 +71,23 @@ describe('post.end checks', () => {
     assert.equal(code(await post({ manifest: changed({ owner: 'mallory' }) })), 'E_FORBIDDEN');
   });
 
+  it('the manifest must describe exactly the thumbnail sent, or none: E_MANIFEST_MISMATCH', async () => {
+    const thumbnail = new Uint8Array(500).fill(7);
+    const described = await post({ name: 'with-thumbnail', thumbnail });
+    assert.equal(code(described), 'post.done', 'the control: described as sent');
+    const wrongDigest = changed({
+      thumbnail: { type: 'image/webp', ctLength: 500, sha256: new Uint8Array(32).fill(1) },
+    });
+    assert.equal(code(await post({ thumbnail, manifest: wrongDigest })), 'E_MANIFEST_MISMATCH');
+    const notDescribed = (manifest: Manifest): Manifest => {
+      const { thumbnail: _, ...rest } = manifest;
+      return rest;
+    };
+    assert.equal(code(await post({ thumbnail, manifest: notDescribed })), 'E_MANIFEST_MISMATCH');
+    // A thumbnail described but never sent.
+    assert.equal(code(await post({ manifest: wrongDigest })), 'E_MANIFEST_MISMATCH');
+  });
+
   it('a manifest that differs from post.begin: E_MANIFEST_MISMATCH', async () => {
     for (const change of [
       { name: 'other name' },
@@ -105,7 +122,7 @@ describe('post.end checks', () => {
 
   it('none of the refused posts is visible, and the connection is still good', async () => {
     const names = (await listImages(alice)).map((image) => image.name);
-    assert.deepEqual(names, ['honest']);
+    assert.deepEqual(names.sort(), ['honest', 'with-thumbnail']);
     peer.send('list', 99, {});
     assert.equal((await peer.reply(99)).type, 'list.result');
   });

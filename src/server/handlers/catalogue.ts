@@ -136,36 +136,31 @@ export async function thumbnails(
   const { store, config } = context.services;
   const room = config.limits.maxFrame - 1024;
   const found = await store.thumbnails(context.user, message.body.images);
-  const byId = new Map(found.map((entry) => [toHex(entry.image), entry.data]));
+  const byId = new Map(found.map((entry) => [toHex(entry.image.id), entry]));
   // First what fits in one frame (each entry is its data plus ~200 bytes of key and framing)...
-  const chosen: { id: Uint8Array; data: Uint8Array }[] = [];
+  const chosen: typeof found = [];
   let size = 0;
   let covered = 0;
   for (const id of message.body.images) {
-    const data = byId.get(toHex(id));
-    if (data !== undefined) {
-      if (chosen.length > 0 && size + data.length + 200 > room) break;
-      chosen.push({ id, data });
-      size += data.length + 200;
+    const entry = byId.get(toHex(id));
+    if (entry !== undefined) {
+      if (chosen.length > 0 && size + entry.data.length + 200 > room) break;
+      chosen.push(entry);
+      size += entry.data.length + 200;
     }
     covered++;
   }
   // ...then the keys for it, side by side (a public image's key is re-wrapped for the reader).
   const answered = await Promise.all(
-    chosen.map(async ({ id, data }) => {
-      const image = await store.getVisible(context.user, id);
-      if (image === undefined) return undefined;
+    chosen.map(async ({ image, data }) => {
       const key = await keyFor(context, image);
       return {
-        image: id,
+        image: image.id,
         data,
         key: { enc: key.enc, ct: key.ct },
         ...(key.grant === undefined ? {} : { grant: key.grant }),
       };
     }),
   );
-  await context.send('thumbnails.result', {
-    thumbnails: answered.filter((entry) => entry !== undefined),
-    covered,
-  });
+  await context.send('thumbnails.result', { thumbnails: answered, covered });
 }

@@ -87,8 +87,12 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
       'INSERT OR REPLACE INTO image_keys (image, recipient, enc, ct, grant_signature) VALUES (?, ?, ?, ?, ?)',
     ),
     insertThumbnail: db.prepare('INSERT INTO thumbnails (image, data) VALUES (?, ?)'),
-    getThumbnail: db.prepare<{ viewer: string; id: Uint8Array }, { data: Uint8Array }>(
-      `SELECT t.data FROM thumbnails t JOIN images i ON i.id = t.image WHERE t.image = @id AND ${VISIBLE}`,
+    getThumbnail: db.prepare<
+      { viewer: string; id: Uint8Array },
+      ImageRow & { thumbnail: Uint8Array }
+    >(
+      `SELECT i.*, t.data AS thumbnail FROM thumbnails t JOIN images i ON i.id = t.image
+        WHERE t.image = @id AND ${VISIBLE}`,
     ),
     clearWithdrawal: db.prepare('DELETE FROM withdrawals WHERE image = ? AND recipient = ?'),
     deleteKey: db.prepare('DELETE FROM image_keys WHERE image = ? AND recipient = ?'),
@@ -288,7 +292,7 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
     thumbnails: (viewer, ids) =>
       ids.flatMap((id) => {
         const row = statements.getThumbnail.get({ viewer, id });
-        return row === undefined ? [] : [{ image: plain(id), data: plain(row.data) }];
+        return row === undefined ? [] : [{ image: toImage(row), data: plain(row.thumbnail) }];
       }),
     eventHead: () => events.head(),
     pruneEvents: (before) => events.prune(before),

@@ -121,8 +121,14 @@ export interface StoreMethods {
     imageId: Uint8Array,
     withdrawal: Withdrawal,
   ): { held: boolean; event: ImageEvent | null };
-  /** The sealed thumbnails of those of `ids` that `viewer` may see and that have one, in order. */
-  thumbnails(viewer: string, ids: readonly Uint8Array[]): { image: Uint8Array; data: Uint8Array }[];
+  /**
+   * The sealed thumbnails of those of `ids` that `viewer` may see and that have one,
+   * in order, each with its image (whose key the reader is then given).
+   */
+  thumbnails(
+    viewer: string,
+    ids: readonly Uint8Array[],
+  ): { image: ImageRecord; data: Uint8Array }[];
   /** Up to `limit` events `viewer` was told of, after position `after`, in order. */
   eventsSince(viewer: string, after: number, limit: number): ImageEvent[];
   /** The last event position written (0 when none). */
