@@ -271,18 +271,21 @@ export function formatList(images: readonly Listed[]): string {
 }
 
 export function listJson(images: readonly Listed[]): string {
-  return jsonLine({
-    images: images.map((image) => ({
-      owner: image.owner,
-      name: image.name,
-      image: toHex(image.image),
-      type: image.contentType,
-      size: image.size,
-      created: new Date(image.created).toISOString(),
-      audience: image.audience,
-      ownerFingerprint: image.ownerFingerprint,
-    })),
-  });
+  return jsonLine({ images: listEntries(images) });
+}
+
+/** Each image as list --json shows it. */
+export function listEntries(images: readonly Listed[]): Record<string, unknown>[] {
+  return images.map((image) => ({
+    owner: image.owner,
+    name: image.name,
+    image: toHex(image.image),
+    type: image.contentType,
+    size: image.size,
+    created: new Date(image.created).toISOString(),
+    audience: image.audience,
+    ownerFingerprint: image.ownerFingerprint,
+  }));
 }
 
 export function formatSize(bytes: number): string {

@@ -5,7 +5,6 @@
  */
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import type { SispClient } from '../core/client.js';
 import { deleteImage, usage } from '../core/manage.js';
 import { toHex } from '../protocol/bytes.js';
 import { defaultHome, Home } from '../client/home.js';
@@ -20,9 +19,11 @@ import {
   listJson,
 } from './commands.js';
 import { completionScript, SHELLS } from './completion.js';
-import { connect, login, type CliContext } from './context.js';
+import { connect, type CliContext } from './context.js';
 import { commandPassphrase, commandPins, commandPinsAccept, commandWhoami } from './keys.js';
 import { commandShare, commandUnshare } from './share.js';
+import { addAlbumCommands } from './album.js';
+import { examples, JSON_HELP, recipients, withClient } from './command-kit.js';
 import { listWithThumbnails } from './gallery.js';
 import { formatUsage } from './usage.js';
 import { jsonLine, quoteReference, type Output } from './output.js';
@@ -61,32 +62,6 @@ export function cliContext(
     ...(ca === undefined ? {} : { caFile: ca }),
     ...(passphrase === undefined ? {} : { passphrase }),
   };
-}
-
-async function withClient<T>(
-  context: CliContext,
-  action: (client: SispClient) => Promise<T>,
-): Promise<T> {
-  const client = await login(context);
-  try {
-    return await action(client);
-  } finally {
-    client.close();
-  }
-}
-
-function examples(...lines: string[]): string {
-  return `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`;
-}
-
-const JSON_HELP = 'print the result as JSON (shape in docs/CLI.md)';
-
-/** --to a,b: the names, trimmed; `--to ''` stays an empty list, which post refuses. */
-function recipients(to: string | undefined): string[] | undefined {
-  return to
-    ?.split(',')
-    .map((user) => user.trim())
-    .filter((user) => user !== '');
 }
 
 /** On a terminal, asks for a passphrase for new keys (twice); empty means none. */
@@ -447,6 +422,7 @@ export function buildProgram(run: Run): Command {
       await register(run, globals(), username);
     });
   addImageCommands(program, run, globals);
+  addAlbumCommands(program, run, globals);
   addKeyCommands(program, run, globals);
   program
     .command('completion <shell>')

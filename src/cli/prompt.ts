@@ -217,7 +217,8 @@ function attach(io: PromptIo, connected: SispClient): void {
   io.state.client = connected;
   connected.connection.onEvent = (event) => {
     if (event.type === 'event.new_image') io.state.remember(event.body.owner, event.body.name);
-    else io.state.forget(event.body.owner, event.body.name);
+    else if (event.type === 'event.deleted' || event.type === 'event.unshared')
+      io.state.forget(event.body.owner, event.body.name);
     io.print(eventLine(fromPush(event), false));
   };
 }

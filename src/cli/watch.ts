@@ -20,14 +20,24 @@ const FATAL_CODES = new Set([
 ]);
 
 /** Each event kind by its word, as the original system printed NEW_IMAGE. */
-const EVENT_WORDS = { new_image: 'NEW_IMAGE', deleted: 'DELETED', withdrawn: 'UNSHARED' } as const;
+const EVENT_WORDS = {
+  new_image: 'NEW_IMAGE',
+  deleted: 'DELETED',
+  withdrawn: 'UNSHARED',
+  album_shared: 'ALBUM_SHARED',
+  album_unshared: 'ALBUM_UNSHARED',
+} as const;
 
-/** One event as a line: `NEW_IMAGE <name> <owner>` (DELETED, UNSHARED) with the name quoted if needed, or JSON. */
+/**
+ * One event as a line: `NEW_IMAGE <name> <owner>` (DELETED, UNSHARED; ALBUM_SHARED
+ * and ALBUM_UNSHARED with the album's name) with the name quoted if needed, or JSON.
+ */
 export function eventLine(event: WatchEvent, json: boolean): string {
   const { owner, name, image, position } = event;
   const word = EVENT_WORDS[event.kind];
+  const isAlbum = event.kind === 'album_shared' || event.kind === 'album_unshared';
   return json
-    ? jsonLine({ event: word, owner, name, image: toHex(image), position })
+    ? jsonLine({ event: word, owner, name, [isAlbum ? 'album' : 'image']: toHex(image), position })
     : `${word} ${quoteName(name)} ${owner}\n`;
 }
 

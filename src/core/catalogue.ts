@@ -89,7 +89,11 @@ export async function listImages(client: SispClient): Promise<ListedImage[]> {
 
 /** `owner/name`, or a bare name that exactly one visible image has. */
 export async function resolveImage(client: SispClient, reference: string): Promise<ListedImage> {
-  const images = await listImages(client);
+  return findImage(await listImages(client), reference);
+}
+
+/** `owner/name`, or a bare name that exactly one of `images` has. */
+export function findImage(images: readonly ListedImage[], reference: string): ListedImage {
   const slash = reference.indexOf('/');
   if (slash >= 0) {
     const owner = normalizeUsername(reference.slice(0, slash));

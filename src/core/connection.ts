@@ -21,11 +21,23 @@ import {
 
 export type MessageHandler = (message: Message) => void;
 export type NewImageEvent = Extract<Message, { type: 'event.new_image' }>;
-/** What the server pushes about images: one appeared for you, was deleted, or is no longer shared with you. */
-export type ImageEvent = Extract<
-  Message,
-  { type: 'event.new_image' | 'event.deleted' | 'event.unshared' }
->;
+/** The server's pushes: events about images and albums (request id 0). */
+export const EVENT_TYPES = [
+  'event.new_image',
+  'event.deleted',
+  'event.unshared',
+  'event.album_shared',
+  'event.album_unshared',
+] as const;
+/**
+ * What the server pushes: an image appeared for you, was deleted, or is no longer
+ * shared with you; an album was shared with you, or taken back.
+ */
+export type ImageEvent = Extract<Message, { type: (typeof EVENT_TYPES)[number] }>;
+
+function isEvent(message: Message): message is ImageEvent {
+  return (EVENT_TYPES as readonly string[]).includes(message.type);
+}
 
 function closeError(code: number): SispError {
   if (code === CLOSE_GOING_AWAY) return sispError('E_UNAVAILABLE', 'the server is shutting down');
@@ -156,12 +168,7 @@ export class Connection {
     }
     // Id 0 is the server's: an image event, or an error about the whole connection,
     // which is about to close.
-    if (
-      message.type === 'event.new_image' ||
-      message.type === 'event.deleted' ||
-      message.type === 'event.unshared'
-    )
-      this.onEvent?.(message);
+    if (isEvent(message)) this.onEvent?.(message);
     else if (message.type === 'error')
       this.#closedError ??= sispError(message.body.code, message.body.message);
   }

@@ -5,7 +5,6 @@
  * then length and digest. Plaintext reaches the sink only from authenticated
  * chunks, and only commit() makes it appear; on any failure the sink aborts.
  */
-import { unwrapContentKey } from '../crypto/hpke.js';
 import { decodeManifest, verifyManifest, type Manifest } from '../crypto/manifest.js';
 import { equalBytes } from '../protocol/bytes.js';
 import { CreditWindow } from '../protocol/credit-window.js';
@@ -13,7 +12,7 @@ import { isSispError, sispError, type SispError } from '../protocol/errors.js';
 import type { Message, MessageBody } from '../protocol/messages.js';
 import { imageNameKey } from '../protocol/names.js';
 import type { SispClient } from './client.js';
-import { isEntitled } from './entitled.js';
+import { readerKey } from './entitled.js';
 import { EnvelopeReceiver } from './receive.js';
 import type { ImageSink } from './sink.js';
 
@@ -150,20 +149,6 @@ class Download<R> {
     }
   }
 
-  /**
-   * The owner meant us to read it: the image is public or ours, the signed manifest
-   * names us, or the owner signed a grant of exactly this wrapped key to us. So the
-   * server cannot add a reader without the owner.
-   */
-  async #checkEntitled(
-    manifest: Manifest,
-    ownerKey: Uint8Array,
-    body: MessageBody<'download.begin'>,
-  ): Promise<void> {
-    if (!(await isEntitled(this.#client.username, manifest, ownerKey, body.key, body.grant)))
-      throw tampered('its owner did not share it with you');
-  }
-
   /** The manifest names what was asked for; then certificate and pin, signature, wrapped key. */
   async #begin(body: MessageBody<'download.begin'>): Promise<void> {
     if (this.#manifest !== undefined) throw tampered('a second download.begin');
@@ -177,14 +162,13 @@ class Download<R> {
     const owner = await this.#client.verifyPeer(body.certificate, manifest.owner);
     if (!(await verifyManifest(owner.signingKey, body.signature, body.manifest)))
       throw tampered("the owner's signature does not verify");
-    await this.#checkEntitled(manifest, owner.signingKey, body);
-    const identity = this.#client.requireIdentity();
-    const key = await unwrapContentKey(
-      body.key,
-      identity.encryption.privateKey,
-      manifest.id,
-      this.#client.username,
-    );
+    // The owner meant us to read it (so the server cannot add a reader without them).
+    const reader = {
+      username: this.#client.username,
+      encryptionKey: this.#client.requireIdentity().encryption.privateKey,
+    };
+    const key = await readerKey(reader, manifest, owner.signingKey, body);
+    if (key === null) throw tampered('its owner did not share it with you');
     this.#manifest = manifest;
     this.#ownerFingerprint = owner.fingerprint;
     this.#window.limitTo(manifest.ctLength);

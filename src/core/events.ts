@@ -4,11 +4,13 @@
  * reconnecting) catches up on what happened and misses nothing.
  */
 import { sispError } from '../protocol/errors.js';
+import type { EVENT_KINDS } from '../protocol/messages.js';
 import type { SispClient } from './client.js';
 import type { ImageEvent } from './connection.js';
 
 export interface WatchEvent {
-  readonly kind: 'new_image' | 'deleted' | 'withdrawn';
+  readonly kind: (typeof EVENT_KINDS)[number];
+  /** The image's id; the album's, for the album kinds. */
   readonly image: Uint8Array;
   readonly name: string;
   readonly owner: string;
@@ -19,10 +21,14 @@ const KINDS = {
   'event.new_image': 'new_image',
   'event.deleted': 'deleted',
   'event.unshared': 'withdrawn',
+  'event.album_shared': 'album_shared',
+  'event.album_unshared': 'album_unshared',
 } as const;
 
 export function fromPush(event: ImageEvent): WatchEvent {
-  return { kind: KINDS[event.type], ...event.body };
+  const { name, owner, position } = event.body;
+  const id = 'album' in event.body ? event.body.album : event.body.image;
+  return { kind: KINDS[event.type], image: id, name, owner, position };
 }
 
 export interface EventPage {

@@ -30,7 +30,7 @@ export async function ownImage(
 }
 
 /** Your content key for an image, unwrapped from your own grant. */
-async function contentKey(client: SispClient, image: ListedImage): Promise<Uint8Array> {
+export async function contentKey(client: SispClient, image: ListedImage): Promise<Uint8Array> {
   const reply = await client.connection.request('key.get', { image: image.image });
   if (reply.type !== 'key') throw sispError('E_BAD_FRAME', 'unexpected reply to key.get');
   return unwrapContentKey(

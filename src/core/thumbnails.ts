@@ -4,7 +4,6 @@
  * opened with the key derived from the image's content key. One that fails any check
  * is E_TAMPERED: a server cannot show one image's thumbnail as another's.
  */
-import { unwrapContentKey } from '../crypto/hpke.js';
 import { sha256Digest } from '../crypto/hash.js';
 import { openThumbnail } from '../crypto/thumbnail.js';
 import { equalBytes, toHex } from '../protocol/bytes.js';
@@ -12,7 +11,7 @@ import { sispError } from '../protocol/errors.js';
 import { MAX_THUMBNAILS_PAGE, type MessageBody } from '../protocol/messages.js';
 import type { ListedImage } from './catalogue.js';
 import type { SispClient } from './client.js';
-import { isEntitled } from './entitled.js';
+import { readerKey } from './entitled.js';
 
 type Entry = MessageBody<'thumbnails.result'>['thumbnails'][number];
 
@@ -30,14 +29,12 @@ async function open(client: SispClient, image: ListedImage, entry: Entry): Promi
   if (!equalBytes(await sha256Digest(entry.data), described.sha256))
     throw tampered(image, 'not the one its owner signed');
   const manifest = { id: image.image, owner: image.owner, audience: image.audience };
-  if (!(await isEntitled(client.username, manifest, image.ownerSigningKey, entry.key, entry.grant)))
-    throw tampered(image, 'its owner did not share it with you');
-  const key = await unwrapContentKey(
-    entry.key,
-    client.requireIdentity().encryption.privateKey,
-    image.image,
-    client.username,
-  );
+  const reader = {
+    username: client.username,
+    encryptionKey: client.requireIdentity().encryption.privateKey,
+  };
+  const key = await readerKey(reader, manifest, image.ownerSigningKey, entry);
+  if (key === null) throw tampered(image, 'its owner did not share it with you');
   try {
     return await openThumbnail(key, image.image, entry.data, client.crypto.aead);
   } catch {

@@ -33,9 +33,20 @@ export function hpkeSuite(): CipherSuite {
   return suite;
 }
 
-/** info = CBOR {label, image, recipient}: deterministic, so both sides derive it alike. */
-export function wrapInfo(imageId: Uint8Array, recipient: string): Uint8Array {
-  return encodeDeterministic({ label: 'sisp/2 key wrap', image: imageId, recipient });
+/** What a wrapped key is for: an image's content key, or an album's key. */
+export type WrapLabel = 'sisp/2 key wrap' | 'sisp/2 album key wrap';
+
+/**
+ * info = CBOR {label, image, recipient}: deterministic, so both sides derive it
+ * alike. `image` is the album's id under the album label; the labels differ, so an
+ * album key never opens as an image's key or the reverse.
+ */
+export function wrapInfo(
+  imageId: Uint8Array,
+  recipient: string,
+  label: WrapLabel = 'sisp/2 key wrap',
+): Uint8Array {
+  return encodeDeterministic({ label, image: imageId, recipient });
 }
 
 export async function wrapContentKey(
@@ -43,18 +54,21 @@ export async function wrapContentKey(
   recipientPublicKey: Uint8Array,
   imageId: Uint8Array,
   recipient: string,
-  /** Test vectors only: the ephemeral key pair is DeriveKeyPair(ikmE), as in RFC 9180's vectors. */
-  testing: { readonly ikmE?: Uint8Array } = {},
+  /**
+   * label: what the key is for (an image's by default). ikmE, for test vectors only:
+   * the ephemeral key pair is DeriveKeyPair(ikmE), as in RFC 9180's vectors.
+   */
+  options: { readonly ikmE?: Uint8Array; readonly label?: WrapLabel } = {},
 ): Promise<WrappedKey> {
   checkBytes('contentKey', contentKey, 32);
   const suite = hpkeSuite();
   const publicKey = await importX25519Public(recipientPublicKey);
-  const ekm = testing.ikmE === undefined ? {} : { ekm: buf(testing.ikmE).buffer };
+  const ekm = options.ikmE === undefined ? {} : { ekm: buf(options.ikmE).buffer };
   // A low-order recipient key would make the KEM secret public knowledge.
   const sender = await suite
     .createSenderContext({
       recipientPublicKey: publicKey,
-      info: buf(wrapInfo(imageId, recipient)),
+      info: buf(wrapInfo(imageId, recipient, options.label)),
       ...ekm,
     })
     .catch((cause: unknown) => {
@@ -69,6 +83,7 @@ export async function unwrapContentKey(
   recipientPrivateKey: CryptoKey,
   imageId: Uint8Array,
   recipient: string,
+  label: WrapLabel = 'sisp/2 key wrap',
 ): Promise<Uint8Array> {
   if (!(wrapped.enc instanceof Uint8Array) || wrapped.enc.length !== HPKE_ENC_SIZE) {
     throw sispError('E_TAMPERED', 'wrapped key is malformed');
@@ -81,7 +96,7 @@ export async function unwrapContentKey(
     const context = await suite.createRecipientContext({
       recipientKey: recipientPrivateKey,
       enc: buf(wrapped.enc),
-      info: buf(wrapInfo(imageId, recipient)),
+      info: buf(wrapInfo(imageId, recipient, label)),
     });
     const key = new Uint8Array(await context.open(buf(wrapped.ct)));
     if (key.length !== 32 || equalBytes(key, new Uint8Array(32)))

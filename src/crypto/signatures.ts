@@ -13,6 +13,8 @@ export const SIGNATURE_DOMAINS = {
   manifest: 'sisp/2 manifest\n',
   grant: 'sisp/2 grant\n',
   withdraw: 'sisp/2 withdraw\n',
+  albumMember: 'sisp/2 album member\n',
+  albumItem: 'sisp/2 album item\n',
 } as const;
 
 export type SignatureDomain = keyof typeof SIGNATURE_DOMAINS;

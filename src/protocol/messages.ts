@@ -35,7 +35,25 @@ export const MAX_EVENTS_PAGE = 200;
 export const MAX_THUMBNAIL = 256 * 1024;
 /** Thumbnails asked for at once (one gallery page). */
 export const MAX_THUMBNAILS_PAGE = 100;
-export const EVENT_KINDS = ['new_image', 'deleted', 'withdrawn'] as const;
+/** For the album kinds, an event's `image` field carries the album's id and `name` its name. */
+export const EVENT_KINDS = [
+  'new_image',
+  'deleted',
+  'withdrawn',
+  'album_shared',
+  'album_unshared',
+] as const;
+/** Members of one album, its owner included. */
+export const MAX_ALBUM_MEMBERS = 200;
+export const MAX_ALBUM_IMAGES = 10_000;
+/** Albums one user may own. */
+export const MAX_ALBUMS = 1000;
+/** Albums in one albums.result (owned, then shared with the user, newest first). */
+export const MAX_ALBUMS_LISTED = 2000;
+/** Images added or removed in one request, and album items in one album.result. */
+export const MAX_ALBUM_BATCH = 500;
+/** A 32-byte key sealed under another (crypto/key-seal.ts): nonce, key, tag. */
+export const SEALED_KEY_LENGTH = 12 + 32 + 16;
 /** Key holders of one image, however many shares added them. */
 export const MAX_GRANTS = 1000;
 export { MAX_RECIPIENTS };
@@ -66,10 +84,48 @@ const wrappedKey = struct({ enc: x25519Key, ct: bytes({ exact: 32 + 16 }) });
 const recipient: Schema<string> = (value, path) =>
   value === SERVER_RECIPIENT ? SERVER_RECIPIENT : username(value, path);
 const recipientKey = struct({ recipient, enc: x25519Key, ct: bytes({ exact: 48 }) });
+const albumId = bytes({ exact: IMAGE_ID_LENGTH });
+const sealedKey = bytes({ exact: SEALED_KEY_LENGTH });
+/** A member's album key, wrapped to them, and the owner's signature over it. */
+const albumMember = struct({
+  member: username,
+  enc: x25519Key,
+  ct: bytes({ exact: 48 }),
+  signature,
+});
+/** An image's content key sealed under the album key, and the owner's signature over it. */
+const albumItem = struct({ image: imageId, key: sealedKey, signature });
+/**
+ * How an album member gets an image's key: their wrapped album key and its
+ * membership signature, and the image's key sealed under the album key, signed.
+ */
+const albumDelivery = struct({
+  album: albumId,
+  name: imageName,
+  key: wrappedKey,
+  signature,
+  item: sealedKey,
+  itemSignature: signature,
+});
 const chunkData = bytes({ min: 1, max: MAX_CHUNK_DATA });
 const credit = uint(1 << 30, 1);
 /** A place in the durable event log. */
 const position = uint();
+
+/**
+ * A reader's key to an image comes one way: wrapped to them (with the owner's
+ * grant when it was shared after posting), or through an album they belong to.
+ */
+function exactlyOneKey<T extends { key?: unknown; grant?: unknown; album?: unknown }>(
+  base: Schema<T>,
+): Schema<T> {
+  return (value, path) => {
+    const body = base(value, path);
+    if ((body.key === undefined) === (body.album === undefined) || (body.album && body.grant))
+      throw sispError('E_BAD_REQUEST', `invalid ${path}: a key, or an album's, not both`);
+    return body;
+  };
+}
 
 /** A download names its image one way: by id, or by owner and name together. */
 function exactlyOneReference<T extends { image?: Uint8Array; owner?: string; name?: string }>(
@@ -138,15 +194,12 @@ export const MESSAGE_SCHEMAS = {
   download: exactlyOneReference(
     struct({ credit }, { owner: username, name: imageName, image: imageId }),
   ),
-  'download.begin': struct(
-    {
-      manifest: bytes({ min: 1, max: MAX_MANIFEST }),
-      signature,
-      certificate,
-      key: wrappedKey,
-    },
-    /** The owner's grant signature, when the key was shared after posting. */
-    { grant: signature },
+  'download.begin': exactlyOneKey(
+    struct(
+      { manifest: bytes({ min: 1, max: MAX_MANIFEST }), signature, certificate },
+      /** The owner's grant signature, when the key was shared after posting. */
+      { key: wrappedKey, grant: signature, album: albumDelivery },
+    ),
   ),
   'download.chunk': struct({ data: chunkData }),
   'download.end': struct({}),
@@ -190,9 +243,11 @@ export const MESSAGE_SCHEMAS = {
    */
   'thumbnails.result': struct({
     thumbnails: array(
-      struct(
-        { image: imageId, data: bytes({ min: 1, max: MAX_THUMBNAIL }), key: wrappedKey },
-        { grant: signature },
+      exactlyOneKey(
+        struct(
+          { image: imageId, data: bytes({ min: 1, max: MAX_THUMBNAIL }) },
+          { key: wrappedKey, grant: signature, album: albumDelivery },
+        ),
       ),
       { max: MAX_THUMBNAILS_PAGE },
     ),
@@ -236,6 +291,46 @@ export const MESSAGE_SCHEMAS = {
     maxImages: uint(),
     maxBytes: uint(),
   }),
+  // Albums (docs/PROTOCOL.md 4.8): the owner creates one with their own membership,
+  // adds and removes their images, and shares it; every membership and item signed.
+  'album.create': struct({ album: albumId, name: imageName, key: wrappedKey, signature }),
+  'album.add': struct({
+    album: albumId,
+    items: array(albumItem, { min: 1, max: MAX_ALBUM_BATCH }),
+  }),
+  'album.remove': struct({
+    album: albumId,
+    images: array(imageId, { min: 1, max: MAX_ALBUM_BATCH }),
+  }),
+  'album.share': struct({
+    album: albumId,
+    members: array(albumMember, { min: 1, max: MAX_RECIPIENTS }),
+  }),
+  'album.unshare': struct({ album: albumId, member: username }),
+  /** How many images an add or remove changed, or members an unshare removed. */
+  'album.done': struct({ changed: uint() }),
+  /** The albums the user owns or belongs to. */
+  albums: struct({}),
+  'albums.result': struct({
+    albums: array(
+      struct({ album: albumId, name: imageName, owner: username, images: uint(), members: uint() }),
+      { max: MAX_ALBUMS_LISTED },
+    ),
+  }),
+  /** One album the user owns or belongs to: members and a page of items (after `after`). */
+  'album.get': struct({ owner: username, name: imageName }, { after: imageId }),
+  'album.result': struct(
+    {
+      album: albumId,
+      name: imageName,
+      owner: username,
+      certificate,
+      members: array(albumMember, { min: 1, max: MAX_ALBUM_MEMBERS }),
+      items: array(albumItem, { max: MAX_ALBUM_BATCH }),
+    },
+    /** The last item of this page, when there are more. */
+    { next: imageId },
+  ),
   'cert.get': struct({ username }),
   cert: struct({ username, certificate }),
 
@@ -243,6 +338,8 @@ export const MESSAGE_SCHEMAS = {
   'event.new_image': struct({ image: imageId, name: imageName, owner: username, position }),
   'event.deleted': struct({ image: imageId, name: imageName, owner: username, position }),
   'event.unshared': struct({ image: imageId, name: imageName, owner: username, position }),
+  'event.album_shared': struct({ album: albumId, name: imageName, owner: username, position }),
+  'event.album_unshared': struct({ album: albumId, name: imageName, owner: username, position }),
 
   error: struct(
     { code: errorCode, message: text({ max: 512 }) },

@@ -83,6 +83,13 @@ export const REQUEST_TYPES = [
   'delete',
   'usage',
   'cert.get',
+  'album.create',
+  'album.add',
+  'album.remove',
+  'album.share',
+  'album.unshare',
+  'albums',
+  'album.get',
 ] as const;
 export type RequestType = (typeof REQUEST_TYPES)[number];
 
@@ -90,6 +97,8 @@ export type RequestType = (typeof REQUEST_TYPES)[number];
 const SMALL_FRAME = 4 * 1024;
 /** post.begin and share carry up to 65 wrapped keys. */
 const KEYS_FRAME = 16 * 1024;
+/** album.add carries up to 500 sealed keys with their signatures (about 160 bytes each). */
+const ALBUM_ITEMS_FRAME = 96 * 1024;
 /** post.end carries a manifest (at most 4096 bytes) and its signature. */
 const MANIFEST_FRAME = 8 * 1024;
 
@@ -110,5 +119,8 @@ export function acceptedFrames(maxFrame: number): {
   ready.set('post.begin', KEYS_FRAME + MAX_THUMBNAIL);
   ready.set('share', KEYS_FRAME);
   ready.set('post.end', MANIFEST_FRAME);
+  ready.set('album.add', ALBUM_ITEMS_FRAME);
+  ready.set('album.remove', KEYS_FRAME);
+  ready.set('album.share', KEYS_FRAME);
   return { handshake, ready };
 }

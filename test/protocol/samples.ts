@@ -101,5 +101,42 @@ export const SAMPLES: { [T in MessageType]: MessageBody<T> } = {
   'event.new_image': { image: fill(16, 0x1d), name: 'sunset', owner: 'alice', position: 42 },
   'event.deleted': { image: fill(16, 0x1d), name: 'sunset', owner: 'alice', position: 42 },
   'event.unshared': { image: fill(16, 0x1d), name: 'sunset', owner: 'alice', position: 42 },
+  'event.album_shared': { album: fill(16, 0xa1), name: 'holiday', owner: 'alice', position: 43 },
+  'event.album_unshared': { album: fill(16, 0xa1), name: 'holiday', owner: 'alice', position: 44 },
+  'album.create': {
+    album: fill(16, 0xa1),
+    name: 'holiday',
+    key: { enc: fill(32, 0xe1), ct: fill(48, 0xc1) },
+    signature: fill(64, 0x53),
+  },
+  'album.add': {
+    album: fill(16, 0xa1),
+    items: [{ image: fill(16, 0x1d), key: fill(60, 0x5e), signature: fill(64, 0x53) }],
+  },
+  'album.remove': { album: fill(16, 0xa1), images: [fill(16, 0x1d)] },
+  'album.share': {
+    album: fill(16, 0xa1),
+    members: [
+      { member: 'bob', enc: fill(32, 0xe2), ct: fill(48, 0xc2), signature: fill(64, 0x53) },
+    ],
+  },
+  'album.unshare': { album: fill(16, 0xa1), member: 'bob' },
+  'album.done': { changed: 1 },
+  albums: {},
+  'albums.result': {
+    albums: [{ album: fill(16, 0xa1), name: 'holiday', owner: 'alice', images: 3, members: 2 }],
+  },
+  'album.get': { owner: 'alice', name: 'holiday' },
+  'album.result': {
+    album: fill(16, 0xa1),
+    name: 'holiday',
+    owner: 'alice',
+    certificate: fill(400, 0x30),
+    members: [
+      { member: 'alice', enc: fill(32, 0xe1), ct: fill(48, 0xc1), signature: fill(64, 0x53) },
+    ],
+    items: [{ image: fill(16, 0x1d), key: fill(60, 0x5e), signature: fill(64, 0x53) }],
+    next: fill(16, 0x1d),
+  },
   error: { code: 'E_NOT_FOUND', message: 'Not found.' },
 };

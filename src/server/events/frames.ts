@@ -8,17 +8,18 @@ const TYPES = {
   new_image: 'event.new_image',
   deleted: 'event.deleted',
   withdrawn: 'event.unshared',
+  album_shared: 'event.album_shared',
+  album_unshared: 'event.album_unshared',
 } as const;
 
 export function eventFrame(event: ImageEvent): Uint8Array {
   let frame = frames.get(event);
   if (frame === undefined) {
-    frame = encodeFrame(TYPES[event.kind], 0, {
-      image: event.image,
-      name: event.name,
-      owner: event.owner,
-      position: event.position,
-    });
+    const { name, owner, position } = event;
+    frame =
+      event.kind === 'album_shared' || event.kind === 'album_unshared'
+        ? encodeFrame(TYPES[event.kind], 0, { album: event.image, name, owner, position })
+        : encodeFrame(TYPES[event.kind], 0, { image: event.image, name, owner, position });
     frames.set(event, frame);
   }
   return frame;

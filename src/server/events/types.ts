@@ -6,12 +6,15 @@
  * conformance suite (test/conformance/event-bus.ts).
  */
 
+import type { EVENT_KINDS } from '../../protocol/messages.js';
+
 export interface ImageEvent {
   /**
    * An image appeared (posted, or shared with someone), its owner deleted it, or its
-   * owner withdrew the access of those told.
+   * owner withdrew the access of those told; or an album was shared with those told,
+   * or taken back from them (then `image` is the album's id and `name` its name).
    */
-  readonly kind: 'new_image' | 'deleted' | 'withdrawn';
+  readonly kind: (typeof EVENT_KINDS)[number];
   readonly image: Uint8Array;
   readonly name: string;
   readonly owner: string;

@@ -13,7 +13,7 @@ import {
   type MessageBody,
 } from '../../protocol/messages.js';
 import { bytes, uint } from '../../protocol/schema.js';
-import { keyFor } from './download.js';
+import { deliveryFor } from './download.js';
 import type { RequestContext, RequestMessage } from '../request.js';
 import type { ImageRecord, ListCursor } from '../store/types.js';
 
@@ -21,6 +21,8 @@ import type { ImageRecord, ListCursor } from '../store/types.js';
 const DEFAULT_PAGE = 100;
 /** Room left in a frame for everything but the entries: the frame head, keys, the cursor. */
 const FRAME_SLACK = 1024;
+/** A thumbnail entry's key (an album's is the largest form) and framing, generously. */
+const ENTRY_KEY_BYTES = 400;
 /** Per entry and per certificate: their map keys and length heads, generously. */
 const ENTRY_OVERHEAD = 48;
 
@@ -137,30 +139,27 @@ export async function thumbnails(
   const room = config.limits.maxFrame - 1024;
   const found = await store.thumbnails(context.user, message.body.images);
   const byId = new Map(found.map((entry) => [toHex(entry.image.id), entry]));
-  // First what fits in one frame (each entry is its data plus ~200 bytes of key and framing)...
+  // First what fits in one frame (each entry is its data plus up to ~400 bytes of key,
+  // an album's included, and framing)...
   const chosen: typeof found = [];
   let size = 0;
   let covered = 0;
   for (const id of message.body.images) {
     const entry = byId.get(toHex(id));
     if (entry !== undefined) {
-      if (chosen.length > 0 && size + entry.data.length + 200 > room) break;
+      if (chosen.length > 0 && size + entry.data.length + ENTRY_KEY_BYTES > room) break;
       chosen.push(entry);
-      size += entry.data.length + 200;
+      size += entry.data.length + ENTRY_KEY_BYTES;
     }
     covered++;
   }
   // ...then the keys for it, side by side (a public image's key is re-wrapped for the reader).
   const answered = await Promise.all(
-    chosen.map(async ({ image, data }) => {
-      const key = await keyFor(context, image);
-      return {
-        image: image.id,
-        data,
-        key: { enc: key.enc, ct: key.ct },
-        ...(key.grant === undefined ? {} : { grant: key.grant }),
-      };
-    }),
+    chosen.map(async ({ image, data }) => ({
+      image: image.id,
+      data,
+      ...(await deliveryFor(context, image)),
+    })),
   );
   await context.send('thumbnails.result', { thumbnails: answered, covered });
 }

@@ -8,7 +8,7 @@ import { rewrapContentKey, SERVER_RECIPIENT } from '../../crypto/hpke.js';
 import { toHex } from '../../protocol/bytes.js';
 import { sispError } from '../../protocol/errors.js';
 import { FramePool, frameInPlace, HEADER_ROOM } from '../../protocol/frame-pool.js';
-import { MAX_CHUNK_DATA } from '../../protocol/messages.js';
+import { MAX_CHUNK_DATA, type MessageBody } from '../../protocol/messages.js';
 import type { RequestContext, RequestMessage } from '../request.js';
 import type { ImageRecord, KeyGrant } from '../store/types.js';
 import { DownloadTransfer } from '../transfers.js';
@@ -47,24 +47,28 @@ async function resolveImage(
   return image;
 }
 
-/** key.get: the requester's wrapped key to an image they may see, without its bytes. */
+/** key.get: the requester's own wrapped key to an image they may see, without its bytes. */
 export async function key(
   context: RequestContext,
   message: RequestMessage<'key.get'>,
 ): Promise<void> {
   const image = await context.services.store.getVisible(context.user, message.body.image);
   if (image === undefined) throw sispError('E_NOT_FOUND', 'no such image');
-  const wrapped = await keyFor(context, image);
+  const wrapped = await ownKey(context, image);
+  if (wrapped === undefined) throw sispError('E_NOT_FOUND', 'no key of your own to that image');
   await context.send('key', { key: { enc: wrapped.enc, ct: wrapped.ct } });
 }
 
+/** How a reader gets an image's key: one of download.begin's and thumbnails.result's forms. */
+export type KeyDelivery = Pick<MessageBody<'download.begin'>, 'key' | 'grant' | 'album'>;
+
 /** The content key wrapped for the requester: the owner's wrap, or the server's re-wrap. */
-export async function keyFor(context: RequestContext, image: ImageRecord): Promise<KeyGrant> {
+async function ownKey(context: RequestContext, image: ImageRecord): Promise<KeyGrant | undefined> {
   const { store, pki } = context.services;
   const user = context.user;
   const key = await store.getKey(image.id, user);
   if (key !== undefined) return key;
-  if (image.audience !== 'public') throw sispError('E_NOT_FOUND', 'no such image');
+  if (image.audience !== 'public') return undefined;
   const requester = await store.getUser(user);
   const serverCopy = await store.getKey(image.id, SERVER_RECIPIENT);
   if (requester === undefined || serverCopy === undefined)
@@ -79,6 +83,30 @@ export async function keyFor(context: RequestContext, image: ImageRecord): Promi
   return { recipient: user, ...rewrapped };
 }
 
+/** The requester's key to an image they may see: their own, or through an album. */
+export async function deliveryFor(
+  context: RequestContext,
+  image: ImageRecord,
+): Promise<KeyDelivery> {
+  const own = await ownKey(context, image);
+  if (own !== undefined) {
+    const key = { enc: own.enc, ct: own.ct };
+    return own.grant === undefined ? { key } : { key, grant: own.grant };
+  }
+  const via = await context.services.store.albumKey(context.user, image.id);
+  if (via === undefined) throw sispError('E_NOT_FOUND', 'no such image');
+  return {
+    album: {
+      album: via.album.id,
+      name: via.album.name,
+      key: { enc: via.member.enc, ct: via.member.ct },
+      signature: via.member.signature,
+      item: via.item.key,
+      itemSignature: via.item.signature,
+    },
+  };
+}
+
 async function run(
   context: RequestContext,
   message: DownloadMessage,
@@ -89,13 +117,11 @@ async function run(
   transfer.image = image.id;
   const owner = await store.getUser(image.owner);
   if (owner === undefined) throw sispError('E_INTERNAL', 'missing user record');
-  const key = await keyFor(context, image);
   await context.send('download.begin', {
     manifest: image.manifest,
     signature: image.signature,
     certificate: owner.certificate,
-    key: { enc: key.enc, ct: key.ct },
-    ...(key.grant === undefined ? {} : { grant: key.grant }),
+    ...(await deliveryFor(context, image)),
   });
   const sent = await streamBlob(context, image, transfer);
   if (sent === undefined) return;

@@ -1,5 +1,14 @@
 /** The handler table: which function answers which message, before and after auth. */
 import type { Handler, HandshakeHandler, HandshakeType, RequestType } from '../request.js';
+import {
+  addToAlbum,
+  albums,
+  createAlbum,
+  getAlbum,
+  removeFromAlbum,
+  shareAlbum,
+  unshareAlbum,
+} from './albums.js';
 import { certificate, events, list, thumbnails } from './catalogue.js';
 import { download, key } from './download.js';
 import { grants, share, unshare } from './grants.js';
@@ -29,4 +38,11 @@ export const REQUEST_HANDLERS: { readonly [T in RequestType]: Handler<T> } = {
   delete: deleteImage,
   usage,
   'cert.get': certificate,
+  'album.create': createAlbum,
+  'album.add': addToAlbum,
+  'album.remove': removeFromAlbum,
+  'album.share': shareAlbum,
+  'album.unshare': unshareAlbum,
+  albums,
+  'album.get': getAlbum,
 };

@@ -19,6 +19,38 @@ function nameKeys(db: Database.Database): void {
   db.exec('CREATE INDEX images_owner_name_key ON images(owner, name_key)');
 }
 
+/**
+ * The event log learns the album kinds. SQLite cannot change a CHECK constraint, so
+ * the two event tables are rebuilt and renamed (foreign keys and the position
+ * sequence carried over: positions are never reused, or a client would miss events).
+ */
+const ALBUM_EVENTS = `
+  CREATE TABLE events_v2 (
+    position INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL CHECK (kind IN
+      ('new_image', 'deleted', 'withdrawn', 'album_shared', 'album_unshared')),
+    image BLOB NOT NULL,
+    name TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    public INTEGER NOT NULL CHECK (public IN (0, 1)),
+    created INTEGER NOT NULL
+  ) STRICT;
+  INSERT INTO events_v2 SELECT position, kind, image, name, owner, public, created FROM events;
+  DELETE FROM sqlite_sequence WHERE name = 'events_v2';
+  INSERT INTO sqlite_sequence (name, seq) SELECT 'events_v2', seq FROM sqlite_sequence WHERE name = 'events';
+  CREATE TABLE event_recipients_v2 (
+    position INTEGER NOT NULL REFERENCES events_v2(position) ON DELETE CASCADE,
+    username TEXT NOT NULL,
+    PRIMARY KEY (username, position)
+  ) STRICT;
+  INSERT INTO event_recipients_v2 SELECT position, username FROM event_recipients;
+  DROP TABLE event_recipients;
+  DROP TABLE events;
+  ALTER TABLE events_v2 RENAME TO events;
+  ALTER TABLE event_recipients_v2 RENAME TO event_recipients;
+  CREATE INDEX events_created ON events(created);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   `
   CREATE TABLE users (
@@ -101,5 +133,35 @@ export const MIGRATIONS: readonly Migration[] = [
     image BLOB PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,
     data BLOB NOT NULL
   ) STRICT;
+  `,
+  // Albums: members hold the album key wrapped to them; items hold image keys sealed
+  // under it; the owner's signature beside each.
+  `
+  CREATE TABLE albums (
+    id BLOB PRIMARY KEY,
+    owner TEXT NOT NULL REFERENCES users(username),
+    name TEXT NOT NULL,
+    name_key TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    UNIQUE (owner, name_key)
+  ) STRICT;
+  CREATE TABLE album_members (
+    album BLOB NOT NULL REFERENCES albums(id) ON DELETE CASCADE,
+    member TEXT NOT NULL,
+    enc BLOB NOT NULL,
+    ct BLOB NOT NULL,
+    signature BLOB NOT NULL,
+    PRIMARY KEY (album, member)
+  ) STRICT;
+  CREATE INDEX album_members_member ON album_members(member);
+  CREATE TABLE album_items (
+    album BLOB NOT NULL REFERENCES albums(id) ON DELETE CASCADE,
+    image BLOB NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    key BLOB NOT NULL,
+    signature BLOB NOT NULL,
+    PRIMARY KEY (album, image)
+  ) STRICT;
+  CREATE INDEX album_items_image ON album_items(image);
+  ${ALBUM_EVENTS}
   `,
 ];

@@ -7,7 +7,9 @@ import Database from 'better-sqlite3';
 import { imageNameKey } from '../../protocol/names.js';
 import type { ImageEvent } from '../events/types.js';
 import { MIGRATIONS } from './migrations.js';
+import { albumMethods } from './sqlite-albums.js';
 import { eventLog } from './sqlite-events.js';
+import { VISIBLE } from './sqlite-visible.js';
 import { SERVER_RECIPIENT } from '../../protocol/messages.js';
 import type {
   CreateUserResult,
@@ -51,9 +53,6 @@ function toImage(row: ImageRow): ImageRecord {
   };
 }
 
-const VISIBLE = `(i.audience = 'public' OR i.owner = @viewer OR EXISTS (
-  SELECT 1 FROM image_keys k WHERE k.image = i.id AND k.recipient = @viewer))`;
-
 export function openSqlite(path: string): StoreMethods & { close(): void } {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
@@ -75,6 +74,11 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
     deleteImage: db.prepare('DELETE FROM images WHERE id = ?'),
     getOwned: db.prepare<[Uint8Array, string], ImageRow>(
       'SELECT * FROM images WHERE id = ? AND owner = ?',
+    ),
+    /** Members of albums that hold the image (besides its owner). */
+    albumReaders: db.prepare<[Uint8Array, string], { member: string }>(
+      `SELECT DISTINCT am.member FROM album_items ai JOIN album_members am ON am.album = ai.album
+        WHERE ai.image = ? AND am.member != ?`,
     ),
     recipients: db.prepare<[Uint8Array, string], { recipient: string }>(
       'SELECT recipient FROM image_keys WHERE image = ? AND recipient != ? ORDER BY recipient',
@@ -232,13 +236,15 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
       .all(id, SERVER_RECIPIENT)
       .map((grant) => grant.recipient);
     const image = toImage(row);
+    const members = statements.albumReaders.all(id, owner).map((reader) => reader.member);
     const event = events.append(
       {
         kind: 'deleted',
         image: id,
         name: image.name,
         owner: image.owner,
-        notify: image.audience === 'public' ? 'public' : [...new Set([owner, ...recipients])],
+        notify:
+          image.audience === 'public' ? 'public' : [...new Set([owner, ...recipients, ...members])],
       },
       Date.now(),
     );
@@ -248,6 +254,7 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
   });
 
   return {
+    ...albumMethods(db, events),
     getUser(username) {
       const row = statements.getUser.get(username);
       return row === undefined ? undefined : toUser(row);

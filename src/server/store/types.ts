@@ -68,6 +68,46 @@ export interface DeletedImage {
   readonly event: ImageEvent;
 }
 
+export interface AlbumRecord {
+  readonly id: Uint8Array;
+  readonly owner: string;
+  readonly name: string;
+  readonly created: number;
+}
+
+/** A member's album key, wrapped to them, with the owner's signature over it. */
+export interface AlbumMember {
+  readonly member: string;
+  readonly enc: Uint8Array;
+  readonly ct: Uint8Array;
+  readonly signature: Uint8Array;
+}
+
+/** An image's content key sealed under the album key, with the owner's signature. */
+export interface AlbumItem {
+  readonly image: Uint8Array;
+  readonly key: Uint8Array;
+  readonly signature: Uint8Array;
+}
+
+export interface AlbumSummary extends AlbumRecord {
+  readonly images: number;
+  readonly members: number;
+}
+
+/** How a member reads an image through an album: their membership and the image's item. */
+export interface AlbumKey {
+  readonly album: AlbumRecord;
+  readonly member: AlbumMember;
+  readonly item: AlbumItem;
+}
+
+/** What an album change did, and the events it wrote (to publish). */
+export interface AlbumChange {
+  readonly changed: number;
+  readonly events: readonly ImageEvent[];
+}
+
 export interface StoreMethods {
   getUser(username: string): UserRecord | undefined;
   /** Inserts, or reports that the name exists with the same keys or other keys. */
@@ -137,6 +177,43 @@ export interface StoreMethods {
   pruneEvents(before: number): number;
   blobInUse(sha256: Uint8Array): boolean;
   allBlobs(): Uint8Array[];
+  /**
+   * Creates an album with its owner as its first member; 'exists' if the owner has
+   * one of that name, 'full' if they own `maxAlbums` already.
+   */
+  createAlbum(
+    album: AlbumRecord,
+    owner: AlbumMember,
+    maxAlbums: number,
+  ): 'created' | 'exists' | 'full';
+  /** The album if `viewer` is a member (its owner always is). */
+  findAlbum(viewer: string, owner: string, name: string): AlbumRecord | undefined;
+  getAlbum(id: Uint8Array): AlbumRecord | undefined;
+  albumMembers(id: Uint8Array): AlbumMember[];
+  /** Up to `limit` items, in image id order, after `after`. */
+  albumItems(id: Uint8Array, after: Uint8Array | null, limit: number): AlbumItem[];
+  /** The albums `viewer` belongs to (owned first), newest first, up to `limit`. */
+  listAlbums(viewer: string, limit: number): AlbumSummary[];
+  /**
+   * Adds (or re-seals) items; tells the members who could not see an image before
+   * (new_image). 'full' if the album would hold more than `maxImages`.
+   */
+  addToAlbum(id: Uint8Array, items: readonly AlbumItem[], maxImages: number): AlbumChange | 'full';
+  /** Removes images; members who can no longer see one are told (withdrawn). */
+  removeFromAlbum(id: Uint8Array, images: readonly Uint8Array[]): AlbumChange;
+  /**
+   * Adds (or re-wraps) members; the new ones are told (album_shared). 'full' if the
+   * album would have more than `maxMembers`.
+   */
+  shareAlbum(
+    id: Uint8Array,
+    members: readonly AlbumMember[],
+    maxMembers: number,
+  ): AlbumChange | 'full';
+  /** Removes a member (never the owner); they are told (album_unshared). */
+  unshareAlbum(id: Uint8Array, member: string): AlbumChange;
+  /** `viewer`'s way to image `id` through an album, if they have one. */
+  albumKey(viewer: string, image: Uint8Array): AlbumKey | undefined;
 }
 
 /**
@@ -166,6 +243,17 @@ export const STORE_METHODS = {
   pruneEvents: true,
   blobInUse: true,
   allBlobs: true,
+  createAlbum: true,
+  findAlbum: true,
+  getAlbum: true,
+  albumMembers: true,
+  albumItems: true,
+  listAlbums: true,
+  addToAlbum: true,
+  removeFromAlbum: true,
+  shareAlbum: true,
+  unshareAlbum: true,
+  albumKey: true,
 } as const satisfies Record<keyof StoreMethods, true>;
 
 export type StoreMethodName = keyof typeof STORE_METHODS;
