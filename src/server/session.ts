@@ -376,16 +376,31 @@ export class Session {
       if (event.kind === 'deleted') this.#endDownloadsOf(event.image, 'deleted by its owner');
       if (event.kind === 'withdrawn' && told)
         this.#endDownloadsOf(event.image, 'no longer shared with you');
+      if (event.kind === 'album_unshared' && told) void this.#endUnseenDownloads(user);
       if (told) void this.sendFrame(eventFrame(event));
     });
   }
 
   /** The image went (deleted, or withdrawn): its downloads in progress end, each with a clear error. */
   #endDownloadsOf(image: Uint8Array, why: string): void {
-    for (const id of this.transfers.downloadsOf(image)) {
-      const error = sispError('E_NOT_FOUND', `the image was ${why}`);
-      void this.send('error', id, { code: error.code, message: error.message });
-      void this.transfers.end(id, error);
+    for (const id of this.transfers.downloadsOf(image)) this.#endDownload(id, why);
+  }
+
+  #endDownload(id: number, why: string): void {
+    const error = sispError('E_NOT_FOUND', `the image was ${why}`);
+    void this.send('error', id, { code: error.code, message: error.message });
+    void this.transfers.end(id, error);
+  }
+
+  /** An album was taken back: downloads of images the user can no longer see end. */
+  async #endUnseenDownloads(user: string): Promise<void> {
+    for (const [id, image] of this.transfers.downloadImages()) {
+      // A store that fails to answer ends nothing: the download goes on as it was.
+      const visible = await this.services.store.getVisible(user, image).then(
+        (record) => record !== undefined,
+        () => true,
+      );
+      if (!visible) this.#endDownload(id, 'no longer shared with you');
     }
   }
 

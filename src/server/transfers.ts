@@ -205,6 +205,14 @@ export class Transfers {
   }
 
   /** The request ids of downloads of `image` in progress. */
+  /** Every download in progress whose image is known, as [request id, image id]. */
+  downloadImages(): [number, Uint8Array][] {
+    const found: [number, Uint8Array][] = [];
+    for (const [id, download] of this.#downloads)
+      if (download.image !== undefined) found.push([id, download.image]);
+    return found;
+  }
+
   downloadsOf(image: Uint8Array): number[] {
     const ids: number[] = [];
     for (const [id, download] of this.#downloads)

@@ -4,6 +4,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { albumConformance } from './store-albums.js';
 import type {
   ImageRecord,
   KeyGrant,
@@ -353,6 +354,8 @@ export function storeConformance(name: string, open: () => Promise<StoreFixture>
       const blobs = (await store.allBlobs()).map((sha) => sha[0]).sort();
       assert.deepEqual(blobs, [1, 3]);
     });
+
+    albumConformance(() => store);
 
     it('what was committed survives closing and reopening', async () => {
       await putImage(store, image(1, 'alice', 'kept', 'private'), [grant('alice')], false);

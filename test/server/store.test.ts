@@ -9,7 +9,7 @@ import { MIGRATIONS } from '../../src/server/store/migrations.js';
 import { openSqliteStore } from '../../src/server/store/sqlite-store.js';
 import { STORE_METHODS } from '../../src/server/store/types.js';
 import { errorFromWire, errorToWire } from '../../src/server/store/worker-protocol.js';
-import { image, storeConformance } from '../conformance/store.js';
+import { image, storeConformance, user } from '../conformance/store.js';
 
 storeConformance('SQLite (in its worker thread)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sisp-store-'));
@@ -90,6 +90,40 @@ describe('SQLite store: migrations', () => {
         await store.putImage(image(10, 'alice', 'sunset', 'public'), [], false),
         'exists',
       );
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the event log keeps its events, recipients and position sequence through the album migration', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sisp-migrate-'));
+    const path = join(dir, 'sisp.db');
+    const old = new Database(path);
+    old.pragma('foreign_keys = ON');
+    MIGRATIONS.slice(0, 7).forEach((migration, index) => {
+      if (typeof migration === 'string') old.exec(migration);
+      else migration(old);
+      old.pragma(`user_version = ${index + 1}`);
+    });
+    const insert = old.prepare(
+      "INSERT INTO events (kind, image, name, owner, public, created) VALUES ('new_image', ?, ?, 'alice', 0, ?)",
+    );
+    for (const n of [1, 2, 3]) insert.run(new Uint8Array(16).fill(n), `img${n}`, Date.now());
+    old.prepare('INSERT INTO event_recipients (position, username) VALUES (2, ?)').run('bob');
+    // The newest event pruned: its position must still never be handed out again.
+    old.prepare('DELETE FROM events WHERE position = 3').run();
+    old.close();
+    const store = await openSqliteStore(path);
+    try {
+      assert.deepEqual(
+        (await store.eventsSince('bob', 0, 10)).map((event) => [event.position, event.name]),
+        [[2, 'img2']],
+      );
+      await store.createUser(user('alice', 1));
+      const posted = await store.putImage(image(4, 'alice', 'next', 'public'), [], false);
+      assert.ok(posted !== 'exists');
+      assert.equal(posted.event.position, 4);
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
