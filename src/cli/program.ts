@@ -23,6 +23,8 @@ import { connect, type CliContext } from './context.js';
 import { commandPassphrase, commandPins, commandPinsAccept, commandWhoami } from './keys.js';
 import { commandShare, commandUnshare } from './share.js';
 import { addAlbumCommands } from './album.js';
+import { addLinkCommands, downloadLink } from './link.js';
+import { isLinkUrl } from '../protocol/link.js';
 import { examples, JSON_HELP, recipients, withClient } from './command-kit.js';
 import { listWithThumbnails } from './gallery.js';
 import { formatUsage } from './usage.js';
@@ -153,7 +155,7 @@ function addImageCommands(program: Command, run: Run, globals: () => CliContext)
     );
   program
     .command('download <image>')
-    .description('verify, decrypt and save an image (name or owner/name)')
+    .description('verify, decrypt and save an image (name, owner/name, or a link URL)')
     .option('--out <path>', 'a folder, or a file name (default HOME/downloads/OWNER/)')
     .option('--force', 'replace a file of the same name there (otherwise it is never touched)')
     .option('--json', JSON_HELP)
@@ -163,10 +165,16 @@ function addImageCommands(program: Command, run: Run, globals: () => CliContext)
         'sisp download alice/sunset',
         'sisp download sunset --out ~/Pictures/',
         'sisp download alice/sunset --out sunset.jpg --force',
+        "sisp download 'https://photos.example:8443/l/3q2-7wAAAAAAAAAAAAAAAA#...'   (a link: no account needed)",
       ),
     )
     .action(async (image: string, options: { out?: string; force?: boolean; json?: boolean }) => {
       const context = globals();
+      // A link needs no account: it is opened over HTTPS with the secret in its fragment.
+      if (isLinkUrl(image)) {
+        await downloadLink(run, context, image, options);
+        return;
+      }
       await withClient(context, (client) =>
         commandDownload(
           client,
@@ -423,6 +431,7 @@ export function buildProgram(run: Run): Command {
     });
   addImageCommands(program, run, globals);
   addAlbumCommands(program, run, globals);
+  addLinkCommands(program, run, globals);
   addKeyCommands(program, run, globals);
   program
     .command('completion <shell>')

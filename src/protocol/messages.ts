@@ -5,6 +5,7 @@
  */
 import { audienceField, imageNameField, MAX_RECIPIENTS, usernameField } from './fields.js';
 import { ERROR_CODES, sispError, type ErrorCode } from './errors.js';
+import { LINK_ID_LENGTH, linkPassphraseSchema, MAX_LINKS } from './link.js';
 import {
   array,
   bool,
@@ -85,6 +86,7 @@ const recipient: Schema<string> = (value, path) =>
   value === SERVER_RECIPIENT ? SERVER_RECIPIENT : username(value, path);
 const recipientKey = struct({ recipient, enc: x25519Key, ct: bytes({ exact: 48 }) });
 const albumId = bytes({ exact: IMAGE_ID_LENGTH });
+const linkId = bytes({ exact: LINK_ID_LENGTH });
 const sealedKey = bytes({ exact: SEALED_KEY_LENGTH });
 /** A member's album key, wrapped to them, and the owner's signature over it. */
 const albumMember = struct({
@@ -331,6 +333,34 @@ export const MESSAGE_SCHEMAS = {
     /** The last item of this page, when there are more. */
     { next: imageId },
   ),
+  // Links (docs/PROTOCOL.md 4.9): the owner makes one for an image with its content
+  // key sealed under the link key; opening it is plain HTTPS (/l/<id>/info, /blob).
+  'link.create': struct(
+    { link: linkId, image: imageId, key: sealedKey, expires: uint() },
+    { maxDownloads: uint(1_000_000, 1), passphrase: linkPassphraseSchema },
+  ),
+  'link.revoke': struct({ link: linkId }),
+  'link.done': struct({}),
+  /** The requester's links, newest first. */
+  links: struct({}),
+  'links.result': struct({
+    links: array(
+      struct(
+        {
+          link: linkId,
+          image: imageId,
+          name: imageName,
+          created: uint(),
+          expires: uint(),
+          downloads: uint(),
+          revoked: bool(),
+          passphrase: bool(),
+        },
+        { maxDownloads: uint() },
+      ),
+      { max: MAX_LINKS },
+    ),
+  }),
   'cert.get': struct({ username }),
   cert: struct({ username, certificate }),
 

@@ -90,6 +90,9 @@ export const REQUEST_TYPES = [
   'album.unshare',
   'albums',
   'album.get',
+  'link.create',
+  'link.revoke',
+  'links',
 ] as const;
 export type RequestType = (typeof REQUEST_TYPES)[number];
 

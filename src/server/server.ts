@@ -6,6 +6,7 @@ import { createServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
 import type { ServerConfig } from './config.js';
+import { linkRequestHandler } from './link-http.js';
 import { createServerContext, type ContextOptions, type ServerContext } from './context.js';
 import { Session } from './session.js';
 
@@ -56,11 +57,8 @@ export async function startServer(
       context.occupancy.addresses.leave(address);
     });
   });
-  https.on('request', (_request, response) => {
-    response
-      .writeHead(426, { 'content-type': 'text/plain' })
-      .end('sisp speaks WebSocket (SISP/2) here\n');
-  });
+  // Links open over plain HTTPS; anything else is for the WebSocket.
+  https.on('request', linkRequestHandler(context));
   const wss = new WebSocketServer({
     server: https,
     maxPayload: config.limits.maxFrame,

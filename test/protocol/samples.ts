@@ -138,5 +138,31 @@ export const SAMPLES: { [T in MessageType]: MessageBody<T> } = {
     items: [{ image: fill(16, 0x1d), key: fill(60, 0x5e), signature: fill(64, 0x53) }],
     next: fill(16, 0x1d),
   },
+  'link.create': {
+    link: fill(16, 0x11),
+    image: fill(16, 0x1d),
+    key: fill(60, 0x5e),
+    expires: 1_800_000_000_000,
+    maxDownloads: 3,
+    passphrase: { salt: fill(16, 0x5a), N: 32768, r: 8, p: 1 },
+  },
+  'link.revoke': { link: fill(16, 0x11) },
+  'link.done': {},
+  links: {},
+  'links.result': {
+    links: [
+      {
+        link: fill(16, 0x11),
+        image: fill(16, 0x1d),
+        name: 'sunset',
+        created: 1_700_000_000_000,
+        expires: 1_800_000_000_000,
+        downloads: 1,
+        revoked: false,
+        passphrase: true,
+        maxDownloads: 3,
+      },
+    ],
+  },
   error: { code: 'E_NOT_FOUND', message: 'Not found.' },
 };

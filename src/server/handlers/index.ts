@@ -13,6 +13,7 @@ import { certificate, events, list, thumbnails } from './catalogue.js';
 import { download, key } from './download.js';
 import { grants, share, unshare } from './grants.js';
 import { deleteImage, usage } from './lifecycle.js';
+import { createLink, links, revokeLink } from './links.js';
 import { auth, hello, register } from './handshake.js';
 import { abort, begin, chunk, end } from './upload.js';
 
@@ -45,4 +46,7 @@ export const REQUEST_HANDLERS: { readonly [T in RequestType]: Handler<T> } = {
   'album.unshare': unshareAlbum,
   albums,
   'album.get': getAlbum,
+  'link.create': createLink,
+  'link.revoke': revokeLink,
+  links,
 };

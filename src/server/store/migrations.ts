@@ -164,4 +164,24 @@ export const MIGRATIONS: readonly Migration[] = [
   CREATE INDEX album_items_image ON album_items(image);
   ${ALBUM_EVENTS}
   `,
+  // Links: the content key sealed under a key the server never sees; its limits.
+  `
+  CREATE TABLE links (
+    id BLOB PRIMARY KEY,
+    owner TEXT NOT NULL REFERENCES users(username),
+    image BLOB NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    key BLOB NOT NULL,
+    created INTEGER NOT NULL,
+    expires INTEGER NOT NULL,
+    max_downloads INTEGER,
+    downloads INTEGER NOT NULL DEFAULT 0,
+    revoked INTEGER NOT NULL DEFAULT 0 CHECK (revoked IN (0, 1)),
+    pass_salt BLOB,
+    pass_n INTEGER,
+    pass_r INTEGER,
+    pass_p INTEGER
+  ) STRICT;
+  CREATE INDEX links_owner ON links(owner, created);
+  CREATE INDEX links_image ON links(image);
+  `,
 ];

@@ -9,6 +9,7 @@ import type { ImageEvent } from '../events/types.js';
 import { MIGRATIONS } from './migrations.js';
 import { albumMethods } from './sqlite-albums.js';
 import { eventLog } from './sqlite-events.js';
+import { linkMethods } from './sqlite-links.js';
 import { VISIBLE } from './sqlite-visible.js';
 import { SERVER_RECIPIENT } from '../../protocol/messages.js';
 import type {
@@ -255,6 +256,7 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
 
   return {
     ...albumMethods(db, events),
+    ...linkMethods(db),
     getUser(username) {
       const row = statements.getUser.get(username);
       return row === undefined ? undefined : toUser(row);

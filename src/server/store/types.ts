@@ -108,6 +108,28 @@ export interface AlbumChange {
   readonly events: readonly ImageEvent[];
 }
 
+export interface LinkRecord {
+  readonly id: Uint8Array;
+  readonly owner: string;
+  readonly image: Uint8Array;
+  /** The content key sealed under the link key. */
+  readonly key: Uint8Array;
+  readonly created: number;
+  readonly expires: number;
+  readonly maxDownloads?: number;
+  readonly downloads: number;
+  readonly revoked: boolean;
+  readonly passphrase?: {
+    readonly salt: Uint8Array;
+    readonly N: number;
+    readonly r: number;
+    readonly p: number;
+  };
+}
+
+/** Whether a link may be downloaded now, and if not, why. */
+export type LinkState = 'open' | 'missing' | 'expired' | 'used_up' | 'revoked';
+
 export interface StoreMethods {
   getUser(username: string): UserRecord | undefined;
   /** Inserts, or reports that the name exists with the same keys or other keys. */
@@ -214,6 +236,15 @@ export interface StoreMethods {
   unshareAlbum(id: Uint8Array, member: string): AlbumChange;
   /** `viewer`'s way to image `id` through an album, if they have one. */
   albumKey(viewer: string, image: Uint8Array): AlbumKey | undefined;
+  /** Records a new link; 'full' if its owner has `maxLinks` already. */
+  createLink(link: LinkRecord, maxLinks: number): 'created' | 'full';
+  getLink(id: Uint8Array): LinkRecord | undefined;
+  /** The owner's links, newest first, each with its image's name. */
+  listLinks(owner: string): (LinkRecord & { readonly name: string })[];
+  /** Revokes the owner's link; false if they have no such link. */
+  revokeLink(owner: string, id: Uint8Array): boolean;
+  /** Counts one download if the link is open at `now`, in one transaction; says why not otherwise. */
+  consumeLink(id: Uint8Array, now: number): LinkState;
 }
 
 /**
@@ -254,6 +285,11 @@ export const STORE_METHODS = {
   shareAlbum: true,
   unshareAlbum: true,
   albumKey: true,
+  createLink: true,
+  getLink: true,
+  listLinks: true,
+  revokeLink: true,
+  consumeLink: true,
 } as const satisfies Record<keyof StoreMethods, true>;
 
 export type StoreMethodName = keyof typeof STORE_METHODS;
