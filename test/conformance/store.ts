@@ -5,6 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { albumConformance } from './store-albums.js';
+import { linkConformance } from './store-links.js';
 import type {
   ImageRecord,
   KeyGrant,
@@ -356,6 +357,7 @@ export function storeConformance(name: string, open: () => Promise<StoreFixture>
     });
 
     albumConformance(() => store);
+    linkConformance(() => store);
 
     it('what was committed survives closing and reopening', async () => {
       await putImage(store, image(1, 'alice', 'kept', 'private'), [grant('alice')], false);

@@ -9,6 +9,14 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import { httpsLinkFetcher } from '../../src/client/https-link-fetcher.js';
+import { NODE_CRYPTO } from '../../src/client/platform.js';
+import { openLink, type LinkFetcher } from '../../src/core/links.js';
+import { memorySink } from '../../src/core/sink.js';
+import { fromPem } from '../../src/crypto/certificates.js';
+import { decodeStrict, encodeDeterministic } from '../../src/protocol/cbor.js';
+import { isSispError } from '../../src/protocol/errors.js';
+import { parseLinkUrl } from '../../src/protocol/link.js';
 import {
   IMAGES,
   registered,
@@ -143,6 +151,41 @@ describe('links', () => {
     });
     assert.equal(right.code, 0, right.stderr);
     assert.equal((JSON.parse(right.stdout) as { owner: string }).owner, 'alice');
+  });
+
+  it('a server that swaps the CA or the image behind a link is caught by the secret', async () => {
+    await ok(alice, ['post', 'other', join(IMAGES, 'hopper.png'), '--to', 'alice']);
+    const url = (await ok(alice, ['link', 'flower'])).trim();
+    const otherUrl = (await ok(alice, ['link', 'other'])).trim();
+    const { origin, id } = parseLinkUrl(otherUrl);
+    const otherInfo = decodeStrict(await httpsLinkFetcher.info(origin, id)) as Record<
+      string,
+      unknown
+    >;
+    const tls = fromPem(readFileSync(join(server.dataDir, 'tls.pem'), 'utf8'));
+    const swapping = (
+      swap: (info: Record<string, unknown>) => Record<string, unknown>,
+    ): LinkFetcher => ({
+      info: async (at, linkId) =>
+        encodeDeterministic(
+          swap(decodeStrict(await httpsLinkFetcher.info(at, linkId)) as Record<string, unknown>),
+        ),
+      blob: (at, linkId, ca) => httpsLinkFetcher.blob(at, linkId, ca),
+    });
+    for (const swap of [
+      (info: Record<string, unknown>) => ({ ...info, ca: tls }),
+      (info: Record<string, unknown>) => ({
+        ...info,
+        manifest: otherInfo.manifest,
+        signature: otherInfo.signature,
+      }),
+    ])
+      await assert.rejects(openLink(swapping(swap), url, memorySink()), (error: unknown) => {
+        assert.ok(isSispError(error, 'E_TAMPERED'), String(error));
+        return true;
+      });
+    const opened = await openLink(httpsLinkFetcher, url, memorySink(), { crypto: NODE_CRYPTO });
+    assert.deepEqual(opened.result, new Uint8Array(readFileSync(join(IMAGES, 'flower.jpg'))));
   });
 
   it('deleting the image ends its links; only the owner can make one', async () => {
