@@ -10,6 +10,15 @@ import {
   withdrawalPayload,
 } from '../../src/crypto/grants.js';
 import { ED25519_PKCS8_PREFIX } from '../../src/crypto/der.js';
+import {
+  itemPayload,
+  memberPayload,
+  sealItemKey,
+  signItem,
+  signMember,
+} from '../../src/crypto/albums.js';
+import { linkKey, sealLinkKey } from '../../src/crypto/links.js';
+import { formatLinkUrl } from '../../src/protocol/link.js';
 import { thumbnailContext, thumbnailKey } from '../../src/crypto/thumbnail.js';
 import { EnvelopeEncryptor } from '../../src/crypto/envelope.js';
 import { importPkcs8 } from '../../src/crypto/keys.js';
@@ -137,7 +146,50 @@ export async function docVectors(): Promise<Record<string, string>> {
   out['withdraw-signature'] = toHex(await signWithdrawal(signingKey, withdrawal));
   out['thumbnail-key'] = toHex(thumbnailKey(CONTENT_KEY));
   out['thumbnail-context'] = toHex(thumbnailContext(IMAGE_ID));
+  Object.assign(out, await albumVectors(signingKey, wrapped));
+  Object.assign(out, await linkVectors());
   return out;
+}
+
+const ALBUM_ID = new Uint8Array(16).fill(0xa1);
+const ALBUM_KEY = new Uint8Array(32).fill(0x42);
+const LINK_ID = new Uint8Array(16).fill(0x11);
+const LINK_SECRET = new Uint8Array(32).fill(0x5e);
+
+/** Section 4.8: the album key's wrap info, a membership and an item. */
+async function albumVectors(
+  signingKey: CryptoKey,
+  wrapped: { enc: Uint8Array; ct: Uint8Array },
+): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  out['album-wrap-info'] = toHex(wrapInfo(ALBUM_ID, 'bob', 'sisp/2 album key wrap'));
+  const member = { album: ALBUM_ID, name: 'holiday', owner: 'alice', member: 'bob', ...wrapped };
+  out['album-member-signed-bytes'] = toHex(signedBytes('albumMember', await memberPayload(member)));
+  out['album-member-signature'] = toHex(await signMember(signingKey, member));
+  const key = await sealItemKey(
+    ALBUM_KEY,
+    ALBUM_ID,
+    IMAGE_ID,
+    CONTENT_KEY,
+    new Uint8Array(12).fill(0x4c),
+  );
+  out['album-item-key'] = toHex(key);
+  const item = { album: ALBUM_ID, owner: 'alice', image: IMAGE_ID, key };
+  out['album-item-signed-bytes'] = toHex(signedBytes('albumItem', await itemPayload(item)));
+  out['album-item-signature'] = toHex(await signItem(signingKey, item));
+  return out;
+}
+
+/** Section 4.9: a link's passphrase-bound key and its sealed content key. */
+async function linkVectors(): Promise<Record<string, string>> {
+  const params = { salt: new Uint8Array(16).fill(0x5a), N: 1024, r: 8, p: 1 };
+  const bound = await linkKey(LINK_SECRET, { text: 'correct horse', params });
+  const binding = { link: LINK_ID, image: IMAGE_ID, caFingerprint: new Uint8Array(32).fill(0xca) };
+  const nonce = new Uint8Array(12).fill(0x4c);
+  return {
+    'link-passphrase-key': toHex(bound),
+    'link-sealed-key': toHex(await sealLinkKey(LINK_SECRET, binding, CONTENT_KEY, nonce)),
+  };
 }
 
 /** Vectors the document prints as text rather than hex. */
@@ -146,5 +198,6 @@ export async function docTextVectors(): Promise<Record<string, string>> {
     'key-fingerprint-readable': readableFingerprint(
       await keyFingerprint(SIGNING_KEY, X25519_ALICE.public),
     ),
+    'link-url': formatLinkUrl('https://photos.example:8443', LINK_ID, LINK_SECRET),
   };
 }
