@@ -7,7 +7,7 @@
  *
  * Environment: BENCH_RUNS (default 3), BENCH_SMALL_SECONDS (default 30),
  * BENCH_WATCHERS (default 1000), BENCH_POSTS (default 1000), BENCH_SKIP (comma list
- * of sections to skip: bulk,refs,latency,fanout,small,gallery).
+ * of sections to skip: bulk,refs,latency,fanout,small,gallery,albums).
  */
 import { spawn } from 'node:child_process';
 import {
@@ -30,6 +30,7 @@ import WebSocket from 'ws';
 import { Home } from '../src/client/home.js';
 import { postFile as postImage } from '../src/cli/commands.js';
 import { connect, login, type CliContext } from '../src/cli/context.js';
+import { addToAlbum, createAlbum, shareAlbum } from '../src/core/albums.js';
 import { listImages } from '../src/core/catalogue.js';
 import type { SispClient } from '../src/core/client.js';
 import { fetchThumbnails } from '../src/core/thumbnails.js';
@@ -610,6 +611,31 @@ async function gallery(server: Server): Promise<void> {
   );
 }
 
+/** An album of 1,000 images: filling it, then sharing it with one more user (one wrap). */
+async function albums(server: Server): Promise<void> {
+  console.log('\n7. Albums: 1,000 images added, then the album shared with one more user');
+  const owner = await registerUser(server, 'album-owner');
+  const photo = join(here, '..', 'test', 'fixtures', 'images', 'hopper.png');
+  const names = Array.from({ length: 1000 }, (_, i) => `a${i}`);
+  for (const name of names) await postImage(owner, { name, path: photo, to: ['album-owner'] });
+  await createAlbum(owner, 'bench');
+  const addStarted = performance.now();
+  await addToAlbum(owner, 'bench', names);
+  const addMs = performance.now() - addStarted;
+  const shares: number[] = [];
+  for (let run = 0; run < Math.max(RUNS, 3); run++) {
+    const member = await registerUser(server, `album-member-${run}`);
+    const started = performance.now();
+    await shareAlbum(owner, 'bench', [member.username]);
+    shares.push(performance.now() - started);
+    member.close();
+  }
+  owner.close();
+  results.albums = { addThousandMs: addMs, shareMs: summarise(shares) };
+  row('album add of 1,000 images (ms)', addMs.toFixed(0));
+  row('share an album of 1,000 with one more user (ms)', formatFigure(summarise(shares), 0));
+}
+
 /** Median machine CPU seconds per 1 GiB transfer, user / kernel, for sisp and sftp. */
 function cpuReport(): void {
   const entries = Object.entries(cpuPerGiB).filter(([, runs]) => runs.length > 0);
@@ -640,6 +666,7 @@ async function main(): Promise<void> {
     if (!SKIP.has('fanout')) await fanout(server);
     if (!SKIP.has('small')) await small(server);
     if (!SKIP.has('gallery')) await gallery(server);
+    if (!SKIP.has('albums')) await albums(server);
   } finally {
     await server.stop();
   }
