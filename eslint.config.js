@@ -84,6 +84,12 @@ export default tseslint.config(
     packages: ['ws', 'better-sqlite3', 'pino', 'sharp', 'commander', 'cli-progress'],
   }),
   ...layer(['src/node/**/*.ts'], { forbid: ['core', 'client', 'cli', 'web', 'server'] }),
+  // The browser's adapters (IndexedDB, fetch) and the app built on them.
+  ...layer(['src/web/**/*.ts', 'web/src/**/*.ts'], {
+    isomorphic: true,
+    forbid: ['client', 'cli', 'server', 'node'],
+    packages: ['ws', 'better-sqlite3', 'pino', 'sharp', 'commander', 'cli-progress'],
+  }),
   ...layer(['src/client/**/*.ts'], { forbid: ['cli', 'web', 'server'] }),
   ...layer(['src/cli/**/*.ts'], { forbid: ['web', 'server'] }),
   ...layer(['src/server/**/*.ts'], { forbid: ['core', 'client', 'cli', 'web'] }),

@@ -1,6 +1,8 @@
 /**
- * Opening a link over plain HTTPS, without an account (docs/PROTOCOL.md 4.9):
- *   GET /l/<id>       a page saying how to open it (the browser app comes later)
+ * What the HTTPS listener answers besides the WebSocket upgrade: the browser app
+ * (web-app.ts), the CA certificate (/ca.pem), and links, without an account
+ * (docs/PROTOCOL.md 4.9):
+ *   GET /l/<id>       the app, which opens the link (or, without the app, how to)
  *   GET /l/<id>/info  the link's info document (CBOR): CA, owner certificate,
  *                     manifest and signature, the sealed key; not counted
  *   GET /l/<id>/blob  the envelope, counted against the link's downloads
@@ -15,6 +17,7 @@ import { fromBase64Url, LINK_ID_LENGTH } from '../protocol/link.js';
 import { MAX_CHUNK_DATA } from '../protocol/messages.js';
 import type { ServerContext } from './context.js';
 import type { LinkRecord, LinkState } from './store/types.js';
+import type { WebApp } from './web-app.js';
 
 /** Link downloads streaming at once, server-wide: anonymous, so bounded apart from sessions. */
 const MAX_LINK_STREAMS = 32;
@@ -111,12 +114,28 @@ async function blob(context: ServerContext, link: LinkRecord, response: ServerRe
 
 async function route(
   context: ServerContext,
+  app: WebApp | undefined,
   streams: { count: number },
   request: IncomingMessage,
   response: ServerResponse,
 ) {
-  const match = /^\/l\/([A-Za-z0-9_-]{1,64})(\/info|\/blob)?$/.exec(request.url ?? '');
+  const path = (request.url ?? '/').split('?')[0] ?? '/';
+  if (request.method === 'GET' && path === '/ca.pem') {
+    response
+      .writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'application/x-pem-file' })
+      .end(context.pki.caPem);
+    return;
+  }
+  const match = /^\/l\/([A-Za-z0-9_-]{1,64})(\/info|\/blob)?$/.exec(path);
+  // The app's own pages and files, link pages included (the app opens links).
+  if (request.method === 'GET' && app?.serve(path, response) === true) return;
   const id = match?.[1] === undefined ? undefined : fromBase64Url(match[1], LINK_ID_LENGTH);
+  if (request.method === 'GET' && (match === null || id === undefined)) {
+    response
+      .writeHead(404, { ...SECURITY_HEADERS, 'content-type': 'text/plain' })
+      .end('not found\n');
+    return;
+  }
   if (request.method !== 'GET' || match === null || id === undefined) {
     response
       .writeHead(426, { ...SECURITY_HEADERS, 'content-type': 'text/plain' })
@@ -177,10 +196,10 @@ async function openBlob(
   }
 }
 
-export function linkRequestHandler(context: ServerContext) {
+export function linkRequestHandler(context: ServerContext, app: WebApp | undefined) {
   const streams = { count: 0 };
   return (request: IncomingMessage, response: ServerResponse): void => {
-    route(context, streams, request, response).catch((error: unknown) => {
+    route(context, app, streams, request, response).catch((error: unknown) => {
       context.log.warn(
         { event: 'link', code: isSispError(error) ? error.code : 'E_INTERNAL', err: error },
         'link request failed',

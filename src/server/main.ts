@@ -117,6 +117,12 @@ export async function runServer(argv: string[]): Promise<number> {
   process.stdout.write(
     `sisp serving ${server.url} (data ${config.dataDir}) CA fingerprint ${server.caFingerprint}\n`,
   );
+  const web = server.url.replace(/^wss:/, 'https:');
+  process.stdout.write(
+    server.appDigest === undefined
+      ? 'browser app: not built (npm run build)\n'
+      : `browser app: ${web} digest ${server.appDigest}\n`,
+  );
   return new Promise<number>((done) => {
     const stop = (): void => {
       process.off('SIGINT', stop);

@@ -7,6 +7,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
 import type { ServerConfig } from './config.js';
 import { linkRequestHandler } from './link-http.js';
+import { loadWebApp } from './web-app.js';
 import { createServerContext, type ContextOptions, type ServerContext } from './context.js';
 import { Session } from './session.js';
 
@@ -16,6 +17,8 @@ const MARGIN = 64;
 export interface RunningServer {
   readonly url: string;
   readonly caFingerprint: string;
+  /** The browser app's digest (SHA-256 of its index.html), when the app is built. */
+  readonly appDigest: string | undefined;
   readonly context: ServerContext;
   stop(): Promise<void>;
 }
@@ -27,6 +30,7 @@ export async function startServer(
   const context = await createServerContext(config, options);
   const { log, pki } = context;
 
+  const app = loadWebApp();
   const sessions = new Set<Session>();
   const limits = config.limits;
   const https: HttpsServer = createServer({
@@ -58,7 +62,7 @@ export async function startServer(
     });
   });
   // Links open over plain HTTPS; anything else is for the WebSocket.
-  https.on('request', linkRequestHandler(context));
+  https.on('request', linkRequestHandler(context, app));
   const wss = new WebSocketServer({
     server: https,
     maxPayload: config.limits.maxFrame,
@@ -127,5 +131,5 @@ export async function startServer(
     })();
     return stopping;
   };
-  return { url, caFingerprint: pki.caFingerprintText, context, stop };
+  return { url, caFingerprint: pki.caFingerprintText, appDigest: app?.digest, context, stop };
 }

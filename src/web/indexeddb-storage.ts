@@ -1,0 +1,121 @@
+/**
+ * ClientStorage in a browser's IndexedDB (one database per origin): the server's
+ * address and CA, pins, and the identity, whose private keys are stored as
+ * non-extractable CryptoKeys (IndexedDB keeps CryptoKey objects as they are), so
+ * script on the page can use them but never read them out.
+ */
+import { subtle } from '../crypto/webcrypto.js';
+import type { Identity } from '../crypto/keys.js';
+import {
+  identityExists,
+  noIdentity,
+  type ClientStorage,
+  type Pin,
+  type StoredConfig,
+  type StoredIdentity,
+} from '../core/storage.js';
+
+const STORE = 'sisp';
+
+function request<T>(req: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => {
+      resolve(req.result);
+    };
+    req.onerror = () => {
+      reject(req.error ?? new Error('IndexedDB request failed'));
+    };
+  });
+}
+
+/** A private key made non-extractable: re-imported from its PKCS#8 once, at save. */
+async function sealed(
+  pair: CryptoKeyPair,
+  algorithm: 'Ed25519' | 'X25519',
+): Promise<CryptoKeyPair> {
+  if (!pair.privateKey.extractable) return pair;
+  const pkcs8 = await subtle().exportKey('pkcs8', pair.privateKey);
+  const usages: KeyUsage[] = algorithm === 'Ed25519' ? ['sign'] : ['deriveBits'];
+  const privateKey = await subtle().importKey('pkcs8', pkcs8, { name: algorithm }, false, usages);
+  return { privateKey, publicKey: pair.publicKey };
+}
+
+export class IndexedDbStorage implements ClientStorage {
+  readonly location = 'this browser';
+  readonly #db: IDBDatabase;
+
+  private constructor(db: IDBDatabase) {
+    this.#db = db;
+  }
+
+  static async open(name = 'sisp'): Promise<IndexedDbStorage> {
+    const opening = indexedDB.open(name, 1);
+    opening.onupgradeneeded = () => {
+      opening.result.createObjectStore(STORE);
+    };
+    return new IndexedDbStorage(await request(opening));
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+
+  async #get<T>(key: string): Promise<T | undefined> {
+    const tx = this.#db.transaction(STORE, 'readonly');
+    return (await request(tx.objectStore(STORE).get(key))) as T | undefined;
+  }
+
+  async #put(key: string, value: unknown): Promise<void> {
+    const tx = this.#db.transaction(STORE, 'readwrite');
+    await request(tx.objectStore(STORE).put(value, key));
+  }
+
+  readConfig(): Promise<StoredConfig | undefined> {
+    return this.#get<StoredConfig>('config');
+  }
+
+  writeConfig(config: StoredConfig): Promise<void> {
+    return this.#put('config', config);
+  }
+
+  readCa(): Promise<string | undefined> {
+    return this.#get<string>('ca');
+  }
+
+  writeCa(pem: string): Promise<void> {
+    return this.#put('ca', pem);
+  }
+
+  async hasIdentity(): Promise<boolean> {
+    return (await this.#get('identity')) !== undefined;
+  }
+
+  async loadIdentity(): Promise<StoredIdentity> {
+    const stored = await this.#get<{ username: string; identity: Identity }>('identity');
+    if (stored === undefined) throw noIdentity(this.location);
+    return stored;
+  }
+
+  async saveIdentity(stored: StoredIdentity): Promise<void> {
+    if (await this.hasIdentity()) throw identityExists(this.location);
+    const identity = {
+      signing: await sealed(stored.identity.signing, 'Ed25519'),
+      encryption: await sealed(stored.identity.encryption, 'X25519'),
+    };
+    await this.#put('identity', { username: stored.username, identity });
+  }
+
+  async getPin(username: string): Promise<Pin | undefined> {
+    return (await this.#get<Record<string, Pin>>('pins'))?.[username];
+  }
+
+  async savePin(username: string, pin: Pin): Promise<void> {
+    const pins = (await this.#get<Record<string, Pin>>('pins')) ?? {};
+    await this.#put('pins', { ...pins, [username]: pin });
+  }
+
+  async listPins(): Promise<readonly (readonly [string, Pin])[]> {
+    const pins = (await this.#get<Record<string, Pin>>('pins')) ?? {};
+    return Object.entries(pins).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+}

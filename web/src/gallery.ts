@@ -1,0 +1,116 @@
+/** The gallery: what the user may see, thumbnails, live updates, opening and saving. */
+import { h, type ComponentChild } from 'preact';
+import { listImages, type ListedImage } from '../../src/core/catalogue.js';
+import type { SispClient } from '../../src/core/client.js';
+import { downloadImage } from '../../src/core/download.js';
+import { memorySink } from '../../src/core/sink.js';
+import { fetchThumbnails } from '../../src/core/thumbnails.js';
+import { toHex } from '../../src/protocol/bytes.js';
+import { blobUrl } from './images.js';
+import { inWords } from './session.js';
+import { error, images, notice, thumbnails, viewing } from './state.js';
+
+const EXTENSIONS: Record<string, string> = {
+  'image/jpeg': 'jpg',
+  'image/png': 'png',
+  'image/gif': 'gif',
+  'image/webp': 'webp',
+};
+
+/** Lists again and opens the thumbnails not opened yet. */
+export async function refresh(current: SispClient): Promise<void> {
+  try {
+    const listed = await listImages(current);
+    images.value = listed;
+    const missing = listed.filter((image) => !thumbnails.value.has(toHex(image.image)));
+    if (missing.length === 0) return;
+    const opened = await fetchThumbnails(current, missing);
+    const next = new Map(thumbnails.value);
+    for (const [id, bytes] of opened) next.set(id, blobUrl(bytes, 'image/webp'));
+    thumbnails.value = next;
+  } catch (failure) {
+    error.value = inWords(failure);
+  }
+}
+
+async function open(current: SispClient, image: ListedImage): Promise<void> {
+  error.value = '';
+  notice.value = `Opening ${image.owner}/${image.name}…`;
+  try {
+    const ref = { image: image.image, owner: image.owner, name: image.name };
+    const done = await downloadImage(current, ref, memorySink(1024 * 1024 * 1024));
+    viewing.value = {
+      title: `${image.owner}/${image.name}`,
+      url: blobUrl(done.result, image.contentType),
+      fileName: `${image.name}.${EXTENSIONS[image.contentType] ?? 'img'}`,
+    };
+    notice.value = `Verified: ${image.owner}'s certificate, key (${done.ownerFingerprint}), signature and every chunk.`;
+  } catch (failure) {
+    notice.value = '';
+    error.value = inWords(failure);
+  }
+}
+
+function audience(image: ListedImage): string {
+  return image.audience === 'public' ? 'everyone' : image.audience.join(', ');
+}
+
+function card(current: SispClient, image: ListedImage): ComponentChild {
+  const id = toHex(image.image);
+  const thumbnail = thumbnails.value.get(id);
+  const title = `${image.owner}/${image.name}`;
+  return h('li', { key: id, 'data-image': title }, [
+    thumbnail === undefined
+      ? h('p', { class: 'muted' }, 'no thumbnail')
+      : h('img', { src: thumbnail, alt: `${image.name} by ${image.owner}` }),
+    h('h3', null, image.name),
+    h('p', null, [
+      `by ${image.owner} · ${new Date(image.created).toLocaleString()} · to ${audience(image)} · `,
+      h('span', { class: 'verified', title: `owner key ${image.ownerFingerprint}` }, '✓ verified'),
+    ]),
+    h(
+      'button',
+      { type: 'button', onClick: () => void open(current, image), 'aria-label': `Open ${title}` },
+      'Open',
+    ),
+  ]);
+}
+
+function viewer(): ComponentChild {
+  const shown = viewing.value;
+  if (shown === undefined) return null;
+  return h('section', { class: 'viewer', 'aria-label': shown.title }, [
+    h('h2', null, shown.title),
+    h('img', { src: shown.url, alt: shown.title }),
+    h('p', null, [
+      h('a', { href: shown.url, download: shown.fileName }, 'Save'),
+      ' ',
+      h(
+        'button',
+        {
+          type: 'button',
+          onClick: () => {
+            URL.revokeObjectURL(shown.url);
+            viewing.value = undefined;
+          },
+        },
+        'Close',
+      ),
+    ]),
+  ]);
+}
+
+export function galleryView(current: SispClient): ComponentChild {
+  const listed = images.value;
+  return h('section', { 'aria-label': 'Gallery' }, [
+    viewer(),
+    h('h2', null, `Images you may see (${listed.length})`),
+    listed.length === 0
+      ? h('p', { class: 'muted' }, 'No images yet.')
+      : h(
+          'ul',
+          { class: 'gallery' },
+          listed.map((image) => card(current, image)),
+        ),
+  ]);
+}

@@ -1,0 +1,118 @@
+/**
+ * The sisp browser app: everything on the isomorphic client core, keys in this
+ * browser's IndexedDB, the server being the page's own origin. Served by
+ * `sisp serve` as static files under a strict Content-Security-Policy.
+ */
+import './style.css';
+import { h, render, type ComponentChild } from 'preact';
+import { IndexedDbStorage } from '../../src/web/indexeddb-storage.js';
+import type { SispClient } from '../../src/core/client.js';
+import { keyFingerprint, readableFingerprint } from '../../src/crypto/fingerprint.js';
+import { galleryView, refresh } from './gallery.js';
+import { linkView, openHere } from './link.js';
+import { postForm } from './post.js';
+import { inWords, register, signIn } from './session.js';
+import { client, error, fingerprint, notice, view } from './state.js';
+
+let storage: IndexedDbStorage | undefined;
+
+async function signedIn(current: SispClient): Promise<void> {
+  client.value = current;
+  const keys = await current.ownPublicKeys();
+  fingerprint.value = readableFingerprint(
+    await keyFingerprint(keys.signingKey, keys.encryptionKey),
+  );
+  // New images appear at once, without reloading.
+  current.connection.onEvent = () => {
+    void refresh(current);
+  };
+  current.connection.onClose(() => {
+    error.value = 'The connection to the server was lost. Reload the page to reconnect.';
+  });
+  view.value = 'gallery';
+  await refresh(current);
+}
+
+async function start(): Promise<void> {
+  if (location.pathname.startsWith('/l/')) {
+    view.value = 'link';
+    await openHere();
+    return;
+  }
+  storage = await IndexedDbStorage.open();
+  const current = await signIn(storage);
+  if (current === undefined) view.value = 'register';
+  else await signedIn(current);
+}
+
+function registerView(): ComponentChild {
+  return h('section', { 'aria-label': 'Register' }, [
+    h('h1', null, 'sisp: secure image sharing'),
+    h(
+      'p',
+      null,
+      'Choose a username. Your keys are made here, in this browser, and never leave it; the server only ever stores encrypted images.',
+    ),
+    h(
+      'form',
+      {
+        onSubmit: (event: Event) => {
+          event.preventDefault();
+          const input = (event.currentTarget as HTMLFormElement).elements.namedItem('username');
+          const username = (input as HTMLInputElement).value;
+          error.value = '';
+          if (storage === undefined) return;
+          register(storage, username)
+            .then(signedIn)
+            .catch((failure: unknown) => {
+              error.value = inWords(failure);
+            });
+        },
+      },
+      [
+        h('label', null, [
+          'Username',
+          h('input', { name: 'username', required: true, autocomplete: 'username' }),
+        ]),
+        h('button', { type: 'submit' }, 'Register'),
+      ],
+    ),
+  ]);
+}
+
+function shell(current: SispClient): ComponentChild {
+  return h('div', null, [
+    h('header', null, [
+      h('h1', null, 'sisp'),
+      h('p', null, [
+        `Signed in as ${current.username} · your key `,
+        h('code', null, fingerprint.value),
+      ]),
+    ]),
+    postForm(current),
+    galleryView(current),
+  ]);
+}
+
+function App(): ComponentChild {
+  const current = client.value;
+  let body: ComponentChild;
+  if (view.value === 'link') body = linkView();
+  else if (view.value === 'register') body = registerView();
+  else if (view.value === 'gallery' && current !== undefined) body = shell(current);
+  else body = h('p', null, 'Loading sisp…');
+  return h('div', null, [
+    error.value === '' ? null : h('p', { class: 'error', role: 'alert' }, error.value),
+    notice.value === '' ? null : h('p', { role: 'status' }, notice.value),
+    body,
+  ]);
+}
+
+const root = document.getElementById('app');
+if (root !== null) {
+  root.textContent = '';
+  render(h(App, null), root);
+}
+start().catch((failure: unknown) => {
+  error.value = inWords(failure);
+});
