@@ -9,20 +9,31 @@
  */
 import { strict as assert } from 'node:assert';
 import { createHash, X509Certificate } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import {
   IMAGES,
   registered,
   startServer,
   tempDir,
+  clientHome,
   type ClientHome,
   type ServerProcess,
 } from '../e2e/harness.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Screenshots kept for people to look at (gitignored; CI keeps them as artefacts). */
+const ARTEFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts', 'browser');
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((entry) => {
+    const path = join(dir, entry);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
 
 function spkiHash(certificatePem: string): string {
   const spki = new X509Certificate(certificatePem).publicKey.export({
@@ -41,12 +52,43 @@ async function ok(home: ClientHome, args: string[]): Promise<string> {
 describe('the browser app in Chromium', () => {
   let server: ServerProcess;
   let browser: Browser;
-  let context: BrowserContext;
+
   let page: Page;
   let web: string;
   let alice: ClientHome;
   let bob: ClientHome;
   const problems: string[] = [];
+
+  /** A fresh browser context (its own IndexedDB) whose every problem is recorded. */
+  async function newPage(): Promise<{ context: BrowserContext; page: Page }> {
+    const fresh = await browser.newContext({ acceptDownloads: true });
+    const opened = await fresh.newPage();
+    opened.on('pageerror', (failure) => problems.push(`page error: ${failure.message}`));
+    opened.on('console', (message) => {
+      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+    });
+    opened.on('request', (request) => {
+      if (!request.url().startsWith(web) && !request.url().startsWith('blob:'))
+        problems.push(`request to another origin: ${request.url()}`);
+    });
+    return { context: fresh, page: opened };
+  }
+
+  async function registerIn(target: Page, username: string): Promise<void> {
+    await target.goto(`${web}/`);
+    await target.getByLabel('Username').fill(username);
+    await target.getByRole('button', { name: 'Register' }).click();
+    await target.getByText(`Signed in as ${username}`).waitFor();
+  }
+
+  /** Clicks Download on a card and returns the saved bytes. */
+  async function downloadIn(target: Page, title: string): Promise<Buffer> {
+    const saving = target.waitForEvent('download');
+    await target.getByRole('button', { name: `Download ${title}`, exact: true }).click();
+    const download = await saving;
+    const path = await download.path();
+    return readFileSync(path);
+  }
 
   before(async () => {
     assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: apt-get install -y chromium`);
@@ -67,16 +109,8 @@ describe('the browser app in Chromium', () => {
         `--ignore-certificate-errors-spki-list=${spkiHash(tls)}`,
       ],
     });
-    context = await browser.newContext();
-    page = await context.newPage();
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-    });
-    page.on('request', (request) => {
-      if (!request.url().startsWith(web) && !request.url().startsWith('blob:'))
-        problems.push(`request to another origin: ${request.url()}`);
-    });
+    ({ page } = await newPage());
+    mkdirSync(ARTEFACTS, { recursive: true });
   });
   after(async () => {
     await browser.close();
@@ -172,6 +206,97 @@ describe('the browser app in Chromium', () => {
     } finally {
       await stranger.close();
     }
+  });
+
+  it('browser to browser: a private post reaches its audience live, byte for byte, and no one else', async () => {
+    const erin = await newPage();
+    const frank = await newPage();
+    const gina = await newPage();
+    try {
+      await registerIn(erin.page, 'erin');
+      await registerIn(frank.page, 'frank');
+      await registerIn(gina.page, 'gina');
+      const choosing = erin.page.waitForEvent('filechooser');
+      await erin.page.getByLabel('Images (or drop them here)').click();
+      await (await choosing).setFiles(join(IMAGES, 'hopper.png'));
+      await erin.page.getByLabel('To (comma-separated; empty for everyone)').fill('frank');
+      await erin.page.getByRole('button', { name: 'Post', exact: true }).click();
+      await erin.page.screenshot({ path: join(ARTEFACTS, 'upload-progress.png') });
+      // Frank is told at once and downloads exactly what erin picked.
+      await frank.page.locator('li[data-image="erin/hopper"]').waitFor({ timeout: 15_000 });
+      assert.deepEqual(
+        await downloadIn(frank.page, 'erin/hopper'),
+        readFileSync(join(IMAGES, 'hopper.png')),
+      );
+      await frank.page.screenshot({ path: join(ARTEFACTS, 'gallery.png'), fullPage: true });
+      // A public post after it reaches gina; the private one never does.
+      await erin.page
+        .getByLabel('Images (or drop them here)')
+        .setInputFiles(join(IMAGES, 'flower.jpg'));
+      await erin.page.getByRole('button', { name: 'Post', exact: true }).click();
+      await gina.page.locator('li[data-image="erin/flower"]').waitFor({ timeout: 15_000 });
+      assert.equal(await gina.page.locator('li[data-image="erin/hopper"]').count(), 0);
+      await gina.page.reload();
+      await gina.page.locator('li[data-image="erin/flower"]').waitFor();
+      assert.equal(await gina.page.locator('li[data-image="erin/hopper"]').count(), 0);
+    } finally {
+      await Promise.all([erin.context.close(), frank.context.close(), gina.context.close()]);
+    }
+  });
+
+  it('the browser downloads a CLI user’s post byte for byte', async () => {
+    const out = join(tempDir('cli-copy'), 'flower.jpg');
+    await ok(bob, ['download', 'alice/flower', '--out', out]);
+    assert.deepEqual(await downloadIn(page, 'alice/flower'), readFileSync(out));
+  });
+
+  it('a bit flipped in the stored ciphertext: a tampered error in words, nothing saved', async () => {
+    const before = new Set(filesUnder(join(server.dataDir, 'blobs')));
+    await ok(alice, ['post', 'fragile', join(IMAGES, 'flower2.jpg')]);
+    const blob = filesUnder(join(server.dataDir, 'blobs')).find((file) => !before.has(file));
+    assert.ok(blob !== undefined);
+    const bytes = readFileSync(blob);
+    bytes[bytes.length >> 1] = (bytes[bytes.length >> 1] ?? 0) ^ 0x10;
+    writeFileSync(blob, bytes);
+    await page.locator('li[data-image="alice/fragile"]').waitFor({ timeout: 15_000 });
+    let saved = 0;
+    page.on('download', () => {
+      saved += 1;
+    });
+    await page.getByRole('button', { name: 'Download alice/fragile', exact: true }).click();
+    const alert = page.getByRole('alert');
+    await alert.getByText(/tampered with/).waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: join(ARTEFACTS, 'tampered.png') });
+    assert.doesNotMatch((await alert.textContent()) ?? '', /\bat \w+ \(|Error:/, 'no stack trace');
+    assert.equal(saved, 0, 'nothing saved');
+  });
+
+  it('a changed key for a pinned user is refused, both fingerprints shown', async () => {
+    const dave = clientHome(server);
+    await ok(dave, ['register', 'dave']);
+    const first = JSON.parse(await ok(dave, ['whoami', '--json'])) as { fingerprint: string };
+    await ok(dave, ['post', 'first', join(IMAGES, 'hopper.jpg')]);
+    await page.locator('li[data-image="dave/first"]').waitFor({ timeout: 15_000 });
+    // The server (or whoever holds its database) now puts other keys under dave's name.
+    const db = new Database(join(server.dataDir, 'sisp.db'));
+    try {
+      db.pragma('foreign_keys = OFF');
+      db.prepare('DELETE FROM users WHERE username = ?').run('dave');
+    } finally {
+      db.close();
+    }
+    const impostor = clientHome(server);
+    await ok(impostor, ['register', 'dave']);
+    const second = JSON.parse(await ok(impostor, ['whoami', '--json'])) as { fingerprint: string };
+    assert.notEqual(first.fingerprint, second.fingerprint);
+    await ok(impostor, ['post', 'second', join(IMAGES, 'hopper.png')]);
+    const alert = page.getByRole('alert');
+    await alert.getByText(/WARNING/).waitFor({ timeout: 15_000 });
+    const text = (await alert.textContent()) ?? '';
+    assert.ok(text.includes(first.fingerprint), text);
+    assert.ok(text.includes(second.fingerprint), text);
+    assert.equal(await page.locator('li[data-image="dave/second"]').count(), 0);
+    await page.screenshot({ path: join(ARTEFACTS, 'key-changed.png') });
   });
 
   it('no page errors, console errors or requests to other origins', () => {

@@ -3,9 +3,9 @@ import { h, type ComponentChild } from 'preact';
 import { listImages, type ListedImage } from '../../src/core/catalogue.js';
 import type { SispClient } from '../../src/core/client.js';
 import { downloadImage } from '../../src/core/download.js';
-import { memorySink } from '../../src/core/sink.js';
 import { fetchThumbnails } from '../../src/core/thumbnails.js';
 import { toHex } from '../../src/protocol/bytes.js';
+import { blobSink } from '../../src/web/blob-sink.js';
 import { blobUrl } from './images.js';
 import { inWords } from './session.js';
 import { error, images, notice, thumbnails, viewing } from './state.js';
@@ -33,18 +33,59 @@ export async function refresh(current: SispClient): Promise<void> {
   }
 }
 
+function fileNameOf(image: ListedImage): string {
+  return `${image.name}.${EXTENSIONS[image.contentType] ?? 'img'}`;
+}
+
+/** Downloads, verifies and decrypts into a Blob, saying how far it has come. */
+async function fetchVerified(current: SispClient, image: ListedImage) {
+  const title = `${image.owner}/${image.name}`;
+  const ref = { image: image.image, owner: image.owner, name: image.name };
+  return downloadImage(current, ref, blobSink(), {
+    onProgress: (received, total) => {
+      notice.value = `Downloading ${title}: ${Math.floor((received / Math.max(total, 1)) * 100)}%`;
+    },
+  });
+}
+
+function verifiedNotice(image: ListedImage, fingerprint: string): string {
+  return `Verified: ${image.owner}'s certificate, key (${fingerprint}), signature and every chunk.`;
+}
+
 async function open(current: SispClient, image: ListedImage): Promise<void> {
   error.value = '';
   notice.value = `Opening ${image.owner}/${image.name}…`;
   try {
-    const ref = { image: image.image, owner: image.owner, name: image.name };
-    const done = await downloadImage(current, ref, memorySink(1024 * 1024 * 1024));
+    const done = await fetchVerified(current, image);
+    const previous = viewing.value;
+    if (previous !== undefined) URL.revokeObjectURL(previous.url);
     viewing.value = {
       title: `${image.owner}/${image.name}`,
-      url: blobUrl(done.result, image.contentType),
-      fileName: `${image.name}.${EXTENSIONS[image.contentType] ?? 'img'}`,
+      url: URL.createObjectURL(done.result),
+      fileName: fileNameOf(image),
     };
-    notice.value = `Verified: ${image.owner}'s certificate, key (${done.ownerFingerprint}), signature and every chunk.`;
+    notice.value = verifiedNotice(image, done.ownerFingerprint);
+  } catch (failure) {
+    notice.value = '';
+    error.value = inWords(failure);
+  }
+}
+
+/** Downloads verified, then hands the file to the browser to save; nothing is saved unverified. */
+async function save(current: SispClient, image: ListedImage): Promise<void> {
+  error.value = '';
+  try {
+    const done = await fetchVerified(current, image);
+    const url = URL.createObjectURL(done.result);
+    const anchor = document.createElement('a');
+    anchor.href = url;
+    anchor.download = fileNameOf(image);
+    anchor.click();
+    // The browser has taken the file once the click is handled.
+    setTimeout(() => {
+      URL.revokeObjectURL(url);
+    }, 60_000);
+    notice.value = `Saved ${fileNameOf(image)}. ${verifiedNotice(image, done.ownerFingerprint)}`;
   } catch (failure) {
     notice.value = '';
     error.value = inWords(failure);
@@ -72,6 +113,15 @@ function card(current: SispClient, image: ListedImage): ComponentChild {
       'button',
       { type: 'button', onClick: () => void open(current, image), 'aria-label': `Open ${title}` },
       'Open',
+    ),
+    h(
+      'button',
+      {
+        type: 'button',
+        onClick: () => void save(current, image),
+        'aria-label': `Download ${title}`,
+      },
+      'Download',
     ),
   ]);
 }

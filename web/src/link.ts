@@ -3,9 +3,8 @@ import { h, type ComponentChild } from 'preact';
 import { signal } from '@preact/signals';
 import { fetchLinkFetcher } from '../../src/web/fetch-link-fetcher.js';
 import { openLink } from '../../src/core/links.js';
-import { memorySink } from '../../src/core/sink.js';
+import { blobSink } from '../../src/web/blob-sink.js';
 import { isSispError } from '../../src/protocol/errors.js';
-import { blobUrl } from './images.js';
 import { inWords } from './session.js';
 
 const opened = signal<{ title: string; url: string; detail: string } | undefined>(undefined);
@@ -15,13 +14,13 @@ const failure = signal('');
 export async function openHere(passphrase?: string): Promise<void> {
   failure.value = '';
   try {
-    const done = await openLink(fetchLinkFetcher, location.href, memorySink(1024 * 1024 * 1024), {
+    const done = await openLink(fetchLinkFetcher, location.href, blobSink(), {
       ...(passphrase === undefined ? {} : { passphrase: () => Promise.resolve(passphrase) }),
     });
     const { manifest } = done;
     opened.value = {
       title: `${manifest.owner}/${manifest.name}`,
-      url: blobUrl(done.result, manifest.type),
+      url: URL.createObjectURL(done.result),
       detail: `Verified: signed by ${manifest.owner} (key ${done.ownerFingerprint}), every chunk checked.`,
     };
   } catch (error) {
