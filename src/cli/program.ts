@@ -33,6 +33,8 @@ import { askPassphrase, isInteractive, type Terminal } from './passphrase.js';
 import { commandDisplay, parseWidth } from './show.js';
 import { VERSION } from '../version.js';
 import { commandWatch } from './watch.js';
+import { commandExport, commandImport } from './identity.js';
+import { commandWebVerify } from './web-verify.js';
 
 export interface GlobalOptions {
   home?: string;
@@ -386,6 +388,57 @@ function addKeyCommands(program: Command, run: Run, globals: () => CliContext): 
         ...options,
         ...(run.newPassphrase === undefined ? {} : { newPassphrase: run.newPassphrase }),
       });
+    });
+  addIdentityCommands(program, run, globals);
+}
+
+function addIdentityCommands(program: Command, run: Run, globals: () => CliContext): void {
+  program
+    .command('export <file>')
+    .description('write your identity (server, CA, keys sealed under a passphrase) to a file')
+    .option('--force', 'replace the file if it exists')
+    .addHelpText(
+      'after',
+      examples('sisp export alice.sisp-identity') +
+        '\nKeys with a passphrase are exported under it; others need one (asked, or\nSISP_NEW_PASSPHRASE). Import it with sisp import or in the browser app.\n',
+    )
+    .action(async (file: string, options: { force?: boolean }) => {
+      await commandExport(globals(), run.output, run.terminal, file, {
+        ...options,
+        ...(run.newPassphrase === undefined ? {} : { newPassphrase: run.newPassphrase }),
+      });
+    });
+  program
+    .command('import <file>')
+    .description('use an identity file (from sisp export or the browser app) in this home')
+    .addHelpText(
+      'after',
+      examples(
+        'sisp import alice.sisp-identity',
+        'sisp --home ~/other import alice.sisp-identity',
+      ) +
+        "\nThe file's passphrase is asked for (or SISP_PASSPHRASE) and stays the keys' passphrase.\n",
+    )
+    .action(async (file: string) => {
+      await commandImport(globals(), run.output, run.terminal, file);
+    });
+  const web = program
+    .command('web')
+    .description('the browser app a server hands out')
+    .addHelpText('after', examples('sisp web verify https://photos.example:8443/'));
+  web
+    .command('verify <url>')
+    .description("check that a server's browser app is this release's (digest and CSP)")
+    .option('--json', JSON_HELP)
+    .addHelpText(
+      'after',
+      examples(
+        'sisp web verify https://photos.example:8443/',
+        'sisp web verify wss://127.0.0.1:8443/ --json',
+      ) + '\nExit status 1 with E_TAMPERED when it is not: do not use that page.\n',
+    )
+    .action(async (url: string, options: { json?: boolean }) => {
+      await commandWebVerify(globals(), run.output, url, options);
     });
 }
 

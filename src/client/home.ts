@@ -146,6 +146,12 @@ export class Home implements ClientStorage {
     return { username: keys.username, identity: keys.identity };
   }
 
+  /** The key file as stored (sealed or not), for an identity file. */
+  async readKeyFile(): Promise<Uint8Array> {
+    if (!existsSync(this.keyPath)) throw noIdentity(this.dir);
+    return new Uint8Array(await readFile(this.keyPath));
+  }
+
   /** Public facts about the stored keys, readable without the passphrase. */
   async identityInfo(): Promise<ReturnType<typeof keystoreInfo>> {
     if (!existsSync(this.keyPath)) throw noIdentity(this.dir);

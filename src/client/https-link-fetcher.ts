@@ -2,12 +2,14 @@
  * The Node LinkFetcher: plain HTTPS to the link's server. The info document may be
  * fetched before the server's CA is known (a person without an account has none),
  * because the link's secret checks it: the sealed key binds the CA's fingerprint.
- * The envelope is then fetched over a connection that trusts exactly that CA.
+ * The envelope is then fetched over a connection that trusts that CA (or an
+ * operator's certificate the system trusts, as for the WebSocket: tls-trust.ts).
  */
 import { get, type RequestOptions } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { toPem } from '../crypto/certificates.js';
 import type { LinkFetcher } from '../core/links.js';
+import { listenerTrust } from './tls-trust.js';
 import { isErrorCode, isSispError, sispError, type SispError } from '../protocol/errors.js';
 import { MAX_LINK_INFO, toBase64Url } from '../protocol/link.js';
 
@@ -73,7 +75,7 @@ export const httpsLinkFetcher: LinkFetcher = {
     return readAll(response, MAX_LINK_INFO);
   },
   async *blob(origin, id, caDer) {
-    const response = await request(path(origin, id, 'blob'), { ca: toPem(caDer) });
+    const response = await request(path(origin, id, 'blob'), { ca: listenerTrust(toPem(caDer)) });
     if (response.statusCode !== 200) throw await refusal(response);
     for await (const chunk of response as AsyncIterable<Buffer>)
       yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);

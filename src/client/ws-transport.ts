@@ -1,10 +1,12 @@
 /**
- * The Node Connector: TLS 1.3 to the server, verified against the pinned CA only
- * (not the system's roots), one `ws` WebSocket carrying SISP/2 frames.
+ * The Node Connector: TLS 1.3 to the server (certified by the pinned sisp CA, or an
+ * operator's certificate the system trusts: tls-trust.ts), one `ws` WebSocket
+ * carrying SISP/2 frames.
  */
 import WebSocket from 'ws';
 import { sispError, type SispError } from '../protocol/errors.js';
 import type { Connector, Transport } from '../core/transport.js';
+import { listenerTrust } from './tls-trust.js';
 
 const CONNECT_TIMEOUT_MS = 15_000;
 
@@ -50,7 +52,7 @@ function wrap(ws: WebSocket): Transport {
 
 export const nodeConnector: Connector = async (url, options, events) => {
   const ws = new WebSocket(url, {
-    ca: options.caPem,
+    ca: listenerTrust(options.caPem),
     minVersion: 'TLSv1.3',
     maxPayload: options.maxFrame,
     perMessageDeflate: false,

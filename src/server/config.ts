@@ -11,6 +11,13 @@ export interface ServerConfig {
   readonly port: number;
   /** Extra names for the TLS certificate (besides localhost and the host). */
   readonly tlsNames: readonly string[];
+  /**
+   * An operator's certificate for the HTTPS/WSS listener (from an ACME client or
+   * mkcert), so browsers trust it; files re-read on SIGHUP. Without it the listener
+   * uses the certificate the sisp CA issues itself. Users' certificates and the
+   * server certificate in the welcome stay the sisp CA's either way.
+   */
+  readonly tlsFiles?: { readonly cert: string; readonly key: string };
   readonly limits: Limits;
   /** Also log to stdout (always to DATA/logs/). */
   readonly logToStdout: boolean;

@@ -22,6 +22,16 @@ export function serveCommand(env: NodeJS.ProcessEnv): Command {
       }
     })
     .option('--tls-name <name...>', 'extra host names or addresses for the TLS certificate')
+    .option(
+      '--tls-cert <file>',
+      "an operator's certificate chain (PEM) for HTTPS/WSS, e.g. from an ACME client (env SISP_TLS_CERT)",
+      env.SISP_TLS_CERT === '' ? undefined : env.SISP_TLS_CERT,
+    )
+    .option(
+      '--tls-key <file>',
+      'its private key (PEM) (env SISP_TLS_KEY)',
+      env.SISP_TLS_KEY === '' ? undefined : env.SISP_TLS_KEY,
+    )
     .option('--quiet', 'log to DATA/logs only, not stdout')
     .helpOption('-h, --help', 'show help')
     .showSuggestionAfterError()
@@ -37,11 +47,14 @@ Examples:
   $ sisp serve
   $ sisp serve --data /var/lib/sisp --host 0.0.0.0 --port 8443 --tls-name photos.example
   $ SISP_MAX_IMAGE=104857600 sisp serve --quiet
+  $ sisp serve --host 0.0.0.0 --tls-cert /etc/letsencrypt/live/photos.example/fullchain.pem \\
+      --tls-key /etc/letsencrypt/live/photos.example/privkey.pem
 
 Limits and tuning come from the environment (${Object.values(LIMIT_VARIABLES).length} variables, such as
 SISP_MAX_IMAGE, SISP_RATE, SISP_IMAGES_PER_USER); docs/OPERATIONS.md lists them all.
 The server prints its CA fingerprint at start: hand it to users with DATA/ca.pem.
-SIGTERM or Ctrl-C stops it gracefully; SIGHUP reopens the log files.
+It serves the browser app at https://HOST:PORT/ and prints the app's digest (sisp web verify).
+SIGTERM or Ctrl-C stops it gracefully; SIGHUP reopens the log files and re-reads --tls-cert/--tls-key.
 Exit status: 0 stopped cleanly, 1 failed, 2 usage or configuration error.
 `,
     );
@@ -61,8 +74,14 @@ export async function runServer(argv: string[]): Promise<number> {
     host: string;
     port?: number;
     tlsName?: string[];
+    tlsCert?: string;
+    tlsKey?: string;
     quiet?: boolean;
   }>();
+  if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
+    process.stderr.write('error: --tls-cert and --tls-key go together\n');
+    return 2;
+  }
   let config: ServerConfig;
   try {
     config = {
@@ -72,6 +91,9 @@ export async function runServer(argv: string[]): Promise<number> {
         options.port ??
         (env.SISP_PORT !== undefined && env.SISP_PORT !== '' ? parsePort(env.SISP_PORT) : 8443),
       tlsNames: options.tlsName ?? [],
+      ...(options.tlsCert === undefined || options.tlsKey === undefined
+        ? {}
+        : { tlsFiles: { cert: resolve(options.tlsCert), key: resolve(options.tlsKey) } }),
       limits: limitsFromEnv(env),
       logToStdout: options.quiet !== true,
       logLevel: env.SISP_LOG_LEVEL ?? 'info',
@@ -113,6 +135,12 @@ export async function runServer(argv: string[]): Promise<number> {
   process.on('SIGHUP', () => {
     reopenLogFiles();
     server.context.log.info({ event: 'logs.reopened' }, 'log files reopened');
+    server.reloadTls().catch((error: unknown) => {
+      server.context.log.error(
+        { event: 'tls.reload_failed', err: error instanceof Error ? error.message : 'unknown' },
+        'the TLS certificate could not be re-read; the old one stays',
+      );
+    });
   });
   process.stdout.write(
     `sisp serving ${server.url} (data ${config.dataDir}) CA fingerprint ${server.caFingerprint}\n`,

@@ -3,7 +3,10 @@
  * shutdown that finishes or abandons transfers cleanly before exiting.
  */
 import { createServer, type Server as HttpsServer } from 'node:https';
+import { readFile } from 'node:fs/promises';
 import type { AddressInfo, Socket } from 'node:net';
+import { createSecureContext } from 'node:tls';
+import { sispError } from '../protocol/errors.js';
 import { WebSocketServer } from 'ws';
 import type { ServerConfig } from './config.js';
 import { linkRequestHandler } from './link-http.js';
@@ -20,7 +23,30 @@ export interface RunningServer {
   /** The browser app's digest (SHA-256 of its index.html), when the app is built. */
   readonly appDigest: string | undefined;
   readonly context: ServerContext;
+  /** Re-reads the operator's TLS files (after a renewal); nothing to do without them. */
+  reloadTls(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** The listener's certificate: the operator's files, checked to match, or the sisp CA's own. */
+async function listenerCertificate(
+  config: ServerConfig,
+  pki: ServerContext['pki'],
+): Promise<{ cert: string; key: string }> {
+  if (config.tlsFiles === undefined) return { cert: pki.tlsCertPem, key: pki.tlsKeyPem };
+  const pair = {
+    cert: await readFile(config.tlsFiles.cert, 'utf8'),
+    key: await readFile(config.tlsFiles.key, 'utf8'),
+  };
+  try {
+    // Throws when the key is not the certificate's, or either is not PEM.
+    createSecureContext(pair);
+  } catch (cause) {
+    throw sispError('E_CERTIFICATE', 'the --tls-cert and --tls-key files do not make a pair', {
+      cause,
+    });
+  }
+  return pair;
 }
 
 export async function startServer(
@@ -34,8 +60,7 @@ export async function startServer(
   const sessions = new Set<Session>();
   const limits = config.limits;
   const https: HttpsServer = createServer({
-    key: pki.tlsKeyPem,
-    cert: pki.tlsCertPem,
+    ...(await listenerCertificate(config, pki)),
     minVersion: 'TLSv1.3',
     // A socket that has not finished TLS in this time is dropped (and counted).
     handshakeTimeout: limits.tlsHandshakeTimeoutMs,
@@ -131,5 +156,17 @@ export async function startServer(
     })();
     return stopping;
   };
-  return { url, caFingerprint: pki.caFingerprintText, appDigest: app?.digest, context, stop };
+  const reloadTls = async (): Promise<void> => {
+    if (config.tlsFiles === undefined) return;
+    https.setSecureContext({ ...(await listenerCertificate(config, pki)), minVersion: 'TLSv1.3' });
+    log.info({ event: 'tls.reloaded' }, 'TLS certificate re-read');
+  };
+  return {
+    url,
+    caFingerprint: pki.caFingerprintText,
+    appDigest: app?.digest,
+    context,
+    reloadTls,
+    stop,
+  };
 }

@@ -2,8 +2,11 @@
  * ClientStorage in a browser's IndexedDB (one database per origin): the server's
  * address and CA, pins, and the identity, whose private keys are stored as
  * non-extractable CryptoKeys (IndexedDB keeps CryptoKey objects as they are), so
- * script on the page can use them but never read them out.
+ * script on the page can use them but never read them out. The one way out is the
+ * identity file's key file, sealed under a passphrase the person chose when the keys
+ * were made (or imported), kept here as it is sealed (readKeyFile).
  */
+import { sealKeystore } from '../crypto/keystore.js';
 import { subtle } from '../crypto/webcrypto.js';
 import type { Identity } from '../crypto/keys.js';
 import {
@@ -96,13 +99,28 @@ export class IndexedDbStorage implements ClientStorage {
     return stored;
   }
 
-  async saveIdentity(stored: StoredIdentity): Promise<void> {
+  /**
+   * Stores the keys non-extractable. With a passphrase, also keeps them sealed under
+   * it, while they can still be read, so they can be exported later.
+   */
+  async saveIdentity(stored: StoredIdentity, passphrase?: string): Promise<void> {
     if (await this.hasIdentity()) throw identityExists(this.location);
+    if (passphrase !== undefined && passphrase !== '')
+      await this.saveKeyFile(await sealKeystore(stored.username, stored.identity, { passphrase }));
     const identity = {
       signing: await sealed(stored.identity.signing, 'Ed25519'),
       encryption: await sealed(stored.identity.encryption, 'X25519'),
     };
     await this.#put('identity', { username: stored.username, identity });
+  }
+
+  /** The keys sealed under a passphrase, for an identity file; undefined if none was chosen. */
+  readKeyFile(): Promise<Uint8Array | undefined> {
+    return this.#get<Uint8Array>('keyfile');
+  }
+
+  saveKeyFile(sealed: Uint8Array): Promise<void> {
+    return this.#put('keyfile', sealed);
   }
 
   async getPin(username: string): Promise<Pin | undefined> {

@@ -17,6 +17,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import {
   IMAGES,
   registered,
+  runSisp,
   startServer,
   tempDir,
   clientHome,
@@ -269,6 +270,73 @@ describe('the browser app in Chromium', () => {
     await page.screenshot({ path: join(ARTEFACTS, 'tampered.png') });
     assert.doesNotMatch((await alert.textContent()) ?? '', /\bat \w+ \(|Error:/, 'no stack trace');
     assert.equal(saved, 0, 'nothing saved');
+  });
+
+  it('an identity exported from the browser, imported into the CLI, posts as the same user', async () => {
+    const hana = await newPage();
+    const passphrase = 'hana: correct horse battery';
+    try {
+      await hana.page.goto(`${web}/`);
+      await hana.page.getByLabel('Username').fill('hana');
+      await hana.page.getByLabel(/Passphrase for your identity file/).fill(passphrase);
+      await hana.page.getByRole('button', { name: 'Register' }).click();
+      await hana.page.getByText('Signed in as hana').waitFor({ timeout: 15_000 });
+      const saving = hana.page.waitForEvent('download');
+      await hana.page.getByRole('button', { name: 'Export identity' }).click();
+      const download = await saving;
+      assert.equal(download.suggestedFilename(), 'hana.sisp-identity');
+      const file = join(tempDir('identity'), 'hana.sisp-identity');
+      writeFileSync(file, readFileSync(await download.path()));
+      const home = tempDir('imported');
+      const env = { SISP_PASSPHRASE: passphrase };
+      const wrong = await runSisp(['--home', home, 'import', file], {
+        env: { SISP_PASSPHRASE: 'not it' },
+      });
+      assert.equal(wrong.code, 1);
+      assert.match(wrong.stderr, /wrong passphrase/);
+      assert.equal(existsSync(join(home, 'identity.key')), false, 'nothing written');
+      const imported = await runSisp(['--home', home, 'import', file], { env });
+      assert.equal(imported.code, 0, imported.stderr);
+      // No --server and no --ca: both come from the identity file.
+      const posted = await runSisp(
+        ['--home', home, 'post', 'from-cli', join(IMAGES, 'hopper.jpg')],
+        { env },
+      );
+      assert.equal(posted.code, 0, posted.stderr);
+      await hana.page.reload();
+      await hana.page.locator('li[data-image="hana/from-cli"]').waitFor({ timeout: 15_000 });
+    } finally {
+      await hana.context.close();
+    }
+  });
+
+  it('an identity exported from the CLI is used in a browser (a wrong passphrase stores nothing)', async () => {
+    const file = join(tempDir('identity'), 'alice.sisp-identity');
+    const exported = await alice.run(['export', file], {
+      env: { SISP_NEW_PASSPHRASE: 'alice passphrase' },
+    });
+    assert.equal(exported.code, 0, exported.stderr);
+    const elsewhere = await newPage();
+    try {
+      await elsewhere.page.goto(`${web}/`);
+      const useIt = async (passphrase: string): Promise<void> => {
+        await elsewhere.page.getByLabel(/^Identity file/).setInputFiles(file);
+        await elsewhere.page.getByLabel("The identity file's passphrase").fill(passphrase);
+        await elsewhere.page.getByRole('button', { name: 'Use this identity' }).click();
+      };
+      await useIt('wrong');
+      await elsewhere.page
+        .getByRole('alert')
+        .getByText(/passphrase is wrong/)
+        .waitFor({ timeout: 15_000 });
+      await elsewhere.page.reload();
+      await elsewhere.page.getByRole('button', { name: 'Register' }).waitFor();
+      await useIt('alice passphrase');
+      await elsewhere.page.getByText('Signed in as alice').waitFor({ timeout: 15_000 });
+      await elsewhere.page.locator('li[data-image="alice/flower"]').waitFor();
+    } finally {
+      await elsewhere.context.close();
+    }
   });
 
   it('a changed key for a pinned user is refused, both fingerprints shown', async () => {

@@ -1,6 +1,6 @@
 /**
- * The isomorphic tests (test/crypto, test/protocol, test/core, and the round trip
- * in round-trip.ts) bundled for the browser and run inside real headless Chromium
+ * The isomorphic tests (test/crypto, test/protocol, test/core), the browser-only ones
+ * (test/web) and the round trip (round-trip.ts), bundled for the browser and run inside real headless Chromium
  * (Debian's package, driven by playwright-core; never a downloaded browser),
  * against a real `sisp serve`. Each browser test is reported as a subtest here.
  */
@@ -29,7 +29,7 @@ interface Result {
 
 /** Every isomorphic test file, and the round trip. */
 function testModules(): string[] {
-  const files = ['crypto', 'protocol', 'core'].flatMap((dir) =>
+  const files = ['crypto', 'protocol', 'core', 'web'].flatMap((dir) =>
     readdirSync(join(root, 'test', dir))
       .filter((name) => name.endsWith('.test.ts'))
       .map((name) => `./test/${dir}/${name}`),

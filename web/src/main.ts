@@ -11,6 +11,7 @@ import { keyFingerprint, readableFingerprint } from '../../src/crypto/fingerprin
 import { galleryView, refresh } from './gallery.js';
 import { linkView, openHere } from './link.js';
 import { postForm } from './post.js';
+import { exportIdentity, importForm, importIdentity } from './identity.js';
 import { inWords, register, signIn } from './session.js';
 import { client, error, fingerprint, notice, view } from './state.js';
 
@@ -58,14 +59,19 @@ function registerView(): ComponentChild {
       {
         onSubmit: (event: Event) => {
           event.preventDefault();
-          const input = (event.currentTarget as HTMLFormElement).elements.namedItem('username');
-          const username = (input as HTMLInputElement).value;
+          const form = event.currentTarget as HTMLFormElement;
+          const field = (name: string): string =>
+            (form.elements.namedItem(name) as HTMLInputElement).value;
           error.value = '';
           if (storage === undefined) return;
-          register(storage, username)
+          notice.value = 'Making your keys…';
+          register(storage, field('username'), field('passphrase'))
             .then(signedIn)
             .catch((failure: unknown) => {
               error.value = inWords(failure);
+            })
+            .finally(() => {
+              notice.value = '';
             });
         },
       },
@@ -74,10 +80,52 @@ function registerView(): ComponentChild {
           'Username',
           h('input', { name: 'username', required: true, autocomplete: 'username' }),
         ]),
+        h('label', null, [
+          'Passphrase for your identity file (optional: without one, these keys never leave this browser)',
+          h('input', { type: 'password', name: 'passphrase', autocomplete: 'new-password' }),
+        ]),
         h('button', { type: 'submit' }, 'Register'),
       ],
     ),
+    importForm((file, passphrase) => {
+      void useIdentity(file, passphrase);
+    }),
   ]);
+}
+
+async function useIdentity(file: File, passphrase: string): Promise<void> {
+  if (storage === undefined) return;
+  error.value = '';
+  notice.value = 'Opening the identity file…';
+  try {
+    await importIdentity(storage, new Uint8Array(await file.arrayBuffer()), passphrase);
+    const current = await signIn(storage);
+    if (current !== undefined) await signedIn(current);
+    notice.value = '';
+  } catch (failure) {
+    notice.value = '';
+    error.value = inWords(failure);
+  }
+}
+
+function exportButton(): ComponentChild {
+  return h(
+    'button',
+    {
+      type: 'button',
+      onClick: () => {
+        if (storage === undefined) return;
+        exportIdentity(storage)
+          .then((name) => {
+            notice.value = `Saved ${name}: with its passphrase it is you. Keep it safe.`;
+          })
+          .catch((failure: unknown) => {
+            error.value = inWords(failure);
+          });
+      },
+    },
+    'Export identity',
+  );
 }
 
 function shell(current: SispClient): ComponentChild {
@@ -87,6 +135,8 @@ function shell(current: SispClient): ComponentChild {
       h('p', null, [
         `Signed in as ${current.username} · your key `,
         h('code', null, fingerprint.value),
+        ' ',
+        exportButton(),
       ]),
     ]),
     postForm(current),

@@ -37,10 +37,14 @@ export async function signIn(storage: IndexedDbStorage): Promise<SispClient | un
 }
 
 /** Makes keys here, registers them, then signs in with them. */
-export async function register(storage: IndexedDbStorage, username: string): Promise<SispClient> {
+export async function register(
+  storage: IndexedDbStorage,
+  username: string,
+  passphrase: string,
+): Promise<SispClient> {
   const client = await SispClient.connect(await options(storage));
   try {
-    await client.register(username);
+    await client.register(username, passphrase === '' ? undefined : passphrase);
   } finally {
     client.close();
   }
@@ -59,6 +63,8 @@ const WORDS: Record<string, string> = {
   E_NAME_TAKEN: 'That username is taken.',
   E_INVALID_NAME: 'That name is not allowed.',
   E_CANCELLED: 'Cancelled.',
+  E_PASSPHRASE: 'The passphrase is wrong or missing, or the file is damaged.',
+  E_EXISTS: 'That already exists.',
 };
 
 /** An error in words for a person, never a stack trace. */
