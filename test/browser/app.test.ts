@@ -10,6 +10,7 @@
 import { strict as assert } from 'node:assert';
 import { createHash, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
@@ -26,6 +27,40 @@ import {
 } from '../e2e/harness.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const AXE_SOURCE = readFileSync(
+  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
+  'utf8',
+);
+
+interface AxeViolation {
+  readonly id: string;
+  readonly impact: string | null;
+  readonly nodes: readonly { readonly target: readonly string[] }[];
+}
+
+/**
+ * axe-core's serious and critical findings on what the page shows now. axe goes in
+ * through DevTools (page.evaluate), which the page's CSP does not govern: the page
+ * itself still runs nothing but its own scripts.
+ */
+async function accessibilityProblems(target: Page): Promise<string[]> {
+  await target.evaluate(AXE_SOURCE);
+  const violations = await target.evaluate(async () => {
+    const axe = (
+      window as unknown as {
+        axe: { run(context: Document): Promise<{ violations: AxeViolation[] }> };
+      }
+    ).axe;
+    return (await axe.run(document)).violations;
+  });
+  return violations
+    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+    .map(
+      (violation) =>
+        `${violation.id}: ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`,
+    );
+}
+
 /** Screenshots kept for people to look at (gitignored; CI keeps them as artefacts). */
 const ARTEFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts', 'browser');
 
@@ -249,6 +284,44 @@ describe('the browser app in Chromium', () => {
     const out = join(tempDir('cli-copy'), 'flower.jpg');
     await ok(bob, ['download', 'alice/flower', '--out', out]);
     assert.deepEqual(await downloadIn(page, 'alice/flower'), readFileSync(out));
+  });
+
+  it('is accessible (axe-core: no serious violation) and fits a phone', async () => {
+    assert.deepEqual(await accessibilityProblems(page), [], 'the gallery');
+    const phone = await browser.newContext({ viewport: { width: 375, height: 740 } });
+    try {
+      const small = await phone.newPage();
+      await small.goto(`${web}/`);
+      await small.getByRole('button', { name: 'Register' }).waitFor();
+      assert.deepEqual(await accessibilityProblems(small), [], 'the register page');
+      await small.getByLabel('Username').fill('ivy');
+      await small.getByRole('button', { name: 'Register' }).click();
+      await small.getByText('Signed in as ivy').waitFor({ timeout: 15_000 });
+      await small.locator('li[data-image="alice/flower"]').waitFor();
+      const overflow = await small.evaluate(
+        () => document.documentElement.scrollWidth - window.innerWidth,
+      );
+      assert.ok(overflow <= 0, `${overflow} px wider than a phone`);
+      assert.deepEqual(await accessibilityProblems(small), [], 'the gallery on a phone');
+      await small.screenshot({ path: join(ARTEFACTS, 'phone.png'), fullPage: true });
+      // Keyboard only: Tab reaches the file picker, and the Post button.
+      await small.keyboard.press('Tab');
+      const focused: string[] = [];
+      for (let step = 0; step < 12; step += 1) {
+        focused.push(
+          await small.evaluate(
+            () =>
+              document.activeElement?.getAttribute('aria-label') ??
+              document.activeElement?.textContent ??
+              '',
+          ),
+        );
+        await small.keyboard.press('Tab');
+      }
+      assert.ok(focused.includes('Post'), focused.join(' | '));
+    } finally {
+      await phone.close();
+    }
   });
 
   it('a bit flipped in the stored ciphertext: a tampered error in words, nothing saved', async () => {
