@@ -197,6 +197,59 @@ describe('the browser app in Chromium', () => {
     assert.equal(denied.code, 1, 'posted to bob only');
   });
 
+  it('shares, takes back, fills and shares an album, makes a link and deletes, from the page', async () => {
+    const status = page.getByRole('status');
+    const card = page.locator('li[data-image="carol/hopper"]');
+    const original = readFileSync(join(IMAGES, 'hopper.png'));
+    const fetchAs = async (home: ClientHome, image: string): Promise<number | null> =>
+      (await home.run(['download', image, '--out', join(tempDir('out'), 'image.png')])).code;
+    await card.getByText('Manage hopper').click();
+    await card.getByLabel('Share hopper with (comma-separated)').fill('alice');
+    await card.getByRole('button', { name: 'Share carol/hopper', exact: true }).click();
+    await status.getByText('Shared hopper with alice.').waitFor({ timeout: 15_000 });
+    assert.equal(await fetchAs(alice, 'carol/hopper'), 0);
+    await card.getByLabel('Take hopper back from (comma-separated)').fill('alice');
+    await card.getByRole('button', { name: 'Unshare carol/hopper', exact: true }).click();
+    await status.getByText(/Taken back from alice/).waitFor({ timeout: 15_000 });
+    assert.equal(await fetchAs(alice, 'carol/hopper'), 1);
+
+    await page.getByLabel('New album name').fill('trip');
+    await page.getByRole('button', { name: 'Create album', exact: true }).click();
+    const album = page.locator('li[data-album="carol/trip"]');
+    await album.waitFor({ timeout: 15_000 });
+    await album.getByText('Manage album trip').click();
+    await album.getByLabel('Add your images to trip (names, comma-separated)').fill('hopper');
+    await album.getByRole('button', { name: 'Add to trip', exact: true }).click();
+    await status.getByText('Added 1 to trip.').waitFor({ timeout: 15_000 });
+    await album.getByLabel('Share trip with (comma-separated)').fill('alice');
+    await album.getByRole('button', { name: 'Share album trip', exact: true }).click();
+    await status.getByText('Shared trip with alice.').waitFor({ timeout: 15_000 });
+    assert.equal(await fetchAs(alice, 'carol/hopper'), 0, 'through the album');
+    await album.getByRole('button', { name: 'Show album carol/trip', exact: true }).click();
+    await page.getByRole('heading', { name: /Album carol\/trip \(1\)/ }).waitFor();
+    await page.getByRole('button', { name: 'Show all images', exact: true }).click();
+
+    await card.getByRole('button', { name: 'Make a link to carol/hopper', exact: true }).click();
+    const url = await card.getByLabel(/^Link/).inputValue();
+    assert.match(url, /^https:\/\/.*\/l\/[A-Za-z0-9_-]+#/);
+    const viaLink = join(tempDir('link'), 'hopper.png');
+    const opened = await runSisp([
+      '--home',
+      tempDir('stranger'),
+      'download',
+      url,
+      '--out',
+      viaLink,
+    ]);
+    assert.equal(opened.code, 0, opened.stderr);
+    assert.deepEqual(readFileSync(viaLink), original);
+
+    await card.getByRole('button', { name: 'Delete carol/hopper', exact: true }).click();
+    await page.getByRole('button', { name: 'Yes, delete carol/hopper', exact: true }).click();
+    await card.waitFor({ state: 'detached', timeout: 15_000 });
+    assert.equal(await fetchAs(bob, 'carol/hopper'), 1, 'deleted for everyone');
+  });
+
   it('comes back signed in after a reload (keys in IndexedDB, not extractable)', async () => {
     await page.reload();
     await page.getByText('Signed in as carol').waitFor();

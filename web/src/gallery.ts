@@ -6,7 +6,9 @@ import { downloadImage } from '../../src/core/download.js';
 import { fetchThumbnails } from '../../src/core/thumbnails.js';
 import { toHex } from '../../src/protocol/bytes.js';
 import { blobSink } from '../../src/web/blob-sink.js';
+import { albumShown } from './albums.js';
 import { blobUrl } from './images.js';
+import { manageControls } from './manage.js';
 import { inWords } from './session.js';
 import { error, images, notice, thumbnails, viewing } from './state.js';
 
@@ -123,6 +125,7 @@ function card(current: SispClient, image: ListedImage): ComponentChild {
       },
       'Download',
     ),
+    manageControls(current, image, () => refresh(current)),
   ]);
 }
 
@@ -150,11 +153,28 @@ function viewer(): ComponentChild {
   ]);
 }
 
+function heading(count: number): ComponentChild {
+  const album = albumShown.value;
+  if (album === undefined) return h('h2', null, `Images you may see (${count})`);
+  return h('h2', null, [
+    `Album ${album.title} (${count}) `,
+    h(
+      'button',
+      { type: 'button', onClick: () => (albumShown.value = undefined) },
+      'Show all images',
+    ),
+  ]);
+}
+
 export function galleryView(current: SispClient): ComponentChild {
-  const listed = images.value;
+  const album = albumShown.value;
+  const listed =
+    album === undefined
+      ? images.value
+      : images.value.filter((image) => album.ids.has(toHex(image.image)));
   return h('section', { 'aria-label': 'Gallery' }, [
     viewer(),
-    h('h2', null, `Images you may see (${listed.length})`),
+    heading(listed.length),
     listed.length === 0
       ? h('p', { class: 'muted' }, 'No images yet.')
       : h(

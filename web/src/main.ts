@@ -8,6 +8,7 @@ import { h, render, type ComponentChild } from 'preact';
 import { IndexedDbStorage } from '../../src/web/indexeddb-storage.js';
 import type { SispClient } from '../../src/core/client.js';
 import { keyFingerprint, readableFingerprint } from '../../src/crypto/fingerprint.js';
+import { albumsView, refreshAlbums } from './albums.js';
 import { galleryView, refresh } from './gallery.js';
 import { linkView, openHere } from './link.js';
 import { postForm } from './post.js';
@@ -25,13 +26,14 @@ async function signedIn(current: SispClient): Promise<void> {
   );
   // New images appear at once, without reloading.
   current.connection.onEvent = () => {
-    void refresh(current);
+    void refresh(current).then(() => refreshAlbums(current));
   };
   current.connection.onClose(() => {
     error.value = 'The connection to the server was lost. Reload the page to reconnect.';
   });
   view.value = 'gallery';
   await refresh(current);
+  await refreshAlbums(current);
 }
 
 async function start(): Promise<void> {
@@ -141,6 +143,7 @@ function shell(current: SispClient): ComponentChild {
     ]),
     postForm(current),
     galleryView(current),
+    albumsView(current),
   ]);
 }
 
