@@ -11,7 +11,7 @@ import {
   type ThumbnailInfo,
   type Audience,
 } from '../crypto/manifest.js';
-import { sispError } from '../protocol/errors.js';
+import { isSispError, sispError, type SispError } from '../protocol/errors.js';
 import type { ContentType, MessageBody } from '../protocol/messages.js';
 import { imageNameKey, normalizeImageName, normalizeUsername } from '../protocol/names.js';
 import type { SispClient } from './client.js';
@@ -40,20 +40,52 @@ function tampered(why: string, cause?: unknown): Error {
 type Owners = Map<string, VerifiedUser & { fingerprint: string }>;
 type Page = MessageBody<'list.result'>;
 
-async function verifyOwners(client: SispClient, page: Page, owners: Owners): Promise<void> {
+export interface ListOptions {
+  /**
+   * Called once per owner whose key changed from the pin (E_KEY_CHANGED); their
+   * images are then left out and the rest listed. Without it, the listing fails.
+   */
+  readonly onKeyChanged?: (owner: string, error: SispError) => void;
+  /**
+   * Called for each entry that fails verification (E_TAMPERED: a bad manifest or
+   * signature, such as an image signed by an owner's earlier key); it is then left
+   * out and the rest listed. Without it, the listing fails.
+   */
+  readonly onTampered?: (error: SispError) => void;
+}
+
+async function verifyOwners(
+  client: SispClient,
+  page: Page,
+  owners: Owners,
+  refused: Set<string>,
+  options: ListOptions,
+): Promise<void> {
   for (const { username, certificate } of page.certificates) {
-    if (owners.has(username)) continue;
-    owners.set(username, await client.verifyPeer(certificate, username));
+    if (owners.has(username) || refused.has(username)) continue;
+    try {
+      owners.set(username, await client.verifyPeer(certificate, username));
+    } catch (error) {
+      if (options.onKeyChanged === undefined || !isSispError(error, 'E_KEY_CHANGED')) throw error;
+      refused.add(username);
+      options.onKeyChanged(username, error);
+    }
   }
 }
 
-async function verifyEntry(entry: Page['images'][number], owners: Owners): Promise<ListedImage> {
+/** The entry verified, or undefined when its owner's key was refused (ListOptions). */
+async function verifyEntry(
+  entry: Page['images'][number],
+  owners: Owners,
+  refused: ReadonlySet<string>,
+): Promise<ListedImage | undefined> {
   let manifest;
   try {
     manifest = decodeManifest(entry.manifest);
   } catch (error) {
     throw tampered('a malformed manifest', error);
   }
+  if (refused.has(manifest.owner)) return undefined;
   const owner = owners.get(manifest.owner);
   if (owner === undefined) throw tampered(`no certificate for ${manifest.owner}`);
   if (!(await verifyManifest(owner.signingKey, entry.signature, entry.manifest)))
@@ -73,15 +105,28 @@ async function verifyEntry(entry: Page['images'][number], owners: Owners): Promi
 }
 
 /** Every image the user may see, page by page, each verified. */
-export async function listImages(client: SispClient): Promise<ListedImage[]> {
+export async function listImages(
+  client: SispClient,
+  options: ListOptions = {},
+): Promise<ListedImage[]> {
   const out: ListedImage[] = [];
   const owners: Owners = new Map();
+  const refused = new Set<string>();
   let after: Uint8Array | undefined;
   do {
     const reply = await client.connection.request('list', after === undefined ? {} : { after });
     if (reply.type !== 'list.result') throw sispError('E_BAD_FRAME', 'unexpected reply to list');
-    await verifyOwners(client, reply.body, owners);
-    for (const entry of reply.body.images) out.push(await verifyEntry(entry, owners));
+    await verifyOwners(client, reply.body, owners, refused, options);
+    for (const entry of reply.body.images) {
+      let listed: ListedImage | undefined;
+      try {
+        listed = await verifyEntry(entry, owners, refused);
+      } catch (error) {
+        if (options.onTampered === undefined || !isSispError(error, 'E_TAMPERED')) throw error;
+        options.onTampered(error);
+      }
+      if (listed !== undefined) out.push(listed);
+    }
     after = reply.body.next;
   } while (after !== undefined);
   return out;

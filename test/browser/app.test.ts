@@ -484,16 +484,59 @@ describe('the browser app in Chromium', () => {
     const second = JSON.parse(await ok(impostor, ['whoami', '--json'])) as { fingerprint: string };
     assert.notEqual(first.fingerprint, second.fingerprint);
     await ok(impostor, ['post', 'second', join(IMAGES, 'hopper.png')]);
-    const alert = page.getByRole('alert');
-    await alert.getByText(/WARNING/).waitFor({ timeout: 15_000 });
+    const alert = page.getByRole('alert').filter({ hasText: /WARNING/ });
+    await alert.waitFor({ timeout: 15_000 });
     const text = (await alert.textContent()) ?? '';
     assert.ok(text.includes(first.fingerprint), text);
     assert.ok(text.includes(second.fingerprint), text);
     assert.equal(await page.locator('li[data-image="dave/second"]').count(), 0);
+    assert.equal(await page.locator('li[data-image="dave/first"]').count(), 0, 'hidden too');
+    // The rest of the gallery goes on.
+    await page.locator('li[data-image="alice/flower"]').waitFor();
+    // The page offers no way around the check but the fingerprint read out of band.
+    await page.locator('summary', { hasText: /Keys you have pinned/ }).click();
+    await page.getByLabel('User whose key changed').fill('dave');
+    await page.getByLabel(/The fingerprint they read you/).fill(first.fingerprint);
+    await page.getByRole('button', { name: 'Accept the new key' }).click();
+    await page
+      .getByRole('alert')
+      .getByText(/not that of the key/)
+      .waitFor({ timeout: 15_000 });
+    await page.getByLabel('User whose key changed').fill('dave');
+    await page.getByLabel(/The fingerprint they read you/).fill(second.fingerprint);
+    await page.getByRole('button', { name: 'Accept the new key' }).click();
+    await page.locator('li[data-image="dave/second"]').waitFor({ timeout: 15_000 });
+    assert.equal(
+      await page
+        .getByRole('alert')
+        .filter({ hasText: /WARNING/ })
+        .count(),
+      0,
+    );
     await page.screenshot({ path: join(ARTEFACTS, 'key-changed.png') });
   });
 
   it('no page errors, console errors or requests to other origins', () => {
     assert.deepEqual(problems, []);
+  });
+
+  // Last: it restarts the server, which every open page notices.
+  it('reconnects by itself after the server restarts, and catches up', async () => {
+    const port = new URL(server.url).port;
+    await server.stop();
+    await page
+      .getByRole('alert')
+      .getByText(/reconnecting/)
+      .waitFor({ timeout: 15_000 });
+    server = await startServer({ dataDir: server.dataDir, port: Number(port) });
+    await ok(alice, ['post', 'after-restart', join(IMAGES, 'hopper.jpg')]);
+    await page.locator('li[data-image="alice/after-restart"]').waitFor({ timeout: 60_000 });
+    assert.equal(
+      await page
+        .getByRole('alert')
+        .getByText(/reconnecting/)
+        .count(),
+      0,
+    );
   });
 });

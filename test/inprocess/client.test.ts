@@ -175,6 +175,18 @@ describe('client core against a real server', () => {
         downloadImage(bob, { owner: 'alice', name: 'sunset' }, memorySink()),
         fails('E_KEY_CHANGED'),
       );
+      await assert.rejects(listImages(bob), fails('E_KEY_CHANGED'));
+      // A gallery can go on without that owner's images, told why.
+      await postImage(bob, { name: 'own', source: bytesSource(pngBytes(1000)) });
+      const told: string[] = [];
+      const listed = await listImages(bob, {
+        onKeyChanged: (owner, error) => told.push(`${owner} ${error.code}`),
+      });
+      assert.deepEqual(told, ['alice E_KEY_CHANGED']);
+      assert.deepEqual(
+        listed.map((image) => `${image.owner}/${image.name}`),
+        ['bob/own'],
+      );
     } finally {
       await bobStorage.savePin('alice', pinned);
     }

@@ -10,7 +10,7 @@ import { albumShown } from './albums.js';
 import { blobUrl } from './images.js';
 import { manageControls } from './manage.js';
 import { inWords } from './session.js';
-import { error, images, notice, thumbnails, viewing } from './state.js';
+import { error, images, keyWarnings, notice, thumbnails, viewing } from './state.js';
 
 const EXTENSIONS: Record<string, string> = {
   'image/jpeg': 'jpg',
@@ -22,7 +22,20 @@ const EXTENSIONS: Record<string, string> = {
 /** Lists again and opens the thumbnails not opened yet. */
 export async function refresh(current: SispClient): Promise<void> {
   try {
-    const listed = await listImages(current);
+    const warnings = new Map<string, string>();
+    let hidden = 0;
+    // One user's changed key is a loud warning and hides their images, not everyone's.
+    const listed = await listImages(current, {
+      onKeyChanged: (owner, failure) => warnings.set(owner, inWords(failure)),
+      onTampered: (failure) => {
+        hidden += 1;
+        warnings.set(
+          '',
+          `${hidden} image(s) failed verification and are hidden. ${inWords(failure)}`,
+        );
+      },
+    });
+    keyWarnings.value = warnings;
     images.value = listed;
     const missing = listed.filter((image) => !thumbnails.value.has(toHex(image.image)));
     if (missing.length === 0) return;

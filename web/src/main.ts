@@ -9,12 +9,13 @@ import { IndexedDbStorage } from '../../src/web/indexeddb-storage.js';
 import type { SispClient } from '../../src/core/client.js';
 import { keyFingerprint, readableFingerprint } from '../../src/crypto/fingerprint.js';
 import { albumsView, refreshAlbums } from './albums.js';
+import { pinsView, refreshPins } from './pins.js';
 import { galleryView, refresh } from './gallery.js';
 import { linkView, openHere } from './link.js';
 import { postForm } from './post.js';
 import { exportIdentity, importForm, importIdentity } from './identity.js';
 import { inWords, register, signIn } from './session.js';
-import { client, error, fingerprint, notice, view } from './state.js';
+import { client, error, fingerprint, keyWarnings, notice, view } from './state.js';
 
 let storage: IndexedDbStorage | undefined;
 
@@ -26,14 +27,37 @@ async function signedIn(current: SispClient): Promise<void> {
   );
   // New images appear at once, without reloading.
   current.connection.onEvent = () => {
-    void refresh(current).then(() => refreshAlbums(current));
+    void refresh(current)
+      .then(() => refreshAlbums(current))
+      .then(() => refreshPins(current));
   };
   current.connection.onClose(() => {
-    error.value = 'The connection to the server was lost. Reload the page to reconnect.';
+    reconnect(0);
   });
   view.value = 'gallery';
   await refresh(current);
   await refreshAlbums(current);
+  await refreshPins(current);
+}
+
+/** Signs in again after a lost connection, backing off to 30 s; the lists catch up on success. */
+function reconnect(attempt: number): void {
+  error.value = 'The connection to the server was lost; reconnecting…';
+  setTimeout(
+    () => {
+      if (storage === undefined) return;
+      signIn(storage)
+        .then(async (next) => {
+          if (next === undefined) return;
+          error.value = '';
+          await signedIn(next);
+        })
+        .catch(() => {
+          reconnect(attempt + 1);
+        });
+    },
+    Math.min(30_000, 1000 * 2 ** attempt),
+  );
 }
 
 async function start(): Promise<void> {
@@ -144,6 +168,7 @@ function shell(current: SispClient): ComponentChild {
     postForm(current),
     galleryView(current),
     albumsView(current),
+    pinsView(current),
   ]);
 }
 
@@ -156,6 +181,9 @@ function App(): ComponentChild {
   else body = h('p', null, 'Loading sisp…');
   return h('div', null, [
     error.value === '' ? null : h('p', { class: 'error', role: 'alert' }, error.value),
+    ...[...keyWarnings.value].map(([user, words]) =>
+      h('p', { key: `key-${user}`, class: 'error warning', role: 'alert' }, words),
+    ),
     notice.value === '' ? null : h('p', { role: 'status' }, notice.value),
     body,
   ]);

@@ -59,7 +59,7 @@ const WORDS: Record<string, string> = {
   E_QUOTA: 'Your storage allowance would be exceeded.',
   E_UNAVAILABLE: 'The server cannot be reached.',
   E_KEY_CHANGED:
-    "WARNING: this user's key is not the one first seen for them. Do not trust what comes from them until you have compared fingerprints.",
+    "WARNING: this user's key is not the one first seen for them; their images are hidden. Do not trust what comes from them until you have compared fingerprints (then accept the new key under Keys you have pinned).",
   E_NAME_TAKEN: 'That username is taken.',
   E_INVALID_NAME: 'That name is not allowed.',
   E_CANCELLED: 'Cancelled.',

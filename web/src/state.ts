@@ -26,3 +26,5 @@ export const notice = signal('');
 export const viewing = signal<{ title: string; url: string; fileName: string } | undefined>(
   undefined,
 );
+/** Loud warnings about users whose key is not the one pinned, by username. */
+export const keyWarnings = signal<ReadonlyMap<string, string>>(new Map());
