@@ -10,17 +10,7 @@
  * of sections to skip: bulk,refs,latency,fanout,small,gallery,albums).
  */
 import { spawn } from 'node:child_process';
-import {
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-  openSync,
-  writeSync,
-  closeSync,
-  fsyncSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -41,20 +31,13 @@ import {
 } from '../src/crypto/certificates.js';
 import { exportPkcs8 } from '../src/crypto/keys.js';
 import { subtle } from '../src/crypto/webcrypto.js';
-import {
-  cpuSeconds,
-  machineCpuDuring,
-  peakRss,
-  watchPeakRss,
-  type MachineCpu,
-} from './lib/proc.js';
+import { cpuSeconds, machineCpuDuring, peakRss, type MachineCpu } from './lib/proc.js';
 import { startSshd } from './lib/sshd.js';
+import { IMAGES, makeImage, runClient, startSisp, type Server } from './lib/sisp.js';
 import { formatFigure, percentile, sortedCopy, summarise, type Figure } from './lib/stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
-const SISP = join(root, 'dist', 'sisp.js');
-const IMAGES = join(root, 'test', 'fixtures', 'images');
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -88,88 +71,6 @@ const cpuPerGiB: Record<'sispPost' | 'sispDownload' | 'sftpPut' | 'sftpGet', Mac
   sftpPut: [],
   sftpGet: [],
 };
-
-/** A JPEG header followed by random bytes: an image by content, of any size. */
-function makeImage(path: string, size: number): void {
-  const header = readFileSync(join(IMAGES, 'hopper.jpg'));
-  const fd = openSync(path, 'w');
-  writeSync(fd, header);
-  const block = randomBytes(4 * MiB);
-  for (let written = header.length; written < size;) {
-    const n = Math.min(block.length, size - written);
-    writeSync(fd, block, 0, n);
-    written += n;
-  }
-  // On disk before any timing starts: otherwise the kernel writes this input back
-  // during the first transfers and they pay for it.
-  fsyncSync(fd);
-  closeSync(fd);
-}
-
-interface Server {
-  url: string;
-  caPath: string;
-  pid: number;
-  stop(): Promise<void>;
-}
-
-async function startSisp(dataDir: string): Promise<Server> {
-  const child = spawn(
-    process.execPath,
-    [SISP, 'serve', '--data', dataDir, '--port', '0', '--quiet'],
-    {
-      env: {
-        ...process.env,
-        SISP_RATE: '1000000',
-        SISP_RATE_BURST: '1000000',
-        SISP_MAX_CONNECTIONS: '10000',
-        SISP_LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /sisp serving (wss:\/\/\S+)/.exec(output);
-      if (match?.[1] !== undefined) resolveUrl(match[1]);
-    });
-    child.once('exit', () => {
-      reject(new Error(`server exited: ${output}`));
-    });
-  });
-  return {
-    url,
-    caPath: join(dataDir, 'ca.pem'),
-    pid: child.pid ?? 0,
-    stop: () =>
-      new Promise((resolveStop) => {
-        child.once('exit', () => {
-          resolveStop();
-        });
-        child.kill('SIGTERM');
-      }),
-  };
-}
-
-/** Runs the real client executable; returns wall seconds and the client's peak RSS. */
-function runClient(args: string[]): Promise<{ seconds: number; rss: number }> {
-  return new Promise((resolveRun, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, [SISP, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const rss = watchPeakRss(child.pid ?? 0, 10);
-    child.once('exit', (code) => {
-      const peak = rss.stop();
-      if (code !== 0) reject(new Error(`sisp ${args.join(' ')} failed: ${stderr}`));
-      else resolveRun({ seconds: (performance.now() - started) / 1000, rss: peak });
-    });
-  });
-}
 
 async function bulk(server: Server): Promise<void> {
   console.log('\n1. Bulk transfer (real client processes) and 2. memory');
