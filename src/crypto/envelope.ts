@@ -111,7 +111,7 @@ export class EnvelopeEncryptor {
   readonly #aead: Aead;
   readonly #baseNonce: Uint8Array;
   readonly #header: Uint8Array;
-  readonly #staging = new Uint8Array(CHUNK_SIZE);
+  #staging = new Uint8Array(CHUNK_SIZE);
   #staged = 0;
   #counter = 0;
   #finished = false;
@@ -150,7 +150,11 @@ export class EnvelopeEncryptor {
       this.#staged += plaintext.length;
       return [];
     }
+    // Every chunk of this piece is sealed at once and awaited together: with an
+    // asynchronous AEAD (WebCrypto runs off the page's thread) the calls overlap
+    // instead of paying one thread hop each. Nonces are taken in order at call time.
     const out: Uint8Array[] = [];
+    const pending: Promise<Uint8Array>[] = [];
     let offset = 0;
     if (this.#staged > 0) {
       const take = Math.min(CHUNK_SIZE - this.#staged, plaintext.length);
@@ -158,20 +162,23 @@ export class EnvelopeEncryptor {
       this.#staged += take;
       offset = take;
       if (this.#staged === CHUNK_SIZE) {
-        await this.#sealInto(this.#staging, out);
+        this.#sealInto(this.#staging, out, pending);
+        // A fresh buffer: a seal in flight may still be reading the full one.
+        this.#staging = new Uint8Array(CHUNK_SIZE);
         this.#staged = 0;
       }
     }
     // Whole chunks straight from the caller's buffer: no staging copy.
     while (plaintext.length - offset >= CHUNK_SIZE) {
-      await this.#sealInto(plaintext.subarray(offset, offset + CHUNK_SIZE), out);
+      this.#sealInto(plaintext.subarray(offset, offset + CHUNK_SIZE), out, pending);
       offset += CHUNK_SIZE;
     }
     if (offset < plaintext.length) {
       this.#staging.set(plaintext.subarray(offset), this.#staged);
       this.#staged += plaintext.length - offset;
     }
-    return out;
+    // One kind per AEAD: synchronous pieces, or seals in flight.
+    return pending.length === 0 ? out : Promise.all(pending);
   }
 
   /** Seals the final, short chunk (empty if the message filled its last chunk). */
@@ -181,9 +188,9 @@ export class EnvelopeEncryptor {
     return this.#seal(this.#staging.subarray(0, this.#staged));
   }
 
-  async #sealInto(chunk: Uint8Array, out: Uint8Array[]): Promise<void> {
+  #sealInto(chunk: Uint8Array, out: Uint8Array[], pending: Promise<Uint8Array>[]): void {
     if (this.#aead.sealDetached === undefined) {
-      out.push(await this.#seal(chunk));
+      pending.push(this.#seal(chunk));
       return;
     }
     if (this.#counter >= MAX_CHUNKS)
@@ -254,14 +261,16 @@ export class EnvelopeDecryptor {
   }
 
   async #consume(input: Uint8Array): Promise<Uint8Array[]> {
-    const out: Uint8Array[] = [];
+    // Chunks are opened together and awaited together (see EnvelopeEncryptor.update):
+    // nothing is released unless every one of them authenticates.
+    const out: Promise<Uint8Array>[] = [];
     let offset = 0;
     if (this.#aead === undefined) {
       const take = Math.min(HEADER_SIZE - this.#staged, input.length);
       this.#staging.set(input.subarray(0, take), this.#staged);
       this.#staged += take;
       offset = take;
-      if (this.#staged < HEADER_SIZE) return out;
+      if (this.#staged < HEADER_SIZE) return [];
       await this.#readHeader(this.#staging);
       this.#staging = new Uint8Array(SEALED_CHUNK_SIZE);
       this.#staged = 0;
@@ -274,19 +283,21 @@ export class EnvelopeDecryptor {
       this.#staging.set(input.subarray(offset, offset + take), this.#staged);
       this.#staged += take;
       offset += take;
-      if (this.#staged < SEALED_CHUNK_SIZE) return out;
-      out.push(await this.#open(this.#staging));
+      if (this.#staged < SEALED_CHUNK_SIZE) return [];
+      out.push(this.#open(this.#staging));
+      // A fresh buffer: the open in flight may still be reading the full one.
+      this.#staging = new Uint8Array(SEALED_CHUNK_SIZE);
       this.#staged = 0;
     }
     while (input.length - offset >= SEALED_CHUNK_SIZE) {
-      out.push(await this.#open(input.subarray(offset, offset + SEALED_CHUNK_SIZE)));
+      out.push(this.#open(input.subarray(offset, offset + SEALED_CHUNK_SIZE)));
       offset += SEALED_CHUNK_SIZE;
     }
     if (offset < input.length) {
       this.#staging.set(input.subarray(offset), 0);
       this.#staged = input.length - offset;
     }
-    return out;
+    return Promise.all(out);
   }
 
   async #readHeader(header: Uint8Array): Promise<void> {
@@ -300,14 +311,15 @@ export class EnvelopeDecryptor {
     this.#aead = await this.#aeadFactory(keys.aeadKey);
   }
 
+  /** Takes the next chunk number now, so opens started together stay in order. */
   async #open(sealed: Uint8Array): Promise<Uint8Array> {
     const aead = this.#aead;
     const baseNonce = this.#baseNonce;
     if (aead === undefined || baseNonce === undefined) throw tampered('chunk before header');
     if (this.#counter >= MAX_CHUNKS) throw tampered('too many chunks');
-    const plaintext = await aead.open(chunkNonce(baseNonce, this.#counter), sealed);
-    if (plaintext === null) throw tampered(`chunk ${this.#counter} failed authentication`);
-    this.#counter++;
+    const index = this.#counter++;
+    const plaintext = await aead.open(chunkNonce(baseNonce, index), sealed);
+    if (plaintext === null) throw tampered(`chunk ${index} failed authentication`);
     return plaintext;
   }
 

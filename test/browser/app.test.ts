@@ -250,6 +250,29 @@ describe('the browser app in Chromium', () => {
     assert.equal(await fetchAs(bob, 'carol/hopper'), 1, 'deleted for everyone');
   });
 
+  it('takes files dropped on the form; what is not an image is refused in words', async () => {
+    const files = [
+      { name: 'dropped.webp', type: 'image/webp', path: join(IMAGES, 'hopper.webp') },
+      { name: 'bomb.gif', type: 'image/gif', path: join(IMAGES, 'decompression_bomb.gif') },
+      { name: 'notes.txt', type: 'text/plain', path: join(IMAGES, 'README.md') },
+    ].map((file) => ({ ...file, base64: readFileSync(file.path).toString('base64') }));
+    const dataTransfer = await page.evaluateHandle((dropped) => {
+      const transfer = new DataTransfer();
+      for (const file of dropped) {
+        const bytes = Uint8Array.from(atob(file.base64), (char) => char.charCodeAt(0));
+        transfer.items.add(new File([bytes], file.name, { type: file.type }));
+      }
+      return transfer;
+    }, files);
+    await page.dispatchEvent('form.drop', 'drop', { dataTransfer });
+    await page.locator('li[data-image="carol/dropped"]').waitFor({ timeout: 15_000 });
+    const uploads = page.getByRole('list', { name: 'Uploads' });
+    await uploads.getByText(/notes: not a JPEG, PNG, GIF or WebP image/).waitFor();
+    // The bomb posts (its bytes are what they are) or fails in words; the page goes on.
+    await uploads.getByText(/bomb: (done|.+)/).waitFor();
+    await page.getByText('Signed in as carol').waitFor();
+  });
+
   it('comes back signed in after a reload (keys in IndexedDB, not extractable)', async () => {
     await page.reload();
     await page.getByText('Signed in as carol').waitFor();
