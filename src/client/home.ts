@@ -227,7 +227,16 @@ export class Home implements ClientStorage {
     }
   }
 
-  async savePin(username: string, pin: Pin): Promise<void> {
+  /** Pin writes in this process, one after another: two saved at once both stay. */
+  #pinWrites: Promise<void> = Promise.resolve();
+
+  savePin(username: string, pin: Pin): Promise<void> {
+    const write = this.#pinWrites.then(() => this.#savePin(username, pin));
+    this.#pinWrites = write.catch(() => undefined);
+    return write;
+  }
+
+  async #savePin(username: string, pin: Pin): Promise<void> {
     const pins = await this.#readPins();
     pins[username] = {
       signingKey: toHex(pin.signingKey),

@@ -123,17 +123,39 @@ export class IndexedDbStorage implements ClientStorage {
     return this.#put('keyfile', sealed);
   }
 
-  async getPin(username: string): Promise<Pin | undefined> {
-    return (await this.#get<Record<string, Pin>>('pins'))?.[username];
+  /** Pins are kept as a Map: a username is never looked up among an object's properties. */
+  async #pins(): Promise<Map<string, Pin>> {
+    return (await this.#get<Map<string, Pin>>('pins')) ?? new Map<string, Pin>();
   }
 
-  async savePin(username: string, pin: Pin): Promise<void> {
-    const pins = (await this.#get<Record<string, Pin>>('pins')) ?? {};
-    await this.#put('pins', { ...pins, [username]: pin });
+  async getPin(username: string): Promise<Pin | undefined> {
+    return (await this.#pins()).get(username);
+  }
+
+  /** Read, change and write in one transaction: two pins saved at once both stay. */
+  savePin(username: string, pin: Pin): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const tx = this.#db.transaction(STORE, 'readwrite');
+      const store = tx.objectStore(STORE);
+      const read = store.get('pins');
+      read.onsuccess = () => {
+        const pins = (read.result as Map<string, Pin> | undefined) ?? new Map<string, Pin>();
+        pins.set(username, pin);
+        store.put(pins, 'pins');
+      };
+      tx.oncomplete = () => {
+        resolve();
+      };
+      tx.onerror = () => {
+        reject(tx.error ?? new Error('IndexedDB transaction failed'));
+      };
+      tx.onabort = () => {
+        reject(tx.error ?? new Error('IndexedDB transaction aborted'));
+      };
+    });
   }
 
   async listPins(): Promise<readonly (readonly [string, Pin])[]> {
-    const pins = (await this.#get<Record<string, Pin>>('pins')) ?? {};
-    return Object.entries(pins).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return [...(await this.#pins())].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   }
 }

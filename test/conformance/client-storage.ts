@@ -93,5 +93,18 @@ export function clientStorageConformance(
         ['bob', pin(3)],
       ]);
     });
+
+    it('keeps every pin saved at the same moment (a client pins several users at once)', async () => {
+      const users = Array.from(
+        { length: 20 },
+        (_, index) => `user${String(index).padStart(2, '0')}`,
+      );
+      await Promise.all(users.map((user, index) => storage.savePin(user, pin(index))));
+      const reopened = await fixture.reopen();
+      assert.deepEqual(
+        (await reopened.listPins()).map(([user]) => user),
+        users,
+      );
+    });
   });
 }
