@@ -18,6 +18,13 @@ export interface ServerConfig {
    * server certificate in the welcome stay the sisp CA's either way.
    */
   readonly tlsFiles?: { readonly cert: string; readonly key: string };
+  /**
+   * The metrics listener (plain HTTP: /metrics, /healthz, /readyz), off unless a
+   * port is given; on loopback unless told otherwise.
+   */
+  readonly metricsPort?: number;
+  /** Default 127.0.0.1. */
+  readonly metricsHost?: string;
   readonly limits: Limits;
   /** Also log to stdout (always to DATA/logs/). */
   readonly logToStdout: boolean;

@@ -16,6 +16,7 @@ import { createLogger, type Logger } from './log.js';
 import { loadOrCreatePki, type ServerPki } from './pki.js';
 import { ByteBudget } from './budget.js';
 import { Occupancy } from './occupancy.js';
+import { ServerMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limit.js';
 import { openSqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/types.js';
@@ -33,6 +34,7 @@ export interface ServerContext {
   readonly outgoing: ByteBudget;
   /** Upload credit granted and not yet written, server-wide (limits.creditBudget). */
   readonly credit: ByteBudget;
+  readonly metrics: ServerMetrics;
 }
 
 export interface ServerServices extends ServerContext {
@@ -74,11 +76,14 @@ export async function createServerContext(
     await lock.release();
     throw error;
   }
-  const store = options.wrapStore?.(sqlite) ?? sqlite;
-  const blobs = await FileBlobStore.open(config.dataDir);
-  const events = new LocalEventBus((error) => {
-    log.error({ event: 'internal_error', err: String(error) }, 'event listener failed');
-  });
+  const metrics = new ServerMetrics();
+  const store = metrics.timedStore(options.wrapStore?.(sqlite) ?? sqlite);
+  const blobs = metrics.timedBlobs(await FileBlobStore.open(config.dataDir));
+  const events = metrics.timedEvents(
+    new LocalEventBus((error) => {
+      log.error({ event: 'internal_error', err: String(error) }, 'event listener failed');
+    }),
+  );
   const context: ServerContext = {
     config,
     pki,
@@ -90,6 +95,7 @@ export async function createServerContext(
     occupancy: new Occupancy(config.limits, log),
     outgoing: new ByteBudget(config.limits.outgoingBudget),
     credit: new ByteBudget(config.limits.creditBudget),
+    metrics,
   };
   await collectGarbage(context);
   await pruneEvents(context);

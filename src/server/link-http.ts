@@ -1,6 +1,7 @@
 /**
  * What the HTTPS listener answers besides the WebSocket upgrade: the browser app
- * (web-app.ts), the CA certificate (/ca.pem), and links, without an account
+ * (web-app.ts), the CA certificate (/ca.pem), /healthz and /readyz (ops-http.ts),
+ * and links, without an account
  * (docs/PROTOCOL.md 4.9):
  *   GET /l/<id>       the app, which opens the link (or, without the app, how to)
  *   GET /l/<id>/info  the link's info document (CBOR): CA, owner certificate,
@@ -17,6 +18,7 @@ import { fromBase64Url, LINK_ID_LENGTH } from '../protocol/link.js';
 import { MAX_CHUNK_DATA } from '../protocol/messages.js';
 import type { ServerContext } from './context.js';
 import type { LinkRecord, LinkState } from './store/types.js';
+import { serveOps } from './ops-http.js';
 import type { WebApp } from './web-app.js';
 
 /** Link downloads streaming at once, server-wide: anonymous, so bounded apart from sessions. */
@@ -126,6 +128,7 @@ async function route(
       .end(context.pki.caPem);
     return;
   }
+  if (request.method === 'GET' && serveOps(context, path, response)) return;
   const match = /^\/l\/([A-Za-z0-9_-]{1,64})(\/info|\/blob)?$/.exec(path);
   // The app's own pages and files, link pages included (the app opens links).
   if (request.method === 'GET' && app?.serve(path, response) === true) return;

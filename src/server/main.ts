@@ -8,19 +8,26 @@ import { reopenLogFiles } from './log.js';
 import { startServer } from './server.js';
 
 /** The `sisp serve` command line: flags, their environment variables and defaults, examples. */
+/** A port to listen on: 1-65535, or 0 for any free one. */
+function listenPort(value: string): number {
+  return value === '0' ? 0 : parsePort(value);
+}
+
+function portOption(value: string): number {
+  try {
+    return listenPort(value);
+  } catch {
+    throw new InvalidArgumentError('not a port number');
+  }
+}
+
 export function serveCommand(env: NodeJS.ProcessEnv): Command {
   return new Command('sisp serve')
     .description('run the sisp server (CA, relay and ciphertext store)')
     .version(VERSION, '-V, --version', 'print the version')
     .option('--data <dir>', 'data directory (env SISP_DATA)', env.SISP_DATA ?? './data')
     .option('--host <host>', 'address to listen on (env SISP_HOST)', env.SISP_HOST ?? '127.0.0.1')
-    .option('--port <port>', 'port, 0 for any free one (env SISP_PORT; default 8443)', (value) => {
-      try {
-        return value === '0' ? 0 : parsePort(value);
-      } catch {
-        throw new InvalidArgumentError('not a port number');
-      }
-    })
+    .option('--port <port>', 'port, 0 for any free one (env SISP_PORT; default 8443)', portOption)
     .option('--tls-name <name...>', 'extra host names or addresses for the TLS certificate')
     .option(
       '--tls-cert <file>',
@@ -31,6 +38,16 @@ export function serveCommand(env: NodeJS.ProcessEnv): Command {
       '--tls-key <file>',
       'its private key (PEM) (env SISP_TLS_KEY)',
       env.SISP_TLS_KEY === '' ? undefined : env.SISP_TLS_KEY,
+    )
+    .option(
+      '--metrics-port <port>',
+      'serve Prometheus /metrics, /healthz and /readyz over HTTP on this port, 0 for any (env SISP_METRICS_PORT; default off)',
+      portOption,
+    )
+    .option(
+      '--metrics-host <host>',
+      'address of the metrics listener (env SISP_METRICS_HOST; default 127.0.0.1)',
+      env.SISP_METRICS_HOST === '' ? undefined : env.SISP_METRICS_HOST,
     )
     .option('--quiet', 'log to DATA/logs only, not stdout')
     .helpOption('-h, --help', 'show help')
@@ -60,6 +77,26 @@ Exit status: 0 stopped cleanly, 1 failed, 2 usage or configuration error.
     );
 }
 
+/** The metrics listener from flags, then the environment; none unless a port is given. */
+function metricsConfig(
+  port: number | undefined,
+  host: string | undefined,
+  env: NodeJS.ProcessEnv,
+): { metricsPort?: number; metricsHost?: string } {
+  const fromEnv = env.SISP_METRICS_PORT;
+  const chosen =
+    port ??
+    (fromEnv === undefined || fromEnv === ''
+      ? undefined
+      : fromEnv === '0'
+        ? 0
+        : parsePort(fromEnv));
+  return {
+    ...(chosen === undefined ? {} : { metricsPort: chosen }),
+    ...(host === undefined ? {} : { metricsHost: host }),
+  };
+}
+
 export async function runServer(argv: string[]): Promise<number> {
   const env = process.env;
   const program = serveCommand(env);
@@ -76,6 +113,8 @@ export async function runServer(argv: string[]): Promise<number> {
     tlsName?: string[];
     tlsCert?: string;
     tlsKey?: string;
+    metricsPort?: number;
+    metricsHost?: string;
     quiet?: boolean;
   }>();
   if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
@@ -94,6 +133,7 @@ export async function runServer(argv: string[]): Promise<number> {
       ...(options.tlsCert === undefined || options.tlsKey === undefined
         ? {}
         : { tlsFiles: { cert: resolve(options.tlsCert), key: resolve(options.tlsKey) } }),
+      ...metricsConfig(options.metricsPort, options.metricsHost, env),
       limits: limitsFromEnv(env),
       logToStdout: options.quiet !== true,
       logLevel: env.SISP_LOG_LEVEL ?? 'info',
@@ -151,6 +191,8 @@ export async function runServer(argv: string[]): Promise<number> {
       ? 'browser app: not built (npm run build)\n'
       : `browser app: ${web} digest ${server.appDigest}\n`,
   );
+  if (server.metricsUrl !== undefined)
+    process.stdout.write(`metrics: ${server.metricsUrl}metrics (and /healthz, /readyz)\n`);
   return new Promise<number>((done) => {
     const stop = (): void => {
       process.off('SIGINT', stop);

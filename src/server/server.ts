@@ -10,6 +10,7 @@ import { sispError } from '../protocol/errors.js';
 import { WebSocketServer } from 'ws';
 import type { ServerConfig } from './config.js';
 import { linkRequestHandler } from './link-http.js';
+import { startMetricsListener } from './ops-http.js';
 import { loadWebApp } from './web-app.js';
 import { createServerContext, type ContextOptions, type ServerContext } from './context.js';
 import { Session } from './session.js';
@@ -22,6 +23,8 @@ export interface RunningServer {
   readonly caFingerprint: string;
   /** The browser app's digest (SHA-256 of its index.html), when the app is built. */
   readonly appDigest: string | undefined;
+  /** http://HOST:PORT/ of the metrics listener, when one was asked for. */
+  readonly metricsUrl: string | undefined;
   readonly context: ServerContext;
   /** Re-reads the operator's TLS files (after a renewal); nothing to do without them. */
   reloadTls(): Promise<void>;
@@ -127,6 +130,33 @@ export async function startServer(
     await context.close();
     throw error;
   }
+  context.metrics.observe({
+    connections: () => sessions.size,
+    sessions: () => [...sessions].filter((session) => session.state === 'ready').length,
+    transfers: () => {
+      let uploads = 0;
+      let downloads = 0;
+      for (const session of sessions) {
+        uploads += session.transfers.uploads;
+        downloads += session.transfers.downloads;
+      }
+      return { uploads, downloads };
+    },
+  });
+  let metricsListener: Awaited<ReturnType<typeof startMetricsListener>> | undefined;
+  try {
+    if (config.metricsPort !== undefined)
+      metricsListener = await startMetricsListener(
+        context,
+        context.metrics,
+        config.metricsHost ?? '127.0.0.1',
+        config.metricsPort,
+      );
+  } catch (error) {
+    https.close();
+    await context.close();
+    throw error;
+  }
   const address = https.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `wss://${host}:${address.port}/`;
@@ -140,6 +170,7 @@ export async function startServer(
     stopping ??= (async () => {
       log.info({ event: 'stop', sessions: sessions.size }, 'server stopping');
       https.close();
+      await metricsListener?.close();
       await Promise.all([...sessions].map((session) => session.shutdown()));
       await new Promise<void>((resolve) => {
         wss.close(() => {
@@ -165,6 +196,7 @@ export async function startServer(
     url,
     caFingerprint: pki.caFingerprintText,
     appDigest: app?.digest,
+    metricsUrl: metricsListener?.url,
     context,
     reloadTls,
     stop,

@@ -102,6 +102,7 @@ export class Session {
       this.#touch();
     });
     ws.on('message', (data: Buffer, isBinary: boolean) => {
+      services.metrics.bytes.inc({ direction: 'in' }, data.length);
       this.#receive(data, isBinary);
     });
     ws.on('close', () => {
@@ -137,6 +138,7 @@ export class Session {
 
   /** Sends an already encoded frame; resolves once it is handed to the socket. */
   sendFrame(frame: Uint8Array): Promise<void> {
+    this.services.metrics.bytes.inc({ direction: 'out' }, frame.length);
     return this.#outbox.send(frame);
   }
 
@@ -283,6 +285,7 @@ export class Session {
     this.#queue = this.#queue.then(async () => {
       try {
         await this.#dispatch(message);
+        this.services.metrics.requests.inc({ type: message.type, code: 'ok' });
       } catch (error) {
         this.requestFailed(message.id, message.type, error);
       } finally {
@@ -411,6 +414,7 @@ export class Session {
    */
   requestFailed(id: number, type: MessageType, error: unknown): void {
     const failure = describeFailure(this.services.log, this.info.id, type, error);
+    this.services.metrics.requests.inc({ type, code: failure.code });
     void this.send('error', id, errorBody(failure));
     void this.transfers.end(id, failure);
     const login = type === 'auth' || type === 'register';

@@ -160,6 +160,14 @@ export class Transfers {
     return this.#uploads.size + this.#downloads.size;
   }
 
+  get uploads(): number {
+    return this.#uploads.size;
+  }
+
+  get downloads(): number {
+    return this.#downloads.size;
+  }
+
   /** Checks that request `id` may start a transfer now. */
   checkNew(id: number): void {
     if (this.#uploads.has(id) || this.#downloads.has(id))
