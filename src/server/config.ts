@@ -4,6 +4,7 @@
  */
 import { DEFAULT_MAX_FRAME } from '../protocol/messages.js';
 import { sispError } from '../protocol/errors.js';
+import type { S3Location } from './blobs/s3-location.js';
 
 export interface ServerConfig {
   readonly dataDir: string;
@@ -18,6 +19,8 @@ export interface ServerConfig {
    * server certificate in the welcome stay the sisp CA's either way.
    */
   readonly tlsFiles?: { readonly cert: string; readonly key: string };
+  /** Blobs in S3-compatible storage (--blobs s3://...); otherwise files in the data directory. */
+  readonly blobStore?: S3Location;
   /**
    * The metrics listener (plain HTTP: /metrics, /healthz, /readyz), off unless a
    * port is given; on loopback unless told otherwise.

@@ -55,7 +55,8 @@ export interface ContextOptions {
 
 /**
  * The embedded default: SQLite and files in the data directory, events within the
- * process. (PostgreSQL, S3 and cross-node events slot in here, behind the same ports.)
+ * process; or blobs in S3-compatible storage (--blobs). (PostgreSQL and cross-node
+ * events slot in here, behind the same ports.)
  */
 export async function createServerContext(
   config: ServerConfig,
@@ -78,7 +79,12 @@ export async function createServerContext(
   }
   const metrics = new ServerMetrics();
   const store = metrics.timedStore(options.wrapStore?.(sqlite) ?? sqlite);
-  const blobs = metrics.timedBlobs(await FileBlobStore.open(config.dataDir));
+  const blobs = metrics.timedBlobs(
+    config.blobStore === undefined
+      ? await FileBlobStore.open(config.dataDir)
+      : // Loaded only when asked for: the AWS SDK is large.
+        await (await import('./blobs/s3-blob-store.js')).S3BlobStore.open(config.blobStore),
+  );
   const events = metrics.timedEvents(
     new LocalEventBus((error) => {
       log.error({ event: 'internal_error', err: String(error) }, 'event listener failed');

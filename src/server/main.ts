@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { isSispError } from '../protocol/errors.js';
 import { VERSION } from '../version.js';
+import { parseBlobsUrl } from './blobs/s3-location.js';
 import { LIMIT_VARIABLES, limitsFromEnv, parsePort, type ServerConfig } from './config.js';
 import { reopenLogFiles } from './log.js';
 import { startServer } from './server.js';
@@ -48,6 +49,11 @@ export function serveCommand(env: NodeJS.ProcessEnv): Command {
       '--metrics-host <host>',
       'address of the metrics listener (env SISP_METRICS_HOST; default 127.0.0.1)',
       env.SISP_METRICS_HOST === '' ? undefined : env.SISP_METRICS_HOST,
+    )
+    .option(
+      '--blobs <url>',
+      'keep image blobs in S3-compatible storage: s3://BUCKET/PREFIX?endpoint=URL&region=R (env SISP_BLOBS; AWS credentials from the environment)',
+      env.SISP_BLOBS === '' ? undefined : env.SISP_BLOBS,
     )
     .option('--quiet', 'log to DATA/logs only, not stdout')
     .helpOption('-h, --help', 'show help')
@@ -115,6 +121,7 @@ export async function runServer(argv: string[]): Promise<number> {
     tlsKey?: string;
     metricsPort?: number;
     metricsHost?: string;
+    blobs?: string;
     quiet?: boolean;
   }>();
   if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
@@ -134,6 +141,7 @@ export async function runServer(argv: string[]): Promise<number> {
         ? {}
         : { tlsFiles: { cert: resolve(options.tlsCert), key: resolve(options.tlsKey) } }),
       ...metricsConfig(options.metricsPort, options.metricsHost, env),
+      ...(options.blobs === undefined ? {} : { blobStore: parseBlobsUrl(options.blobs) }),
       limits: limitsFromEnv(env),
       logToStdout: options.quiet !== true,
       logLevel: env.SISP_LOG_LEVEL ?? 'info',
