@@ -1,0 +1,63 @@
+/**
+ * A real PostgreSQL for the tests: SISP_TEST_PG if set, else the machine's Debian
+ * cluster (installed but not running here), started if it is down,
+ * with a role and a database made for the tests. `.ci/run` does the same before
+ * `npm test`; doing it here too keeps `npm test` whole on a fresh machine.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import pg from 'pg';
+
+export const TEST_PG_URL =
+  process.env.SISP_TEST_PG ?? 'postgres://sisp:sisp@127.0.0.1:5432/sisp_test';
+
+async function reachable(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+function asPostgres(sql: string): void {
+  execFileSync('su', ['postgres', '-c', `psql -v ON_ERROR_STOP=1 -q -c "${sql}"`], {
+    stdio: 'ignore',
+  });
+}
+
+/** The test database's URL, once it answers. */
+export async function testPostgres(): Promise<string> {
+  if (await reachable(TEST_PG_URL)) return TEST_PG_URL;
+  if (process.env.SISP_TEST_PG !== undefined)
+    throw new Error(`SISP_TEST_PG=${TEST_PG_URL} does not answer`);
+  if (!existsSync('/usr/bin/pg_ctlcluster'))
+    throw new Error('no PostgreSQL: apt-get install -y postgresql, or set SISP_TEST_PG');
+  try {
+    const [version = '15', cluster = 'main'] =
+      execFileSync('pg_lsclusters', ['-h'], {
+        encoding: 'utf8',
+      })
+        .split('\n')[0]
+        ?.split(/\s+/) ?? [];
+    execFileSync('pg_ctlcluster', [version, cluster, 'start'], { stdio: 'ignore' });
+  } catch {
+    // Already running (and the role or database missing): go on to make them.
+  }
+  try {
+    asPostgres("CREATE ROLE sisp LOGIN SUPERUSER PASSWORD 'sisp'");
+  } catch {
+    // It exists.
+  }
+  try {
+    asPostgres('CREATE DATABASE sisp_test OWNER sisp');
+  } catch {
+    // It exists.
+  }
+  if (!(await reachable(TEST_PG_URL)))
+    throw new Error(`PostgreSQL at ${TEST_PG_URL} does not answer`);
+  return TEST_PG_URL;
+}
