@@ -8,7 +8,7 @@ import type Database from 'better-sqlite3';
 import { imageNameKey } from '../../protocol/names.js';
 import type { ImageEvent } from '../events/types.js';
 import type { EventLog } from './sqlite-events.js';
-import { visibleTo } from './sqlite-visible.js';
+import { visibleTo } from './visible.js';
 import type { AlbumChange, AlbumItem, AlbumMember, AlbumRecord, StoreMethods } from './types.js';
 
 type AlbumMethodName =

@@ -10,7 +10,7 @@ import { MIGRATIONS } from './migrations.js';
 import { albumMethods } from './sqlite-albums.js';
 import { eventLog } from './sqlite-events.js';
 import { linkMethods } from './sqlite-links.js';
-import { VISIBLE } from './sqlite-visible.js';
+import { VISIBLE } from './visible.js';
 import { SERVER_RECIPIENT } from '../../protocol/messages.js';
 import type {
   CreateUserResult,

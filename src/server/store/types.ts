@@ -298,7 +298,7 @@ export function isStoreMethod(name: unknown): name is StoreMethodName {
   return typeof name === 'string' && Object.hasOwn(STORE_METHODS, name);
 }
 
-type Async<T> = {
+export type Async<T> = {
   [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<R> : never;
 };
 

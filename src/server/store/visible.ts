@@ -1,5 +1,5 @@
 /**
- * Who may see image `i`, as one SQL condition: it is public, theirs, they hold a
+ * Who may see image `i`, as one SQL condition (standard SQL: SQLite and PostgreSQL): it is public, theirs, they hold a
  * key grant to it, or it is in an album they belong to. Every query that decides
  * visibility uses this one fragment, so they cannot drift apart.
  */
@@ -11,3 +11,6 @@ export function visibleTo(viewer: string): string {
 }
 
 export const VISIBLE = visibleTo('@viewer');
+
+/** The same, for PostgreSQL statements that pass the viewer as their first parameter. */
+export const VISIBLE_PG = visibleTo('$1');

@@ -1,0 +1,104 @@
+/**
+ * The PostgreSQL Store on a real PostgreSQL (test/support/postgres.ts): the same
+ * Store conformance suite as SQLite (albums and links included), each fixture in a
+ * schema of its own; then what several nodes need: two stores on one database agree,
+ * and migrations run once when nodes start together.
+ */
+import { strict as assert } from 'node:assert';
+import { before, describe, it } from 'node:test';
+import pg from 'pg';
+import { openPgStore } from '../../src/server/store/pg-store.js';
+import { image, storeConformance, user } from '../conformance/store.js';
+import { testPostgres } from '../support/postgres.js';
+
+let base = '';
+let schemas = 0;
+
+before(async () => {
+  base = await testPostgres();
+});
+
+/** A connection string whose tables live in a fresh schema. */
+async function freshSchema(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const schema = `sisp_test_${process.pid}_${schemas++}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  await admin.end();
+  const url = new URL(base);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: base });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.end();
+    },
+  };
+}
+
+storeConformance('PostgreSQL', async () => {
+  const { url, drop } = await freshSchema();
+  let store = await openPgStore({ connectionString: url });
+  return {
+    store,
+    async reopen() {
+      await store.close();
+      store = await openPgStore({ connectionString: url });
+      return store;
+    },
+    async dispose() {
+      await store.close();
+      await drop();
+    },
+  };
+});
+
+describe('PostgreSQL store: several nodes on one database', () => {
+  it('nodes starting together migrate once; what one writes the other reads', async () => {
+    const { url, drop } = await freshSchema();
+    const [a, b, c] = await Promise.all([
+      openPgStore({ connectionString: url }),
+      openPgStore({ connectionString: url }),
+      openPgStore({ connectionString: url }),
+    ]);
+    try {
+      assert.equal(await a.createUser(user('alice', 1)), 'created');
+      assert.equal(await b.createUser(user('alice', 1)), 'same');
+      assert.equal(await c.createUser(user('alice', 2)), 'taken');
+      const posted = await a.putImage(image(3, 'alice', 'sunset', 'public'), [], false);
+      assert.notEqual(posted, 'exists');
+      assert.equal((await b.findImage('alice', 'Sunset'))?.name, 'sunset');
+      assert.equal(await c.eventHead(), await a.eventHead());
+    } finally {
+      await Promise.all([a.close(), b.close(), c.close()]);
+      await drop();
+    }
+  });
+
+  it('concurrent posts of one name from two nodes: exactly one wins', async () => {
+    const { url, drop } = await freshSchema();
+    const [a, b] = await Promise.all([
+      openPgStore({ connectionString: url }),
+      openPgStore({ connectionString: url }),
+    ]);
+    try {
+      await a.createUser(user('alice', 1));
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, index) =>
+          (index % 2 === 0 ? a : b).putImage(
+            image(10 + index, 'alice', 'same', 'public'),
+            [],
+            false,
+          ),
+        ),
+      );
+      assert.equal(results.filter((result) => result !== 'exists').length, 1);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+      await drop();
+    }
+  });
+});
