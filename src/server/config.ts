@@ -19,6 +19,11 @@ export interface ServerConfig {
    * server certificate in the welcome stay the sisp CA's either way.
    */
   readonly tlsFiles?: { readonly cert: string; readonly key: string };
+  /**
+   * Metadata in PostgreSQL (--db postgres://...), with events across nodes by
+   * LISTEN/NOTIFY; otherwise SQLite in the data directory and events in-process.
+   */
+  readonly database?: string;
   /** Blobs in S3-compatible storage (--blobs s3://...); otherwise files in the data directory. */
   readonly blobStore?: S3Location;
   /**

@@ -18,6 +18,8 @@ import { ByteBudget } from './budget.js';
 import { Occupancy } from './occupancy.js';
 import { ServerMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limit.js';
+import { PgEventBus } from './events/pg-event-bus.js';
+import { openPgStore } from './store/pg-store.js';
 import { openSqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/types.js';
 
@@ -55,8 +57,8 @@ export interface ContextOptions {
 
 /**
  * The embedded default: SQLite and files in the data directory, events within the
- * process; or blobs in S3-compatible storage (--blobs). (PostgreSQL and cross-node
- * events slot in here, behind the same ports.)
+ * process. For several nodes: metadata in PostgreSQL with events across nodes by
+ * LISTEN/NOTIFY (--db), blobs in S3-compatible storage (--blobs).
  */
 export async function createServerContext(
   config: ServerConfig,
@@ -69,26 +71,29 @@ export async function createServerContext(
     tlsNames: config.tlsNames,
     ...(options.caKeyFile === undefined ? {} : { caKeyFile: options.caKeyFile }),
   });
-  const sqlite = await openSqliteStore(join(config.dataDir, 'sisp.db'));
+  const chosen = await openStore(config);
   try {
-    await checkBelongs(sqlite, pki);
+    await checkBelongs(chosen, pki);
   } catch (error) {
-    await sqlite.close();
+    await chosen.close();
     await lock.release();
     throw error;
   }
   const metrics = new ServerMetrics();
-  const store = metrics.timedStore(options.wrapStore?.(sqlite) ?? sqlite);
+  const store = metrics.timedStore(options.wrapStore?.(chosen) ?? chosen);
   const blobs = metrics.timedBlobs(
     config.blobStore === undefined
       ? await FileBlobStore.open(config.dataDir)
       : // Loaded only when asked for: the AWS SDK is large.
         await (await import('./blobs/s3-blob-store.js')).S3BlobStore.open(config.blobStore),
   );
+  const onListenerError = (error: unknown): void => {
+    log.error({ event: 'internal_error', err: String(error) }, 'event listener failed');
+  };
   const events = metrics.timedEvents(
-    new LocalEventBus((error) => {
-      log.error({ event: 'internal_error', err: String(error) }, 'event listener failed');
-    }),
+    config.database === undefined
+      ? new LocalEventBus(onListenerError)
+      : await PgEventBus.open({ connectionString: config.database, onListenerError }),
   );
   const context: ServerContext = {
     config,
@@ -103,7 +108,9 @@ export async function createServerContext(
     credit: new ByteBudget(config.limits.creditBudget),
     metrics,
   };
-  await collectGarbage(context);
+  // With several nodes, a blob another node has just stored may not have its metadata
+  // yet: removing unreferenced blobs then needs a grace period the sweep does not have.
+  if (config.database === undefined) await collectGarbage(context);
   await pruneEvents(context);
   return {
     ...context,
@@ -115,6 +122,13 @@ export async function createServerContext(
       await lock.release();
     },
   };
+}
+
+/** SQLite in the data directory, or the PostgreSQL that --db names. */
+function openStore(config: ServerConfig): Promise<Store> {
+  return config.database === undefined
+    ? openSqliteStore(join(config.dataDir, 'sisp.db'))
+    : openPgStore({ connectionString: config.database });
 }
 
 /**

@@ -1,7 +1,7 @@
 /** `sisp serve`: flags over environment over defaults, then run until a signal. */
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { isSispError } from '../protocol/errors.js';
+import { isSispError, sispError } from '../protocol/errors.js';
 import { VERSION } from '../version.js';
 import { parseBlobsUrl } from './blobs/s3-location.js';
 import { LIMIT_VARIABLES, limitsFromEnv, parsePort, type ServerConfig } from './config.js';
@@ -51,6 +51,11 @@ export function serveCommand(env: NodeJS.ProcessEnv): Command {
       env.SISP_METRICS_HOST === '' ? undefined : env.SISP_METRICS_HOST,
     )
     .option(
+      '--db <url>',
+      'keep metadata in PostgreSQL, for several nodes: postgres://USER:PASS@HOST/DB (env SISP_DB)',
+      env.SISP_DB === '' ? undefined : env.SISP_DB,
+    )
+    .option(
       '--blobs <url>',
       'keep image blobs in S3-compatible storage: s3://BUCKET/PREFIX?endpoint=URL&region=R (env SISP_BLOBS; AWS credentials from the environment)',
       env.SISP_BLOBS === '' ? undefined : env.SISP_BLOBS,
@@ -81,6 +86,22 @@ SIGTERM or Ctrl-C stops it gracefully; SIGHUP reopens the log files and re-reads
 Exit status: 0 stopped cleanly, 1 failed, 2 usage or configuration error.
 `,
     );
+}
+
+/** A postgres:// URL, or a usage error (never echoing it: it may hold a password). */
+function checkDatabaseUrl(text: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || !['postgres:', 'postgresql:'].includes(url.protocol))
+    throw sispError(
+      'E_BAD_REQUEST',
+      '--db takes a postgres://USER:PASSWORD@HOST:PORT/DATABASE URL',
+    );
+  return text;
 }
 
 /** The metrics listener from flags, then the environment; none unless a port is given. */
@@ -121,6 +142,7 @@ export async function runServer(argv: string[]): Promise<number> {
     tlsKey?: string;
     metricsPort?: number;
     metricsHost?: string;
+    db?: string;
     blobs?: string;
     quiet?: boolean;
   }>();
@@ -142,6 +164,7 @@ export async function runServer(argv: string[]): Promise<number> {
         : { tlsFiles: { cert: resolve(options.tlsCert), key: resolve(options.tlsKey) } }),
       ...metricsConfig(options.metricsPort, options.metricsHost, env),
       ...(options.blobs === undefined ? {} : { blobStore: parseBlobsUrl(options.blobs) }),
+      ...(options.db === undefined ? {} : { database: checkDatabaseUrl(options.db) }),
       limits: limitsFromEnv(env),
       logToStdout: options.quiet !== true,
       logLevel: env.SISP_LOG_LEVEL ?? 'info',

@@ -146,6 +146,9 @@ export class ServerMetrics {
           if (since !== undefined)
             this.notificationLatency.observe((performance.now() - since) / 1000);
         }),
+      onResume: (listener) => {
+        events.onResume(listener);
+      },
       close: () => events.close(),
     };
   }

@@ -130,6 +130,14 @@ export async function startServer(
     await context.close();
     throw error;
   }
+  // The bus lost events (a dropped connection to the other nodes): catch watchers up.
+  context.events.onResume(() => {
+    log.warn(
+      { event: 'events.resumed', sessions: sessions.size },
+      'event bus resumed; catching up',
+    );
+    for (const session of sessions) void session.catchUp();
+  });
   context.metrics.observe({
     connections: () => sessions.size,
     sessions: () => [...sessions].filter((session) => session.state === 'ready').length,

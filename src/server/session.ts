@@ -16,6 +16,7 @@ import {
 } from '../protocol/messages.js';
 import type { ServerContext } from './context.js';
 import { eventFrame, isToldOf } from './events/frames.js';
+import type { ImageEvent } from './events/types.js';
 import { describeFailure, errorBody } from './failure.js';
 import { HANDSHAKE_HANDLERS, REQUEST_HANDLERS } from './handlers/index.js';
 import { Outbox } from './outbox.js';
@@ -46,6 +47,8 @@ const PROTOCOL_ERRORS: ReadonlySet<string> = new Set([
   'E_INVALID_NAME',
   'E_TOO_LARGE',
 ]);
+/** Events read back in one catch-up; a watcher further behind resumes by position itself. */
+const CATCH_UP_LIMIT = 1000;
 /** WebSocket close codes. */
 const POLICY = 1008;
 const GOING_AWAY = 1001;
@@ -75,6 +78,8 @@ export class Session {
   readonly #timers: { handshake?: NodeJS.Timeout; idle?: NodeJS.Timeout } = {};
   readonly #intervals: NodeJS.Timeout[] = [];
   #unsubscribe: (() => void) | undefined;
+  /** The last event position this session has seen (catch-ups start after it). */
+  #seen = 0;
   /** The user whose connection count this session holds, once authenticated. */
   #counted: string | undefined;
 
@@ -374,14 +379,37 @@ export class Session {
     );
     clearTimeout(this.#timers.handshake);
     this.#unsubscribe = this.services.events.subscribe((event) => {
-      if (this.state !== 'ready') return;
-      const told = isToldOf(event, user);
-      if (event.kind === 'deleted') this.#endDownloadsOf(event.image, 'deleted by its owner');
-      if (event.kind === 'withdrawn' && told)
-        this.#endDownloadsOf(event.image, 'no longer shared with you');
-      if (event.kind === 'album_unshared' && told) void this.#endUnseenDownloads(user);
-      if (told) void this.sendFrame(eventFrame(event));
+      this.#onEvent(event, user);
     });
+    // Where a catch-up after a bus outage starts: the log's head now, or later events.
+    void this.services.store.eventHead().then(
+      (head) => {
+        this.#seen = Math.max(this.#seen, head);
+      },
+      () => undefined,
+    );
+  }
+
+  #onEvent(event: ImageEvent, user: string): void {
+    if (this.state !== 'ready') return;
+    this.#seen = Math.max(this.#seen, event.position);
+    const told = isToldOf(event, user);
+    if (event.kind === 'deleted') this.#endDownloadsOf(event.image, 'deleted by its owner');
+    if (event.kind === 'withdrawn' && told)
+      this.#endDownloadsOf(event.image, 'no longer shared with you');
+    if (event.kind === 'album_unshared' && told) void this.#endUnseenDownloads(user);
+    if (told) void this.sendFrame(eventFrame(event));
+  }
+
+  /**
+   * After the event bus lost events (its connection to the other nodes dropped): what
+   * this user was told of since the last event seen, from the durable log, in order.
+   */
+  async catchUp(): Promise<void> {
+    const user = this.user;
+    if (this.state !== 'ready' || user === undefined) return;
+    const missed = await this.services.store.eventsSince(user, this.#seen, CATCH_UP_LIMIT);
+    for (const event of missed) if (event.position > this.#seen) this.#onEvent(event, user);
   }
 
   /** The image went (deleted, or withdrawn): its downloads in progress end, each with a clear error. */

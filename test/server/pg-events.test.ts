@@ -70,10 +70,8 @@ describe('PgEventBus across nodes', () => {
 
   it('a node whose listening connection is cut reconnects and says so; events flow again', async () => {
     let reconnected = 0;
-    const node = await PgEventBus.open({
-      connectionString: url,
-      onReconnect: () => (reconnected += 1),
-    });
+    const node = await PgEventBus.open({ connectionString: url });
+    node.onResume(() => (reconnected += 1));
     const other = await PgEventBus.open({ connectionString: url });
     const admin = new pg.Client({ connectionString: url });
     await admin.connect();

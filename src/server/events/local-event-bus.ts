@@ -33,6 +33,11 @@ export class LocalEventBus implements EventBus {
     return () => this.#listeners.delete(entry);
   }
 
+  /** Nothing is ever lost within one process. */
+  onResume(): void {
+    // Never called.
+  }
+
   get listenerCount(): number {
     return this.#listeners.size;
   }

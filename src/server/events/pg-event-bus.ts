@@ -5,8 +5,8 @@
  * then hands the event to its own subscribers. A NOTIFY payload is at most 8,000
  * bytes, so an event told to many named users goes as several notifications, each
  * naming some of them: every user is told once. The listening connection is
- * re-made when it drops (backing off to 30 s); `onReconnect` tells the server, which
- * catches its watchers up from the durable event log.
+ * re-made when it drops (backing off to 30 s); `onResume` listeners are then told,
+ * and the server catches its watchers up from the durable event log.
  */
 import pg from 'pg';
 import { fromBase64Url, toBase64Url } from '../../protocol/link.js';
@@ -92,14 +92,13 @@ function slices(notify: ImageEvent['notify']): ImageEvent['notify'][] {
 export interface PgEventBusOptions {
   readonly connectionString: string;
   readonly onListenerError?: (error: unknown) => void;
-  /** The listening connection came back after a drop: events may have been missed. */
-  readonly onReconnect?: () => void;
 }
 
 export class PgEventBus implements EventBus {
   readonly #options: PgEventBusOptions;
   readonly #pool: pg.Pool;
   readonly #listeners = new Set<EventListener>();
+  readonly #resumed: (() => void)[] = [];
   #listener: pg.Client | undefined;
   #closed = false;
   #retry: NodeJS.Timeout | undefined;
@@ -146,7 +145,9 @@ export class PgEventBus implements EventBus {
     this.#retry = setTimeout(
       () => {
         this.#listen().then(
-          () => this.#options.onReconnect?.(),
+          () => {
+            for (const listener of this.#resumed) listener();
+          },
           () => {
             if (!this.#closed) this.#reconnect(attempt + 1);
           },
@@ -177,6 +178,11 @@ export class PgEventBus implements EventBus {
     };
     this.#listeners.add(entry);
     return () => this.#listeners.delete(entry);
+  }
+
+  /** The listening connection came back after a drop: events may have been missed. */
+  onResume(listener: () => void): void {
+    this.#resumed.push(listener);
   }
 
   async close(): Promise<void> {

@@ -33,5 +33,11 @@ export interface EventBus {
   publish(event: ImageEvent): Promise<void>;
   /** Events published from now on, until the returned function is called. */
   subscribe(listener: EventListener): () => void;
+  /**
+   * Called after the bus lost events and can deliver again (a cross-node bus whose
+   * connection dropped), so the server catches its watchers up from the durable log.
+   * A bus that never loses events never calls it.
+   */
+  onResume(listener: () => void): void;
   close(): Promise<void>;
 }
