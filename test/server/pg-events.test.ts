@@ -102,6 +102,36 @@ describe('PgEventBus across nodes', () => {
     }
   });
 
+  it('deployments in different schemas of one database never hear each other', async () => {
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    await admin.query('CREATE SCHEMA IF NOT EXISTS sisp_other_deployment');
+    await admin.end();
+    const other = new URL(url);
+    other.searchParams.set('options', '-c search_path=sisp_other_deployment');
+    const ours = await PgEventBus.open({ connectionString: url });
+    const theirs = await PgEventBus.open({ connectionString: other.toString() });
+    try {
+      const heard: ImageEvent[] = [];
+      theirs.subscribe((event) => heard.push(event));
+      const mine: ImageEvent[] = [];
+      ours.subscribe((event) => mine.push(event));
+      await ours.publish({
+        kind: 'new_image',
+        image: new Uint8Array(16).fill(3),
+        name: 'private matter',
+        owner: 'alice',
+        notify: 'public',
+        position: 3,
+      });
+      await eventually(() => mine.length === 1, 'our own event');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.deepEqual(heard, []);
+    } finally {
+      await Promise.all([ours.close(), theirs.close()]);
+    }
+  });
+
   it('a notification that is not one of ours is ignored', () => {
     for (const payload of [
       '',

@@ -1,6 +1,6 @@
 /**
  * Events across nodes on PostgreSQL LISTEN/NOTIFY (no other service): publish() is a
- * NOTIFY on the channel `sisp_events`, which PostgreSQL delivers to every node's
+ * NOTIFY on the channel `sisp_events:<schema>`, which PostgreSQL delivers to every node's
  * listening connection (the publisher's own included) in commit order. Each node
  * then hands the event to its own subscribers. A NOTIFY payload is at most 8,000
  * bytes, so an event told to many named users goes as several notifications, each
@@ -13,7 +13,11 @@ import { fromBase64Url, toBase64Url } from '../../protocol/link.js';
 import type { EventBus, EventListener, ImageEvent } from './types.js';
 import { EVENT_KINDS, IMAGE_ID_LENGTH } from '../../protocol/messages.js';
 
-const CHANNEL = 'sisp_events';
+/**
+ * One channel per schema: deployments that share a database in different schemas
+ * (or tests running side by side) never hear each other's events.
+ */
+const channelOf = (schema: string): string => `sisp_events:${schema}`.slice(0, 63);
 /** Below PostgreSQL's 8,000-byte limit, with room for the rest of the payload. */
 const MAX_NAMES_BYTES = 6000;
 
@@ -98,6 +102,7 @@ export class PgEventBus implements EventBus {
   readonly #options: PgEventBusOptions;
   readonly #pool: pg.Pool;
   readonly #listeners = new Set<EventListener>();
+  #channel = '';
   readonly #resumed: (() => void)[] = [];
   #listener: pg.Client | undefined;
   #closed = false;
@@ -119,7 +124,7 @@ export class PgEventBus implements EventBus {
   async #listen(): Promise<void> {
     const client = new pg.Client({ connectionString: this.#options.connectionString });
     client.on('notification', (message) => {
-      if (message.channel !== CHANNEL || message.payload === undefined) return;
+      if (message.channel !== this.#channel || message.payload === undefined) return;
       const event = fromWire(message.payload);
       if (event !== undefined) this.#deliver(event);
     });
@@ -130,7 +135,9 @@ export class PgEventBus implements EventBus {
       this.#lost(client, 0);
     });
     await client.connect();
-    await client.query(`LISTEN ${CHANNEL}`);
+    const schema = await client.query<{ schema: string }>('SELECT current_schema() AS schema');
+    this.#channel = channelOf(schema.rows[0]?.schema ?? 'public');
+    await client.query(`LISTEN ${client.escapeIdentifier(this.#channel)}`);
     this.#listener = client;
   }
 
@@ -169,7 +176,7 @@ export class PgEventBus implements EventBus {
 
   async publish(event: ImageEvent): Promise<void> {
     for (const notify of slices(event.notify))
-      await this.#pool.query('SELECT pg_notify($1, $2)', [CHANNEL, toWire(event, notify)]);
+      await this.#pool.query('SELECT pg_notify($1, $2)', [this.#channel, toWire(event, notify)]);
   }
 
   subscribe(listener: EventListener): () => void {
