@@ -8,7 +8,6 @@
  * Environment: BENCH_RUNS (default 3), BENCH_BROWSER_MIB (default 256),
  * CHROMIUM_PATH (default /usr/bin/chromium), BENCH_SKIP containing "browser" skips it.
  */
-import { createHash, X509Certificate } from 'node:crypto';
 import {
   linkSync,
   mkdirSync,
@@ -21,7 +20,8 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '../test/support/chromium.js';
 import { makeImage, runClient, startSisp, type Server } from './lib/sisp.js';
 import { formatFigure, summarise } from './lib/stats.js';
 
@@ -29,14 +29,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const MiB = 1024 * 1024;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SIZE = Number(process.env.BENCH_BROWSER_MIB ?? 256) * MiB;
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const work = mkdtempSync(join(tmpdir(), 'sisp-bench-browser-'));
 const mbps = (bytes: number, seconds: number): number => bytes / seconds / 1e6;
-
-function spkiHash(pem: string): string {
-  const spki = new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' });
-  return createHash('sha256').update(spki).digest('base64');
-}
 
 /**
  * Peak used JS heap while `work` runs, sampled every 50 ms in the page
@@ -167,18 +161,7 @@ async function main(): Promise<void> {
   console.log(`\nsisp browser benchmark — ${RUNS} runs, median (min–max); Chromium ${CHROMIUM}`);
   const server = await startSisp(join(work, 'data'));
   const tls = readFileSync(join(work, 'data', 'tls.pem'), 'utf8');
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--no-first-run',
-      '--enable-precise-memory-info',
-      `--ignore-certificate-errors-spki-list=${spkiHash(tls)}`,
-    ],
-  });
+  const browser = await launchChromium(tls, ['--enable-precise-memory-info']);
   try {
     const results = await measure(server, browser);
     const dir = join(here, 'results');

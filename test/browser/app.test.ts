@@ -8,13 +8,14 @@
  * only the server's own TLS key, never a blanket ignore.
  */
 import { strict as assert } from 'node:assert';
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '../support/chromium.js';
 import {
   IMAGES,
   registered,
@@ -26,7 +27,6 @@ import {
   type ServerProcess,
 } from '../e2e/harness.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const AXE_SOURCE = readFileSync(
   createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
   'utf8',
@@ -69,14 +69,6 @@ function filesUnder(dir: string): string[] {
     const path = join(dir, entry);
     return statSync(path).isDirectory() ? filesUnder(path) : [path];
   });
-}
-
-function spkiHash(certificatePem: string): string {
-  const spki = new X509Certificate(certificatePem).publicKey.export({
-    type: 'spki',
-    format: 'der',
-  });
-  return createHash('sha256').update(spki).digest('base64');
 }
 
 async function ok(home: ClientHome, args: string[]): Promise<string> {
@@ -132,19 +124,7 @@ describe('the browser app in Chromium', () => {
     web = server.url.replace(/^wss:/, 'https:').replace(/\/$/, '');
     [alice, bob] = await registered(server, 'alice', 'bob');
     const tls = readFileSync(join(server.dataDir, 'tls.pem'), 'utf8');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-        // No --user-data-dir: Playwright gives every launch a fresh temporary profile.
-        `--ignore-certificate-errors-spki-list=${spkiHash(tls)}`,
-      ],
-    });
+    browser = await launchChromium(tls);
     ({ page } = await newPage());
     mkdirSync(ARTEFACTS, { recursive: true });
   });

@@ -5,7 +5,6 @@
  * against a real `sisp serve`. Each browser test is reported as a subtest here.
  */
 import { strict as assert } from 'node:assert';
-import { createHash, X509Certificate } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,12 +12,12 @@ import { dirname, join, normalize, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '../support/chromium.js';
 import { noNodeImports } from '../../scripts/bundle-core.mjs';
 import { startServer, type ServerProcess } from '../e2e/harness.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 interface Result {
   readonly name: string;
@@ -135,15 +134,6 @@ async function servePages(bundle: string): Promise<TestPages> {
   };
 }
 
-/** base64 SHA-256 of the TLS certificate's public key: what Chromium is told to trust. */
-function spkiHash(certificatePem: string): string {
-  const spki = new X509Certificate(certificatePem).publicKey.export({
-    type: 'spki',
-    format: 'der',
-  });
-  return createHash('sha256').update(spki).digest('base64');
-}
-
 describe('the isomorphic tests in headless Chromium', () => {
   let server: ServerProcess | undefined;
   let browser: Browser | undefined;
@@ -154,20 +144,8 @@ describe('the isomorphic tests in headless Chromium', () => {
     pages = await servePages(await bundleTests());
     server = await startServer();
     const tls = readFileSync(join(server.dataDir, 'tls.pem'), 'utf8');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        // Trust the server's TLS key for this run only, as a pinned key, not a CA.
-        `--ignore-certificate-errors-spki-list=${spkiHash(tls)}`,
-      ],
-    });
+    // Trust the server's TLS key for this run only, as a pinned key, not a CA.
+    browser = await launchChromium(tls);
   });
   after(async () => {
     await browser?.close();

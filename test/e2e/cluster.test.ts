@@ -12,9 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import pg from 'pg';
 import S3rver from 's3rver';
-import { testPostgres } from '../support/postgres.js';
+import { freshSchema, testPostgres } from '../support/postgres.js';
 import {
   IMAGES,
   clientHome,
@@ -30,24 +29,17 @@ const KEY_FILES = ['ca.pem', 'ca-key.pem', 'tls-key.pem', 'wrap-key.pem'];
 
 describe('two nodes on PostgreSQL and S3', () => {
   const s3dir = mkdtempSync(join(tmpdir(), 'sisp-s3rver-'));
-  const schema = `sisp_cluster_${process.pid}`;
+  let dropSchema: () => Promise<void> = () => Promise.resolve();
   let s3rver: S3rver;
   let s3: S3Client;
-  let base = '';
   let env: Record<string, string> = {};
   let nodeA: ServerProcess;
   let nodeB: ServerProcess;
   const homes: Record<string, ClientHome> = {};
 
   before(async () => {
-    base = await testPostgres();
-    const admin = new pg.Client({ connectionString: base });
-    await admin.connect();
-    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    await admin.end();
-    const database = new URL(base);
-    database.searchParams.set('options', `-c search_path=${schema}`);
+    const database = await freshSchema(await testPostgres(), 'cluster');
+    dropSchema = database.drop;
     s3rver = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: s3dir });
     const endpoint = `http://127.0.0.1:${(await s3rver.run()).port}`;
     s3 = new S3Client({
@@ -58,7 +50,7 @@ describe('two nodes on PostgreSQL and S3', () => {
     });
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
     env = {
-      SISP_DB: database.toString(),
+      SISP_DB: database.url,
       SISP_BLOBS: `s3://${BUCKET}/cluster?endpoint=${encodeURIComponent(endpoint)}`,
       AWS_ACCESS_KEY_ID: 'S3RVER',
       AWS_SECRET_ACCESS_KEY: 'S3RVER',
@@ -81,10 +73,7 @@ describe('two nodes on PostgreSQL and S3', () => {
     s3.destroy();
     await s3rver.close();
     rmSync(s3dir, { recursive: true, force: true });
-    const admin = new pg.Client({ connectionString: base });
-    await admin.connect();
-    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await admin.end();
+    await dropSchema();
   });
 
   const home = (name: string): ClientHome => {

@@ -6,41 +6,18 @@
  */
 import { strict as assert } from 'node:assert';
 import { before, describe, it } from 'node:test';
-import pg from 'pg';
 import { openPgStore } from '../../src/server/store/pg-store.js';
 import { image, storeConformance, user } from '../conformance/store.js';
-import { testPostgres } from '../support/postgres.js';
+import { freshSchema, testPostgres } from '../support/postgres.js';
 
 let base = '';
-let schemas = 0;
 
 before(async () => {
   base = await testPostgres();
 });
 
-/** A connection string whose tables live in a fresh schema. */
-async function freshSchema(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const schema = `sisp_test_${process.pid}_${schemas++}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  await admin.end();
-  const url = new URL(base);
-  url.searchParams.set('options', `-c search_path=${schema}`);
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const client = new pg.Client({ connectionString: base });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await client.end();
-    },
-  };
-}
-
 storeConformance('PostgreSQL', async () => {
-  const { url, drop } = await freshSchema();
+  const { url, drop } = await freshSchema(base);
   let store = await openPgStore({ connectionString: url });
   return {
     store,
@@ -58,7 +35,7 @@ storeConformance('PostgreSQL', async () => {
 
 describe('PostgreSQL store: several nodes on one database', () => {
   it('nodes starting together migrate once; what one writes the other reads', async () => {
-    const { url, drop } = await freshSchema();
+    const { url, drop } = await freshSchema(base);
     const [a, b, c] = await Promise.all([
       openPgStore({ connectionString: url }),
       openPgStore({ connectionString: url }),
@@ -79,7 +56,7 @@ describe('PostgreSQL store: several nodes on one database', () => {
   });
 
   it('concurrent posts of one name from two nodes: exactly one wins', async () => {
-    const { url, drop } = await freshSchema();
+    const { url, drop } = await freshSchema(base);
     const [a, b] = await Promise.all([
       openPgStore({ connectionString: url }),
       openPgStore({ connectionString: url }),

@@ -61,3 +61,29 @@ export async function testPostgres(): Promise<string> {
     throw new Error(`PostgreSQL at ${TEST_PG_URL} does not answer`);
   return TEST_PG_URL;
 }
+
+let schemas = 0;
+
+/**
+ * A connection string whose tables live in a schema of their own, made empty now,
+ * and how to drop it: tests (and test runs) side by side never share tables.
+ */
+export async function freshSchema(
+  base: string,
+  label = 'test',
+): Promise<{ url: string; drop: () => Promise<void> }> {
+  const schema = `sisp_${label}_${process.pid}_${schemas++}`;
+  const run = async (sql: string): Promise<void> => {
+    const admin = new pg.Client({ connectionString: base });
+    await admin.connect();
+    try {
+      await admin.query(sql);
+    } finally {
+      await admin.end();
+    }
+  };
+  await run(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
+  const url = new URL(base);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return { url: url.toString(), drop: () => run(`DROP SCHEMA IF EXISTS ${schema} CASCADE`) };
+}

@@ -6,8 +6,9 @@
 import type pg from 'pg';
 import { imageNameKey } from '../../protocol/names.js';
 import type { ImageEvent } from '../events/types.js';
-import { appendEvent, plain, runner, transaction, type Db } from './pg-base.js';
-import type { AlbumItem, AlbumMember, AlbumRecord, Async, StoreMethods } from './types.js';
+import { appendEvent, runner, transaction, type Db } from './pg-base.js';
+import type { AlbumItem, AlbumMember, Async, StoreMethods } from './types.js';
+import { toAlbum, toItem, toMember, type AlbumRow } from './rows.js';
 import { visibleTo } from './visible.js';
 
 type AlbumMethodName =
@@ -22,33 +23,6 @@ type AlbumMethodName =
   | 'shareAlbum'
   | 'unshareAlbum'
   | 'albumKey';
-
-interface AlbumRow {
-  id: Uint8Array;
-  owner: string;
-  name: string;
-  created: number;
-}
-
-const toAlbum = (row: AlbumRow): AlbumRecord => ({
-  id: plain(row.id),
-  owner: row.owner,
-  name: row.name,
-  created: row.created,
-});
-
-const toMember = (row: AlbumMember): AlbumMember => ({
-  member: row.member,
-  enc: plain(row.enc),
-  ct: plain(row.ct),
-  signature: plain(row.signature),
-});
-
-const toItem = (row: AlbumItem): AlbumItem => ({
-  image: plain(row.image),
-  key: plain(row.key),
-  signature: plain(row.signature),
-});
 
 const ALBUM = 'SELECT id, owner, name, created FROM albums WHERE id = $1';
 

@@ -58,8 +58,6 @@ export async function transaction<T>(pool: pg.Pool, work: (db: Db) => Promise<T>
   }
 }
 
-export const plain = (bytes: Uint8Array): Uint8Array => new Uint8Array(bytes);
-
 /** Held by every transaction that writes events, so positions commit in order. */
 const EVENT_LOCK = 0x5159_5002;
 

@@ -4,44 +4,11 @@
  * never both take the last one.
  */
 import type pg from 'pg';
-import { plain, runner, transaction } from './pg-base.js';
-import type { Async, LinkRecord, LinkState, StoreMethods } from './types.js';
+import { runner, transaction } from './pg-base.js';
+import { toLink, type LinkRow } from './rows.js';
+import type { Async, LinkState, StoreMethods } from './types.js';
 
 type LinkMethodName = 'createLink' | 'getLink' | 'listLinks' | 'revokeLink' | 'consumeLink';
-
-interface LinkRow {
-  id: Uint8Array;
-  owner: string;
-  image: Uint8Array;
-  key: Uint8Array;
-  created: number;
-  expires: number;
-  max_downloads: number | null;
-  downloads: number;
-  revoked: boolean;
-  pass_salt: Uint8Array | null;
-  pass_n: number | null;
-  pass_r: number | null;
-  pass_p: number | null;
-}
-
-function toLink(row: LinkRow): LinkRecord {
-  const link = {
-    id: plain(row.id),
-    owner: row.owner,
-    image: plain(row.image),
-    key: plain(row.key),
-    created: row.created,
-    expires: row.expires,
-    downloads: row.downloads,
-    revoked: row.revoked,
-  };
-  const limited = row.max_downloads === null ? link : { ...link, maxDownloads: row.max_downloads };
-  if (row.pass_salt === null || row.pass_n === null || row.pass_r === null || row.pass_p === null)
-    return limited;
-  const passphrase = { salt: plain(row.pass_salt), N: row.pass_n, r: row.pass_r, p: row.pass_p };
-  return { ...limited, passphrase };
-}
 
 export function pgLinkMethods(pool: pg.Pool): Async<Pick<StoreMethods, LinkMethodName>> {
   const db = runner(pool);

@@ -8,56 +8,13 @@ import pg from 'pg';
 import { imageNameKey } from '../../protocol/names.js';
 import { SERVER_RECIPIENT } from '../../protocol/messages.js';
 import type { ImageEvent } from '../events/types.js';
-import { appendEvent, plain, runner, transaction, type Db } from './pg-base.js';
+import { appendEvent, runner, transaction, type Db } from './pg-base.js';
 import { pgAlbumMethods } from './pg-albums.js';
 import { pgLinkMethods } from './pg-links.js';
 import { migratePg } from './pg-schema.js';
-import type { Async, ImageRecord, KeyGrant, Store, StoreMethods, UserRecord } from './types.js';
+import { plain, toImage, toUser, type ImageRow, type UserRow } from './rows.js';
+import type { Async, KeyGrant, Store, StoreMethods } from './types.js';
 import { VISIBLE_PG } from './visible.js';
-
-interface ImageRow {
-  id: Uint8Array;
-  owner: string;
-  name: string;
-  content_type: string;
-  size: number;
-  ct_length: number;
-  sha256: Uint8Array;
-  manifest: Uint8Array;
-  signature: Uint8Array;
-  audience: 'public' | 'private';
-  created: number;
-}
-
-interface UserRow {
-  username: string;
-  signing_key: Uint8Array;
-  encryption_key: Uint8Array;
-  certificate: Uint8Array;
-  created: number;
-}
-
-const toImage = (row: ImageRow): ImageRecord => ({
-  id: plain(row.id),
-  owner: row.owner,
-  name: row.name,
-  contentType: row.content_type,
-  size: row.size,
-  ctLength: row.ct_length,
-  sha256: plain(row.sha256),
-  manifest: plain(row.manifest),
-  signature: plain(row.signature),
-  audience: row.audience,
-  created: row.created,
-});
-
-const toUser = (row: UserRow): UserRecord => ({
-  username: row.username,
-  signingKey: plain(row.signing_key),
-  encryptionKey: plain(row.encryption_key),
-  certificate: plain(row.certificate),
-  created: row.created,
-});
 
 const equal = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(a, b) === 0;
 

@@ -8,6 +8,7 @@ import type Database from 'better-sqlite3';
 import { imageNameKey } from '../../protocol/names.js';
 import type { ImageEvent } from '../events/types.js';
 import type { EventLog } from './sqlite-events.js';
+import { toAlbum, toItem, toMember, type AlbumRow } from './rows.js';
 import { visibleTo } from './visible.js';
 import type { AlbumChange, AlbumItem, AlbumMember, AlbumRecord, StoreMethods } from './types.js';
 
@@ -23,35 +24,6 @@ type AlbumMethodName =
   | 'shareAlbum'
   | 'unshareAlbum'
   | 'albumKey';
-
-interface AlbumRow {
-  id: Uint8Array;
-  owner: string;
-  name: string;
-  created: number;
-}
-
-const plain = (bytes: Uint8Array): Uint8Array => new Uint8Array(bytes);
-
-const toAlbum = (row: AlbumRow): AlbumRecord => ({
-  id: plain(row.id),
-  owner: row.owner,
-  name: row.name,
-  created: row.created,
-});
-
-const toMember = (row: AlbumMember): AlbumMember => ({
-  member: row.member,
-  enc: plain(row.enc),
-  ct: plain(row.ct),
-  signature: plain(row.signature),
-});
-
-const toItem = (row: AlbumItem): AlbumItem => ({
-  image: plain(row.image),
-  key: plain(row.key),
-  signature: plain(row.signature),
-});
 
 function prepare(db: Database.Database) {
   return {

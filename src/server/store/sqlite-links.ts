@@ -4,45 +4,10 @@
  * take the last one.
  */
 import type Database from 'better-sqlite3';
+import { toLink, type LinkRow } from './rows.js';
 import type { LinkRecord, LinkState, StoreMethods } from './types.js';
 
 type LinkMethodName = 'createLink' | 'getLink' | 'listLinks' | 'revokeLink' | 'consumeLink';
-
-interface LinkRow {
-  id: Uint8Array;
-  owner: string;
-  image: Uint8Array;
-  key: Uint8Array;
-  created: number;
-  expires: number;
-  max_downloads: number | null;
-  downloads: number;
-  revoked: number;
-  pass_salt: Uint8Array | null;
-  pass_n: number | null;
-  pass_r: number | null;
-  pass_p: number | null;
-}
-
-const plain = (bytes: Uint8Array): Uint8Array => new Uint8Array(bytes);
-
-function toLink(row: LinkRow): LinkRecord {
-  const link = {
-    id: plain(row.id),
-    owner: row.owner,
-    image: plain(row.image),
-    key: plain(row.key),
-    created: row.created,
-    expires: row.expires,
-    downloads: row.downloads,
-    revoked: row.revoked === 1,
-  };
-  const limited = row.max_downloads === null ? link : { ...link, maxDownloads: row.max_downloads };
-  if (row.pass_salt === null || row.pass_n === null || row.pass_r === null || row.pass_p === null)
-    return limited;
-  const passphrase = { salt: plain(row.pass_salt), N: row.pass_n, r: row.pass_r, p: row.pass_p };
-  return { ...limited, passphrase };
-}
 
 export function linkMethods(db: Database.Database): Pick<StoreMethods, LinkMethodName> {
   const statements = {

@@ -12,6 +12,7 @@ import { eventLog } from './sqlite-events.js';
 import { linkMethods } from './sqlite-links.js';
 import { VISIBLE } from './visible.js';
 import { SERVER_RECIPIENT } from '../../protocol/messages.js';
+import { plain, toImage, toUser, type ImageRow, type UserRow } from './rows.js';
 import type {
   CreateUserResult,
   DeletedImage,
@@ -21,38 +22,6 @@ import type {
   UserRecord,
   Withdrawal,
 } from './types.js';
-
-interface ImageRow {
-  id: Uint8Array;
-  owner: string;
-  name: string;
-  content_type: string;
-  size: number;
-  ct_length: number;
-  sha256: Uint8Array;
-  manifest: Uint8Array;
-  signature: Uint8Array;
-  audience: 'public' | 'private';
-  created: number;
-}
-
-const plain = (bytes: Uint8Array): Uint8Array => new Uint8Array(bytes);
-
-function toImage(row: ImageRow): ImageRecord {
-  return {
-    id: plain(row.id),
-    owner: row.owner,
-    name: row.name,
-    contentType: row.content_type,
-    size: row.size,
-    ctLength: row.ct_length,
-    sha256: plain(row.sha256),
-    manifest: plain(row.manifest),
-    signature: plain(row.signature),
-    audience: row.audience,
-    created: row.created,
-  };
-}
 
 export function openSqlite(path: string): StoreMethods & { close(): void } {
   const db = new Database(path);
@@ -310,24 +279,6 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
     close: () => {
       db.close();
     },
-  };
-}
-
-interface UserRow {
-  username: string;
-  signing_key: Uint8Array;
-  encryption_key: Uint8Array;
-  certificate: Uint8Array;
-  created: number;
-}
-
-function toUser(row: UserRow): UserRecord {
-  return {
-    username: row.username,
-    signingKey: plain(row.signing_key),
-    encryptionKey: plain(row.encryption_key),
-    certificate: plain(row.certificate),
-    created: row.created,
   };
 }
 
