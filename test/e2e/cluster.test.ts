@@ -130,6 +130,29 @@ describe('two nodes on PostgreSQL and S3', () => {
     assert.equal((await home('bob').run(['download', 'alice/secret'])).code, 1);
   });
 
+  it('20 clients spread over both nodes post and download at once, all succeed', async () => {
+    const clients = Array.from({ length: 20 }, (_, index) => ({
+      name: `user${String(index).padStart(2, '0')}`,
+      home: clientHome(index % 2 === 0 ? nodeA : nodeB),
+    }));
+    const registered = await Promise.all(
+      clients.map(({ name, home: h }) => h.run(['register', name])),
+    );
+    for (const result of registered) assert.equal(result.code, 0, result.stderr);
+    const posted = await Promise.all(
+      clients.map(({ home: h }) => h.run(['post', 'mine', join(IMAGES, 'hopper.jpg')])),
+    );
+    for (const result of posted) assert.equal(result.code, 0, result.stderr);
+    // Each downloads the next one's image, through the other node.
+    const fetched = await Promise.all(
+      clients.map(({ home: h }, index) => {
+        const next = clients[(index + 1) % clients.length]?.name ?? '';
+        return h.run(['download', `${next}/mine`, '--out', join(tempDir('out'), 'mine.jpg')]);
+      }),
+    );
+    for (const result of fetched) assert.equal(result.code, 0, result.stderr);
+  });
+
   it('node A killed mid-upload: nothing visible, no blob left, and B serves on', async () => {
     const before = await blobKeys();
     const uploading = home('alice').spawn(['post', 'interrupted', largeJpeg(64 * 1024 * 1024)]);
