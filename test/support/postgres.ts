@@ -29,6 +29,20 @@ function asPostgres(sql: string): void {
   });
 }
 
+/** The Debian cluster this machine runs (version and name), from pg_lsclusters. */
+function localCluster(): [string, string] {
+  const [version = '15', cluster = 'main'] =
+    execFileSync('pg_lsclusters', ['-h'], { encoding: 'utf8' }).split('\n')[0]?.split(/\s+/) ?? [];
+  return [version, cluster];
+}
+
+/** Restarts the local cluster (fast shutdown: every connection is cut), as an outage would. */
+export function restartPostgres(): void {
+  if (process.env.SISP_TEST_PG !== undefined)
+    throw new Error('cannot restart an external PostgreSQL (SISP_TEST_PG)');
+  execFileSync('pg_ctlcluster', [...localCluster(), 'restart', '-m', 'fast'], { stdio: 'ignore' });
+}
+
 /** The test database's URL, once it answers. */
 export async function testPostgres(): Promise<string> {
   if (await reachable(TEST_PG_URL)) return TEST_PG_URL;
@@ -37,13 +51,7 @@ export async function testPostgres(): Promise<string> {
   if (!existsSync('/usr/bin/pg_ctlcluster'))
     throw new Error('no PostgreSQL: apt-get install -y postgresql, or set SISP_TEST_PG');
   try {
-    const [version = '15', cluster = 'main'] =
-      execFileSync('pg_lsclusters', ['-h'], {
-        encoding: 'utf8',
-      })
-        .split('\n')[0]
-        ?.split(/\s+/) ?? [];
-    execFileSync('pg_ctlcluster', [version, cluster, 'start'], { stdio: 'ignore' });
+    execFileSync('pg_ctlcluster', [...localCluster(), 'start'], { stdio: 'ignore' });
   } catch {
     // Already running (and the role or database missing): go on to make them.
   }
