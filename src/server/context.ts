@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { readableFingerprint } from '../crypto/fingerprint.js';
-import { equalBytes, toHex } from '../protocol/bytes.js';
+import { equalBytes, fromHex, toHex } from '../protocol/bytes.js';
 import { sispError } from '../protocol/errors.js';
 import { lockDataDir } from './data-lock.js';
 import { FileBlobStore } from './blobs/file-blob-store.js';
@@ -109,8 +109,8 @@ export async function createServerContext(
     metrics,
   };
   // With several nodes, a blob another node has just stored may not have its metadata
-  // yet: removing unreferenced blobs then needs a grace period the sweep does not have.
-  if (config.database === undefined) await collectGarbage(context);
+  // yet: only old unreferenced blobs go then.
+  await collectGarbage(context, config.database === undefined ? 0 : SHARED_GRACE_MS);
   await pruneEvents(context);
   return {
     ...context,
@@ -158,15 +158,24 @@ async function pruneEvents(context: ServerContext): Promise<void> {
   if (removed > 0) context.log.info({ event: 'events.pruned', removed, days }, 'old events pruned');
 }
 
-/** Removes blobs no image refers to (left by a crash between blob commit and metadata commit). */
-export async function collectGarbage(context: ServerContext): Promise<number> {
+/** How old an unreferenced blob must be before a node sharing the store removes it. */
+const SHARED_GRACE_MS = 60 * 60 * 1000;
+
+/**
+ * Removes blobs no image refers to (left by a crash between blob commit and metadata
+ * commit). With several nodes (`graceMs`), only blobs written that long ago, each
+ * checked again just before it goes: another node's upload may be between its blob
+ * and its metadata now.
+ */
+export async function collectGarbage(context: ServerContext, graceMs = 0): Promise<number> {
   const live = new Set((await context.store.allBlobs()).map((sha) => toHex(sha)));
+  const before = Date.now() - graceMs;
   let removed = 0;
-  for await (const key of context.blobs.list()) {
-    if (!live.has(key)) {
-      await context.blobs.remove(key);
-      removed++;
-    }
+  for await (const { key, modified } of context.blobs.list()) {
+    if (live.has(key) || modified > before) continue;
+    if (graceMs > 0 && (await context.store.blobInUse(fromHex(key)))) continue;
+    await context.blobs.remove(key);
+    removed++;
   }
   if (removed > 0) context.log.info({ event: 'gc', removed }, 'removed unreferenced blobs');
   return removed;

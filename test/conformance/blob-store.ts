@@ -6,7 +6,7 @@ import { strict as assert } from 'node:assert';
 import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { isSispError } from '../../src/protocol/errors.js';
-import type { BlobStore } from '../../src/server/blobs/types.js';
+import type { BlobStore, ListedBlob } from '../../src/server/blobs/types.js';
 
 export interface BlobStoreFixture {
   readonly blobs: BlobStore;
@@ -19,7 +19,7 @@ const keyOf = (bytes: Uint8Array): string => createHash('sha256').update(bytes).
 
 async function keys(blobs: BlobStore): Promise<string[]> {
   const out: string[] = [];
-  for await (const key of blobs.list()) out.push(key);
+  for await (const { key } of blobs.list()) out.push(key);
   return out.sort();
 }
 
@@ -144,6 +144,23 @@ export function blobStoreConformance(name: string, open: () => Promise<BlobStore
       blobs = await fixture.reopen();
       assert.deepEqual(await keys(blobs), [kept]);
       assert.equal((await readAll(blobs, kept)).length, 70_000);
+    });
+
+    it('lists when each blob was written, so a collector can spare recent ones', async () => {
+      const before = Date.now();
+      const key = await put(blobs, randomBytes(1000));
+      const after = Date.now();
+      const listed: ListedBlob[] = [];
+      for await (const blob of blobs.list()) listed.push(blob);
+      const [first] = listed;
+      assert.ok(first !== undefined && listed.length === 1);
+      assert.equal(first.key, key);
+      // Object stores keep whole seconds.
+      const modified = first.modified;
+      assert.ok(
+        modified >= before - 1000 && modified <= after + 1000,
+        `${modified} not in [${before}, ${after}]`,
+      );
     });
 
     it('keys that are not hex are refused (never a path)', async () => {

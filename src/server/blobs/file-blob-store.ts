@@ -11,6 +11,7 @@ import {
   readdir,
   rename,
   rm,
+  stat,
   statfs,
   unlink,
   type FileHandle,
@@ -18,7 +19,13 @@ import {
 import { join } from 'node:path';
 import { sispError } from '../../protocol/errors.js';
 import { DirectorySync } from './directory-sync.js';
-import { BLOB_KEY_PATTERN, type BlobReader, type BlobStore, type BlobUpload } from './types.js';
+import {
+  BLOB_KEY_PATTERN,
+  type BlobReader,
+  type BlobStore,
+  type BlobUpload,
+  type ListedBlob,
+} from './types.js';
 
 /** Start a background flush after this many unflushed bytes. */
 const FLUSH_EVERY = 32 * 1024 * 1024;
@@ -108,11 +115,17 @@ export class FileBlobStore implements BlobStore {
     });
   }
 
-  async *list(): AsyncIterable<string> {
+  async *list(): AsyncIterable<ListedBlob> {
     for (const prefix of await readdir(this.#root)) {
       for (const rest of await readdir(join(this.#root, prefix))) {
         const key = prefix + rest;
-        if (BLOB_KEY_PATTERN.test(key)) yield key;
+        if (!BLOB_KEY_PATTERN.test(key)) continue;
+        const modified = await stat(this.#path(key)).then(
+          (stats) => stats.mtimeMs,
+          () => undefined,
+        );
+        // Gone since the directory was read: not there to collect.
+        if (modified !== undefined) yield { key, modified };
       }
     }
   }

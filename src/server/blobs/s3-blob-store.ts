@@ -26,7 +26,13 @@ import {
 import { randomBytes } from 'node:crypto';
 import { sispError, type SispError } from '../../protocol/errors.js';
 import type { S3Location } from './s3-location.js';
-import { BLOB_KEY_PATTERN, type BlobReader, type BlobStore, type BlobUpload } from './types.js';
+import {
+  BLOB_KEY_PATTERN,
+  type BlobReader,
+  type BlobStore,
+  type BlobUpload,
+  type ListedBlob,
+} from './types.js';
 
 const PART_SIZE = 8 * 1024 * 1024;
 const ABANDONED_AFTER_MS = 24 * 60 * 60 * 1000;
@@ -153,7 +159,7 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
-  async *list(): AsyncIterable<string> {
+  async *list(): AsyncIterable<ListedBlob> {
     const Prefix = `${this.#location.prefix}blobs/`;
     let ContinuationToken: string | undefined;
     do {
@@ -162,7 +168,8 @@ export class S3BlobStore implements BlobStore {
       );
       for (const object of page.Contents ?? []) {
         const key = object.Key?.slice(Prefix.length) ?? '';
-        if (BLOB_KEY_PATTERN.test(key)) yield key;
+        if (BLOB_KEY_PATTERN.test(key))
+          yield { key, modified: object.LastModified?.getTime() ?? Date.now() };
       }
       ContinuationToken = page.IsTruncated === true ? page.NextContinuationToken : undefined;
     } while (ContinuationToken !== undefined);

@@ -38,6 +38,11 @@ export interface BlobReader {
   close(): Promise<void>;
 }
 
+export interface ListedBlob {
+  readonly key: string;
+  readonly modified: number;
+}
+
 export interface BlobStore {
   /** Starts a new blob; nothing is visible until its commit(). */
   begin(): Promise<BlobUpload>;
@@ -45,8 +50,12 @@ export interface BlobStore {
   open(key: string): Promise<BlobReader>;
   /** Removes a committed blob; removing one that is not there is not an error. */
   remove(key: string): Promise<void>;
-  /** Keys of every committed blob, for garbage collection against the metadata. */
-  list(): AsyncIterable<string>;
+  /**
+   * Every committed blob, for garbage collection against the metadata: its key, and
+   * when it was last written (ms since the epoch), so a collector can leave alone
+   * what another node may have just stored.
+   */
+  list(): AsyncIterable<ListedBlob>;
   /** Bytes that can still be stored, or undefined where the store has no such limit. */
   freeSpace(): Promise<number | undefined>;
   close(): Promise<void>;
