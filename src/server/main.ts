@@ -53,7 +53,6 @@ export function serveCommand(env: NodeJS.ProcessEnv): Command {
     .option(
       '--db <url>',
       'keep metadata in PostgreSQL, for several nodes: postgres://USER:PASS@HOST/DB (env SISP_DB)',
-      env.SISP_DB === '' ? undefined : env.SISP_DB,
     )
     .option(
       '--blobs <url>',
@@ -89,6 +88,11 @@ Exit status: 0 stopped cleanly, 1 failed, 2 usage or configuration error.
 }
 
 /** A postgres:// URL, or a usage error (never echoing it: it may hold a password). */
+function databaseConfig(text: string | undefined): { database?: string } {
+  if (text === undefined) return {};
+  return { database: checkDatabaseUrl(text) };
+}
+
 function checkDatabaseUrl(text: string): string {
   let url: URL | undefined;
   try {
@@ -164,7 +168,8 @@ export async function runServer(argv: string[]): Promise<number> {
         : { tlsFiles: { cert: resolve(options.tlsCert), key: resolve(options.tlsKey) } }),
       ...metricsConfig(options.metricsPort, options.metricsHost, env),
       ...(options.blobs === undefined ? {} : { blobStore: parseBlobsUrl(options.blobs) }),
-      ...(options.db === undefined ? {} : { database: checkDatabaseUrl(options.db) }),
+      // From the environment here, not as the option's default: help would print it.
+      ...databaseConfig(options.db ?? (env.SISP_DB === '' ? undefined : env.SISP_DB)),
       limits: limitsFromEnv(env),
       logToStdout: options.quiet !== true,
       logLevel: env.SISP_LOG_LEVEL ?? 'info',

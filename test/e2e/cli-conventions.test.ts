@@ -63,9 +63,13 @@ describe('help, version, suggestions and completion (no server needed)', () => {
     const serve = await runSisp(['serve', '--prot', '1']);
     assert.equal(serve.code, 2);
     assert.match(serve.stderr, /unknown option '--prot'\n\(Did you mean --port\?\)/);
-    const serveHelp = await runSisp(['serve', '--help']);
+    // A database URL holds a password: help names the variable, never its value.
+    const serveHelp = await runSisp(['serve', '--help'], {
+      env: { SISP_DB: 'postgres://sisp:hunter2@db.internal/sisp' },
+    });
     assert.equal(serveHelp.code, 0);
     assert.match(serveHelp.stdout, /Examples:\n {2}\$ sisp serve[\s\S]*Exit status:/);
+    assert.doesNotMatch(serveHelp.stdout, /hunter2/);
     assert.equal((await runSisp(['serve', '--version'])).stdout, `${version}\n`);
     const nothing = await runSisp(['frobnicate']);
     assert.equal(nothing.code, 2);
