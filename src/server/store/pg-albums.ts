@@ -7,22 +7,9 @@ import type pg from 'pg';
 import { imageNameKey } from '../../protocol/names.js';
 import type { ImageEvent } from '../events/types.js';
 import { appendEvent, runner, transaction, type Db } from './pg-base.js';
-import type { AlbumItem, AlbumMember, Async, StoreMethods } from './types.js';
+import type { AlbumItem, AlbumMember, Async, StoreMethods, AlbumMethodName } from './types.js';
 import { toAlbum, toItem, toMember, type AlbumRow } from './rows.js';
 import { visibleTo } from './visible.js';
-
-type AlbumMethodName =
-  | 'createAlbum'
-  | 'findAlbum'
-  | 'getAlbum'
-  | 'albumMembers'
-  | 'albumItems'
-  | 'listAlbums'
-  | 'addToAlbum'
-  | 'removeFromAlbum'
-  | 'shareAlbum'
-  | 'unshareAlbum'
-  | 'albumKey';
 
 const ALBUM = 'SELECT id, owner, name, created FROM albums WHERE id = $1';
 

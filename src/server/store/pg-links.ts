@@ -6,9 +6,7 @@
 import type pg from 'pg';
 import { runner, transaction } from './pg-base.js';
 import { toLink, type LinkRow } from './rows.js';
-import type { Async, LinkState, StoreMethods } from './types.js';
-
-type LinkMethodName = 'createLink' | 'getLink' | 'listLinks' | 'revokeLink' | 'consumeLink';
+import type { Async, LinkState, StoreMethods, LinkMethodName } from './types.js';
 
 export function pgLinkMethods(pool: pg.Pool): Async<Pick<StoreMethods, LinkMethodName>> {
   const db = runner(pool);

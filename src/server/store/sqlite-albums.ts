@@ -10,20 +10,14 @@ import type { ImageEvent } from '../events/types.js';
 import type { EventLog } from './sqlite-events.js';
 import { toAlbum, toItem, toMember, type AlbumRow } from './rows.js';
 import { visibleTo } from './visible.js';
-import type { AlbumChange, AlbumItem, AlbumMember, AlbumRecord, StoreMethods } from './types.js';
-
-type AlbumMethodName =
-  | 'createAlbum'
-  | 'findAlbum'
-  | 'getAlbum'
-  | 'albumMembers'
-  | 'albumItems'
-  | 'listAlbums'
-  | 'addToAlbum'
-  | 'removeFromAlbum'
-  | 'shareAlbum'
-  | 'unshareAlbum'
-  | 'albumKey';
+import type {
+  AlbumChange,
+  AlbumItem,
+  AlbumMember,
+  AlbumRecord,
+  StoreMethods,
+  AlbumMethodName,
+} from './types.js';
 
 function prepare(db: Database.Database) {
   return {

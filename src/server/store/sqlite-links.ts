@@ -5,9 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import { toLink, type LinkRow } from './rows.js';
-import type { LinkRecord, LinkState, StoreMethods } from './types.js';
-
-type LinkMethodName = 'createLink' | 'getLink' | 'listLinks' | 'revokeLink' | 'consumeLink';
+import type { LinkRecord, LinkState, StoreMethods, LinkMethodName } from './types.js';
 
 export function linkMethods(db: Database.Database): Pick<StoreMethods, LinkMethodName> {
   const statements = {

@@ -247,6 +247,23 @@ export interface StoreMethods {
   consumeLink(id: Uint8Array, now: number): LinkState;
 }
 
+/** The Store methods that deal with albums (each SQL store keeps them in a file of their own). */
+export type AlbumMethodName =
+  | 'createAlbum'
+  | 'findAlbum'
+  | 'getAlbum'
+  | 'albumMembers'
+  | 'albumItems'
+  | 'listAlbums'
+  | 'addToAlbum'
+  | 'removeFromAlbum'
+  | 'shareAlbum'
+  | 'unshareAlbum'
+  | 'albumKey';
+
+/** The Store methods that deal with links (each SQL store keeps them in a file of their own). */
+export type LinkMethodName = 'createLink' | 'getLink' | 'listLinks' | 'revokeLink' | 'consumeLink';
+
 /**
  * The method list, as one constant: the worker proxy is built from it, and
  * `satisfies` makes the compiler refuse a method missing here or named here but
