@@ -53,6 +53,20 @@ export function bytesSource(bytes: Uint8Array, contentType?: ContentType): Image
   };
 }
 
+/** A web stream's chunks as an async iterable (Chromium's streams are not iterable yet). */
+export async function* chunksOf(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
 /** A web stream of known size (a browser File: `file.stream()`, `file.size`). */
 export function streamSource(
   open: () => ReadableStream<Uint8Array>,
@@ -63,17 +77,6 @@ export function streamSource(
   return {
     size,
     contentType,
-    read: async function* () {
-      const reader = open().getReader();
-      try {
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) return;
-          yield value;
-        }
-      } finally {
-        reader.releaseLock();
-      }
-    },
+    read: () => chunksOf(open()),
   };
 }

@@ -60,6 +60,8 @@ export async function startServer(
   const { log, pki } = context;
 
   const app = loadWebApp();
+  // Where a catch-up after the event bus lost events starts: see onResume below.
+  let lastSeen = await context.store.eventHead();
   const sessions = new Set<Session>();
   const limits = config.limits;
   const https: HttpsServer = createServer({
@@ -130,13 +132,18 @@ export async function startServer(
     await context.close();
     throw error;
   }
-  // The bus lost events (a dropped connection to the other nodes): catch watchers up.
+  // The bus lost events (a dropped connection to the other nodes): catch watchers up
+  // from the last position this node saw (every session sees every event).
+  context.events.subscribe((event) => {
+    lastSeen = Math.max(lastSeen, event.position);
+  });
   context.events.onResume(() => {
     log.warn(
-      { event: 'events.resumed', sessions: sessions.size },
+      { event: 'events.resumed', sessions: sessions.size, after: lastSeen },
       'event bus resumed; catching up',
     );
-    for (const session of sessions) void session.catchUp();
+    const from = lastSeen;
+    for (const session of sessions) void session.catchUp(from);
   });
   context.metrics.observe({
     connections: () => sessions.size,

@@ -78,8 +78,8 @@ export class Session {
   readonly #timers: { handshake?: NodeJS.Timeout; idle?: NodeJS.Timeout } = {};
   readonly #intervals: NodeJS.Timeout[] = [];
   #unsubscribe: (() => void) | undefined;
-  /** The last event position this session has seen (catch-ups start after it). */
-  #seen = 0;
+  /** Positions handled during a catch-up, live or from the log (each is handled once). */
+  #catchingUp: Set<number> | undefined;
   /** The user whose connection count this session holds, once authenticated. */
   #counted: string | undefined;
 
@@ -381,18 +381,14 @@ export class Session {
     this.#unsubscribe = this.services.events.subscribe((event) => {
       this.#onEvent(event, user);
     });
-    // Where a catch-up after a bus outage starts: the log's head now, or later events.
-    void this.services.store.eventHead().then(
-      (head) => {
-        this.#seen = Math.max(this.#seen, head);
-      },
-      () => undefined,
-    );
   }
 
   #onEvent(event: ImageEvent, user: string): void {
     if (this.state !== 'ready') return;
-    this.#seen = Math.max(this.#seen, event.position);
+    if (this.#catchingUp !== undefined) {
+      if (this.#catchingUp.has(event.position)) return;
+      this.#catchingUp.add(event.position);
+    }
     const told = isToldOf(event, user);
     if (event.kind === 'deleted') this.#endDownloadsOf(event.image, 'deleted by its owner');
     if (event.kind === 'withdrawn' && told)
@@ -403,13 +399,19 @@ export class Session {
 
   /**
    * After the event bus lost events (its connection to the other nodes dropped): what
-   * this user was told of since the last event seen, from the durable log, in order.
+   * this user was told of after `from` (the last position the node saw before), from
+   * the durable log, in order. Events that also arrive live meanwhile are handled once.
    */
-  async catchUp(): Promise<void> {
+  async catchUp(from: number): Promise<void> {
     const user = this.user;
     if (this.state !== 'ready' || user === undefined) return;
-    const missed = await this.services.store.eventsSince(user, this.#seen, CATCH_UP_LIMIT);
-    for (const event of missed) if (event.position > this.#seen) this.#onEvent(event, user);
+    this.#catchingUp = new Set();
+    try {
+      const missed = await this.services.store.eventsSince(user, from, CATCH_UP_LIMIT);
+      for (const event of missed) this.#onEvent(event, user);
+    } finally {
+      this.#catchingUp = undefined;
+    }
   }
 
   /** The image went (deleted, or withdrawn): its downloads in progress end, each with a clear error. */

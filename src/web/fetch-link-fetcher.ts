@@ -3,6 +3,7 @@
  * decides whom the page talks to; the link's secret checks what comes back.
  */
 import type { LinkFetcher } from '../core/links.js';
+import { chunksOf } from '../core/source.js';
 import { isErrorCode, sispError } from '../protocol/errors.js';
 import { MAX_LINK_INFO, toBase64Url } from '../protocol/link.js';
 
@@ -36,15 +37,6 @@ export const fetchLinkFetcher: LinkFetcher = {
   async *blob(origin, id) {
     const response = await get(`${origin}/l/${toBase64Url(id)}/blob`);
     if (response.body === null) throw sispError('E_UNAVAILABLE', 'the server sent no image');
-    const reader = response.body.getReader();
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return;
-        yield value;
-      }
-    } finally {
-      reader.releaseLock();
-    }
+    yield* chunksOf(response.body);
   },
 };

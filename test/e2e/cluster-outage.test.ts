@@ -6,6 +6,7 @@
  * recover without a restart of their own.
  */
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { restartPostgres } from '../support/postgres.js';
@@ -67,6 +68,11 @@ describe('PostgreSQL restarted under load', () => {
           .split('\n')
           .filter((line) => line === `NEW_IMAGE ${name} alice`);
         assert.equal(told.length, 1, `${name} told ${told.length} times`);
+      }
+      // The outage was real: each node's event bus dropped, came back and caught up.
+      for (const node of [cluster.nodeA, cluster.nodeB]) {
+        const logged = readFileSync(join(node.dataDir, 'logs', 'sisp.log'), 'utf8');
+        assert.match(logged, /"event":"events\.resumed"/);
       }
     } finally {
       await watcher.stop();

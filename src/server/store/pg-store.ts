@@ -281,16 +281,17 @@ function imageMethods(
       }));
     },
     async thumbnails(viewer, ids) {
-      const out = [];
-      for (const id of ids) {
-        const row = await db.one<ImageRow & { thumbnail: Uint8Array }>(
-          `SELECT i.*, t.data AS thumbnail FROM thumbnails t JOIN images i ON i.id = t.image
-            WHERE t.image = $2 AND ${VISIBLE_PG}`,
-          [viewer, id],
-        );
-        if (row !== undefined) out.push({ image: toImage(row), data: plain(row.thumbnail) });
-      }
-      return out;
+      // One round trip for the page, then back into the order asked for.
+      const rows = await db.rows<ImageRow & { thumbnail: Uint8Array }>(
+        `SELECT i.*, t.data AS thumbnail FROM thumbnails t JOIN images i ON i.id = t.image
+          WHERE t.image = ANY($2::bytea[]) AND ${VISIBLE_PG}`,
+        [viewer, ids],
+      );
+      const byId = new Map(rows.map((row) => [Buffer.from(row.id).toString('hex'), row]));
+      return ids.flatMap((id) => {
+        const row = byId.get(Buffer.from(id).toString('hex'));
+        return row === undefined ? [] : [{ image: toImage(row), data: plain(row.thumbnail) }];
+      });
     },
     async eventHead() {
       const row = await db.one<{ head: number | null }>('SELECT MAX(position) AS head FROM events');
