@@ -15,7 +15,8 @@ import {
   EnvelopeEncryptor,
   generateContentKey,
 } from '../src/crypto/envelope.js';
-import { wrapContentKey } from '../src/crypto/hpke.js';
+import { unwrapContentKey, wrapContentKey } from '../src/crypto/hpke.js';
+import { nodeHpke } from '../src/node/hpke.js';
 import {
   generateIdentity,
   publicIdentity,
@@ -145,8 +146,26 @@ async function main(): Promise<void> {
   const signature = await signEd25519(alice.signing.privateKey, message);
   const alicePublic = (await publicIdentity(alice)).signingKey;
   const key = generateContentKey();
+  const id = new Uint8Array(16);
   const wrap = await repeat(RUNS, () =>
-    opsPerSecond(1, () => wrapContentKey(key, bob.encryptionKey, new Uint8Array(16), 'bob')),
+    opsPerSecond(1, () => wrapContentKey(key, bob.encryptionKey, id, 'bob')),
+  );
+  const wrapNode = await repeat(RUNS, () =>
+    opsPerSecond(1, () => wrapContentKey(key, bob.encryptionKey, id, 'bob', { suite: nodeHpke })),
+  );
+  const bobKeys = await generateIdentity();
+  const wrapped = await wrapContentKey(
+    key,
+    (await publicIdentity(bobKeys)).encryptionKey,
+    id,
+    'bob',
+  );
+  const bobPrivate = bobKeys.encryption.privateKey;
+  const unwrap = await repeat(RUNS, () =>
+    opsPerSecond(1, () => unwrapContentKey(wrapped, bobPrivate, id, 'bob')),
+  );
+  const unwrapNode = await repeat(RUNS, () =>
+    opsPerSecond(1, () => unwrapContentKey(wrapped, bobPrivate, id, 'bob', { suite: nodeHpke })),
   );
   const sign = await repeat(RUNS, () =>
     opsPerSecond(1, () => signEd25519(alice.signing.privateKey, message)),
@@ -166,7 +185,10 @@ async function main(): Promise<void> {
     ['open / plain Node (aim ≥ 0.8)', (open.median / plain.median).toFixed(2)],
     ['seal / openssl (aim ≥ 0.3)', (seal.median / openssl.median).toFixed(2)],
     ['open / openssl (aim ≥ 0.3)', (open.median / openssl.median).toFixed(2)],
-    ['HPKE wrap (ops/s)', fmt(wrap, (v) => v.toFixed(0))],
+    ['HPKE wrap, @hpke/core on WebCrypto (ops/s)', fmt(wrap, (v) => v.toFixed(0))],
+    ['HPKE wrap, Node OpenSSL (ops/s)', fmt(wrapNode, (v) => v.toFixed(0))],
+    ['HPKE unwrap, @hpke/core on WebCrypto (ops/s)', fmt(unwrap, (v) => v.toFixed(0))],
+    ['HPKE unwrap, Node OpenSSL (ops/s)', fmt(unwrapNode, (v) => v.toFixed(0))],
     ['Ed25519 sign (ops/s)', fmt(sign, (v) => v.toFixed(0))],
     ['Ed25519 verify (ops/s)', fmt(verify, (v) => v.toFixed(0))],
   ];
@@ -190,6 +212,9 @@ async function main(): Promise<void> {
         sealWeb,
         openWeb,
         wrap,
+        wrapNode,
+        unwrap,
+        unwrapNode,
         sign,
         verify,
       },

@@ -123,7 +123,13 @@ async function openAlbum(client: SispClient, page: AlbumPage): Promise<Omit<Albu
   const mine = page.members.find((m) => m.member === client.username);
   if (mine === undefined) throw sispError('E_TAMPERED', 'the album does not name you');
   const privateKey = client.requireIdentity().encryption.privateKey;
-  const key = await unwrapAlbumKey(mine, privateKey, page.album, client.username);
+  const key = await unwrapAlbumKey(
+    mine,
+    privateKey,
+    page.album,
+    client.username,
+    client.crypto.hpke,
+  );
   const members = page.members.map((m) => m.member);
   return { album: page.album, name: page.name, owner: page.owner, members, key };
 }
@@ -144,7 +150,7 @@ export async function createAlbum(client: SispClient, name: string): Promise<voi
   const identity = client.requireIdentity();
   const { encryptionKey } = await client.ownPublicKeys();
   const albumKey = newAlbumKey();
-  const key = await wrapAlbumKey(albumKey, encryptionKey, album, me);
+  const key = await wrapAlbumKey(albumKey, encryptionKey, album, me, client.crypto.hpke);
   albumKey.fill(0);
   const fields = { album, name: canonical, owner: me, member: me, ...key };
   const signature = await signMember(identity.signing.privateKey, fields);
@@ -236,7 +242,13 @@ export async function shareAlbum(
   const signing = client.requireIdentity().signing.privateKey;
   const members = await Promise.all(
     peers.map(async (peer) => {
-      const key = await wrapAlbumKey(album.key, peer.encryptionKey, album.album, peer.username);
+      const key = await wrapAlbumKey(
+        album.key,
+        peer.encryptionKey,
+        album.album,
+        peer.username,
+        client.crypto.hpke,
+      );
       const fields = {
         album: album.album,
         name: album.name,

@@ -166,6 +166,7 @@ class Download<R> {
     const reader = {
       username: this.#client.username,
       encryptionKey: this.#client.requireIdentity().encryption.privateKey,
+      hpke: this.#client.crypto.hpke,
     };
     const key = await readerKey(reader, manifest, owner.signingKey, body);
     if (key === null) throw tampered('its owner did not share it with you');

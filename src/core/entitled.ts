@@ -7,7 +7,7 @@
  */
 import { openItemKey, unwrapAlbumKey, verifyItem, verifyMember } from '../crypto/albums.js';
 import { verifyGrant } from '../crypto/grants.js';
-import { unwrapContentKey, type WrappedKey } from '../crypto/hpke.js';
+import { unwrapContentKey, type HpkeSuite, type WrappedKey } from '../crypto/hpke.js';
 import type { Audience } from '../crypto/manifest.js';
 import type { MessageBody } from '../protocol/messages.js';
 
@@ -17,6 +17,7 @@ type AlbumDelivery = NonNullable<KeyDelivery['album']>;
 interface Reader {
   readonly username: string;
   readonly encryptionKey: CryptoKey;
+  readonly hpke: HpkeSuite;
 }
 
 interface Image {
@@ -73,11 +74,13 @@ export async function readerKey(
   const me = reader.username;
   if (delivery.key !== undefined) {
     if (!(await isEntitled(me, image, ownerSigningKey, delivery.key, delivery.grant))) return null;
-    return unwrapContentKey(delivery.key, reader.encryptionKey, image.id, me);
+    return unwrapContentKey(delivery.key, reader.encryptionKey, image.id, me, {
+      suite: reader.hpke,
+    });
   }
   const via = delivery.album;
   if (via === undefined || !(await isAlbumMember(me, image, ownerSigningKey, via))) return null;
-  const albumKey = await unwrapAlbumKey(via.key, reader.encryptionKey, via.album, me);
+  const albumKey = await unwrapAlbumKey(via.key, reader.encryptionKey, via.album, me, reader.hpke);
   try {
     return await openItemKey(albumKey, via.album, image.id, via.item);
   } finally {

@@ -5,10 +5,17 @@
  */
 import { webCryptoAes256Gcm, type AeadFactory } from '../crypto/aead.js';
 import { nobleSha256, type HasherFactory } from '../crypto/hash.js';
+import { WEB_HPKE, type HpkeSuite } from '../crypto/hpke.js';
 
 export interface CryptoBackend {
   readonly aead: AeadFactory;
   readonly sha256: HasherFactory;
+  /** Content-key wraps: @hpke/core, or Node's OpenSSL (node/hpke.ts). */
+  readonly hpke: HpkeSuite;
 }
 
-export const WEB_CRYPTO: CryptoBackend = { aead: webCryptoAes256Gcm, sha256: nobleSha256 };
+export const WEB_CRYPTO: CryptoBackend = {
+  aead: webCryptoAes256Gcm,
+  sha256: nobleSha256,
+  hpke: WEB_HPKE,
+};

@@ -75,18 +75,19 @@ async function wrapKeys(
   id: Uint8Array,
   audience: Audience,
 ): Promise<KeyList> {
+  const suite = client.crypto.hpke;
   const own = await client.ownPublicKeys();
   const keys: KeyList = [
     {
       recipient: client.username,
-      ...(await wrapContentKey(key, own.encryptionKey, id, client.username)),
+      ...(await wrapContentKey(key, own.encryptionKey, id, client.username, { suite })),
     },
   ];
   if (audience === 'public') {
     const serverKey = await client.serverEncryptionKey();
     keys.push({
       recipient: SERVER_RECIPIENT,
-      ...(await wrapContentKey(key, serverKey, id, SERVER_RECIPIENT)),
+      ...(await wrapContentKey(key, serverKey, id, SERVER_RECIPIENT, { suite })),
     });
     return keys;
   }
@@ -95,7 +96,10 @@ async function wrapKeys(
   for (const [i, recipient] of others.entries()) {
     const peer = peers[i];
     if (peer === undefined) throw new Error('post: a recipient without a key');
-    keys.push({ recipient, ...(await wrapContentKey(key, peer.encryptionKey, id, recipient)) });
+    keys.push({
+      recipient,
+      ...(await wrapContentKey(key, peer.encryptionKey, id, recipient, { suite })),
+    });
   }
   return keys;
 }

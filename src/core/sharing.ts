@@ -38,6 +38,7 @@ export async function contentKey(client: SispClient, image: ListedImage): Promis
     client.requireIdentity().encryption.privateKey,
     image.image,
     client.username,
+    { suite: client.crypto.hpke },
   );
 }
 
@@ -63,7 +64,9 @@ export async function shareImage(
   const signing = client.requireIdentity().signing.privateKey;
   const grants = await Promise.all(
     peers.map(async (peer) => {
-      const wrapped = await wrapContentKey(key, peer.encryptionKey, image.image, peer.username);
+      const wrapped = await wrapContentKey(key, peer.encryptionKey, image.image, peer.username, {
+        suite: client.crypto.hpke,
+      });
       const fields = {
         image: image.image,
         owner: client.username,

@@ -32,6 +32,7 @@ async function open(client: SispClient, image: ListedImage, entry: Entry): Promi
   const reader = {
     username: client.username,
     encryptionKey: client.requireIdentity().encryption.privateKey,
+    hpke: client.crypto.hpke,
   };
   const key = await readerKey(reader, manifest, image.ownerSigningKey, entry);
   if (key === null) throw tampered(image, 'its owner did not share it with you');

@@ -9,7 +9,7 @@
 import { concatBytes } from '../protocol/bytes.js';
 import { encodeDeterministic } from '../protocol/cbor.js';
 import { sha256Digest } from './hash.js';
-import { unwrapContentKey, wrapContentKey, type WrappedKey } from './hpke.js';
+import { unwrapContentKey, wrapContentKey, type HpkeSuite, type WrappedKey } from './hpke.js';
 import { openKey, sealContext, sealKey } from './key-seal.js';
 import { signPayload, verifyPayload } from './signatures.js';
 import { randomBytes } from './webcrypto.js';
@@ -44,8 +44,12 @@ export function wrapAlbumKey(
   memberPublicKey: Uint8Array,
   album: Uint8Array,
   member: string,
+  suite?: HpkeSuite,
 ): Promise<WrappedKey> {
-  return wrapContentKey(albumKey, memberPublicKey, album, member, { label: WRAP_LABEL });
+  return wrapContentKey(albumKey, memberPublicKey, album, member, {
+    label: WRAP_LABEL,
+    ...(suite === undefined ? {} : { suite }),
+  });
 }
 
 export function unwrapAlbumKey(
@@ -53,8 +57,12 @@ export function unwrapAlbumKey(
   memberPrivateKey: CryptoKey,
   album: Uint8Array,
   member: string,
+  suite?: HpkeSuite,
 ): Promise<Uint8Array> {
-  return unwrapContentKey(wrapped, memberPrivateKey, album, member, WRAP_LABEL);
+  return unwrapContentKey(wrapped, memberPrivateKey, album, member, {
+    label: WRAP_LABEL,
+    ...(suite === undefined ? {} : { suite }),
+  });
 }
 
 export function sealItemKey(

@@ -4,7 +4,7 @@
  * the recipient, so a wrapped key cannot be replayed to another image or person.
  */
 import { Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
-import { checkBytes, equalBytes } from '../protocol/bytes.js';
+import { checkBytes, equalBytes, toHex } from '../protocol/bytes.js';
 import { encodeDeterministic } from '../protocol/cbor.js';
 import { sispError } from '../protocol/errors.js';
 import { SERVER_RECIPIENT } from '../protocol/messages.js';
@@ -21,6 +21,13 @@ export interface WrappedKey {
   readonly ct: Uint8Array;
 }
 
+/**
+ * The single-shot part of @hpke/core's CipherSuite that sisp uses. @hpke/core (over
+ * WebCrypto) is the portable implementation; node/hpke.ts implements the same on
+ * Node's OpenSSL, several times faster, and is held to the same vectors.
+ */
+export type HpkeSuite = Pick<CipherSuite, 'seal' | 'open'>;
+
 let suite: CipherSuite | undefined;
 
 /** One suite for the process: it holds no per-message state, and making one is not free. */
@@ -32,6 +39,12 @@ export function hpkeSuite(): CipherSuite {
   });
   return suite;
 }
+
+/** @hpke/core, made on first use (browsers, and wherever no faster suite is given). */
+export const WEB_HPKE: HpkeSuite = {
+  seal: (params, pt, aad) => hpkeSuite().seal(params, pt, aad),
+  open: (params, ct, aad) => hpkeSuite().open(params, ct, aad),
+};
 
 /** What a wrapped key is for: an image's content key, or an album's key. */
 export type WrapLabel = 'sisp/2 key wrap' | 'sisp/2 album key wrap';
@@ -49,33 +62,57 @@ export function wrapInfo(
   return encodeDeterministic({ label, image: imageId, recipient });
 }
 
+export interface WrapOptions {
+  /** What the key is for: an image's content key (the default) or an album's key. */
+  readonly label?: WrapLabel;
+  /** The HPKE implementation: @hpke/core unless a faster one is given (node/hpke.ts). */
+  readonly suite?: HpkeSuite;
+}
+
+// Recent recipients' imported keys: a post wraps to the same two or three keys every
+// time, and a WebCrypto import is a promise hop that costs as much as the DH. Public
+// keys only, so keeping them is harmless; bounded so a long-lived process stays small.
+const recentPublicKeys = new Map<string, Promise<CryptoKey>>();
+const RECENT_PUBLIC_KEYS = 256;
+
+function recipientKey(raw: Uint8Array): Promise<CryptoKey> {
+  const id = toHex(raw);
+  let key = recentPublicKeys.get(id);
+  if (key === undefined) {
+    key = importX25519Public(raw);
+    key.catch(() => recentPublicKeys.delete(id));
+    if (recentPublicKeys.size >= RECENT_PUBLIC_KEYS) {
+      const oldest = recentPublicKeys.keys().next();
+      if (oldest.done !== true) recentPublicKeys.delete(oldest.value);
+    }
+    recentPublicKeys.set(id, key);
+  }
+  return key;
+}
+
 export async function wrapContentKey(
   contentKey: Uint8Array,
   recipientPublicKey: Uint8Array,
   imageId: Uint8Array,
   recipient: string,
-  /**
-   * label: what the key is for (an image's by default). ikmE, for test vectors only:
-   * the ephemeral key pair is DeriveKeyPair(ikmE), as in RFC 9180's vectors.
-   */
-  options: { readonly ikmE?: Uint8Array; readonly label?: WrapLabel } = {},
+  /** ikmE, for test vectors only: the ephemeral key pair is DeriveKeyPair(ikmE), as in RFC 9180's vectors. */
+  options: WrapOptions & { readonly ikmE?: Uint8Array } = {},
 ): Promise<WrappedKey> {
   checkBytes('contentKey', contentKey, 32);
-  const suite = hpkeSuite();
-  const publicKey = await importX25519Public(recipientPublicKey);
+  const publicKey = await recipientKey(recipientPublicKey);
   const ekm = options.ikmE === undefined ? {} : { ekm: buf(options.ikmE).buffer };
+  const params = {
+    recipientPublicKey: publicKey,
+    info: buf(wrapInfo(imageId, recipient, options.label)),
+    ...ekm,
+  };
   // A low-order recipient key would make the KEM secret public knowledge.
-  const sender = await suite
-    .createSenderContext({
-      recipientPublicKey: publicKey,
-      info: buf(wrapInfo(imageId, recipient, options.label)),
-      ...ekm,
-    })
+  const sealed = await (options.suite ?? WEB_HPKE)
+    .seal(params, buf(contentKey))
     .catch((cause: unknown) => {
       throw sispError('E_BAD_KEY', 'cannot wrap to that key', { cause });
     });
-  const ct = new Uint8Array(await sender.seal(buf(contentKey)));
-  return { enc: new Uint8Array(sender.enc), ct };
+  return { enc: new Uint8Array(sealed.enc), ct: new Uint8Array(sealed.ct) };
 }
 
 export async function unwrapContentKey(
@@ -83,7 +120,7 @@ export async function unwrapContentKey(
   recipientPrivateKey: CryptoKey,
   imageId: Uint8Array,
   recipient: string,
-  label: WrapLabel = 'sisp/2 key wrap',
+  options: WrapOptions = {},
 ): Promise<Uint8Array> {
   if (!(wrapped.enc instanceof Uint8Array) || wrapped.enc.length !== HPKE_ENC_SIZE) {
     throw sispError('E_TAMPERED', 'wrapped key is malformed');
@@ -91,14 +128,13 @@ export async function unwrapContentKey(
   if (!(wrapped.ct instanceof Uint8Array) || wrapped.ct.length !== WRAPPED_KEY_SIZE) {
     throw sispError('E_TAMPERED', 'wrapped key is malformed');
   }
-  const suite = hpkeSuite();
+  const params = {
+    recipientKey: recipientPrivateKey,
+    enc: buf(wrapped.enc),
+    info: buf(wrapInfo(imageId, recipient, options.label)),
+  };
   try {
-    const context = await suite.createRecipientContext({
-      recipientKey: recipientPrivateKey,
-      enc: buf(wrapped.enc),
-      info: buf(wrapInfo(imageId, recipient, label)),
-    });
-    const key = new Uint8Array(await context.open(buf(wrapped.ct)));
+    const key = new Uint8Array(await (options.suite ?? WEB_HPKE).open(params, buf(wrapped.ct)));
     if (key.length !== 32 || equalBytes(key, new Uint8Array(32)))
       throw new Error('bad content key');
     return key;
@@ -114,10 +150,13 @@ export async function rewrapContentKey(
   imageId: Uint8Array,
   toPublicKey: Uint8Array,
   toRecipient: string,
+  suite: HpkeSuite = WEB_HPKE,
 ): Promise<WrappedKey> {
-  const contentKey = await unwrapContentKey(wrapped, serverPrivateKey, imageId, SERVER_RECIPIENT);
+  const contentKey = await unwrapContentKey(wrapped, serverPrivateKey, imageId, SERVER_RECIPIENT, {
+    suite,
+  });
   try {
-    return await wrapContentKey(contentKey, toPublicKey, imageId, toRecipient);
+    return await wrapContentKey(contentKey, toPublicKey, imageId, toRecipient, { suite });
   } finally {
     contentKey.fill(0);
   }

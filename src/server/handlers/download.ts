@@ -5,6 +5,7 @@
  * queue, so credit can arrive while it waits.
  */
 import { rewrapContentKey, SERVER_RECIPIENT } from '../../crypto/hpke.js';
+import { nodeHpke } from '../../node/hpke.js';
 import { toHex } from '../../protocol/bytes.js';
 import { sispError } from '../../protocol/errors.js';
 import { FramePool, frameInPlace, HEADER_ROOM } from '../../protocol/frame-pool.js';
@@ -79,6 +80,7 @@ async function ownKey(context: RequestContext, image: ImageRecord): Promise<KeyG
     image.id,
     requester.encryptionKey,
     user,
+    nodeHpke,
   );
   return { recipient: user, ...rewrapped };
 }
