@@ -7,9 +7,10 @@
  *
  * Environment: BENCH_RUNS (default 3), BENCH_SMALL_SECONDS (default 30),
  * BENCH_WATCHERS (default 1000), BENCH_POSTS (default 1000), BENCH_SKIP (comma list
- * of sections to skip: bulk,refs,latency,fanout,small,gallery,albums).
+ * of sections to skip: startup,bulk,refs,latency,fanout,small,gallery,albums),
+ * BENCH_STARTUP_RUNS (default 15).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -33,7 +34,7 @@ import { exportPkcs8 } from '../src/crypto/keys.js';
 import { subtle } from '../src/crypto/webcrypto.js';
 import { cpuSeconds, machineCpuDuring, peakRss, type MachineCpu } from './lib/proc.js';
 import { startSshd } from './lib/sshd.js';
-import { IMAGES, makeImage, runClient, startSisp, type Server } from './lib/sisp.js';
+import { IMAGES, makeImage, runClient, SISP, startSisp, type Server } from './lib/sisp.js';
 import { formatFigure, percentile, sortedCopy, summarise, type Figure } from './lib/stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -44,6 +45,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SMALL_SECONDS = Number(process.env.BENCH_SMALL_SECONDS ?? 30);
 const WATCHERS = Number(process.env.BENCH_WATCHERS ?? 1000);
 const POSTS = Number(process.env.BENCH_POSTS ?? 1000);
+const STARTUP_RUNS = Number(process.env.BENCH_STARTUP_RUNS ?? 15);
 const SKIP = new Set((process.env.BENCH_SKIP ?? '').split(',').filter((s) => s !== ''));
 const work = mkdtempSync(join(tmpdir(), 'sisp-bench-'));
 const results: Record<string, unknown> = {
@@ -123,6 +125,67 @@ async function bulk(server: Server): Promise<void> {
     };
   }
   results.bulk = out;
+}
+
+/** Wall seconds of one process from spawn to exit; it must succeed. */
+function timedRun(args: string[]): number {
+  const started = performance.now();
+  const run = spawnSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const seconds = (performance.now() - started) / 1000;
+  if (run.status !== 0) throw new Error(`${args.join(' ')} failed: ${run.stderr.toString()}`);
+  return seconds;
+}
+
+/**
+ * CLI start-up beside `node -e 0`, interleaved round by round so that both see the same
+ * machine: `sisp --help`, `sisp list` (TLS, sign-in, one listing of 20 images) and a
+ * 6 KiB `sisp post` (also its image check, thumbnail, key wraps and durable commit).
+ */
+async function startup(server: Server): Promise<void> {
+  console.log(`\n0. CLI start-up, ${STARTUP_RUNS} rounds, each command once a round`);
+  const home = join(work, 'startup');
+  await runClient([
+    'register',
+    'starter',
+    '--home',
+    home,
+    '--server',
+    server.url,
+    '--ca',
+    server.caPath,
+  ]);
+  const image = join(IMAGES, 'hopper.jpg');
+  for (let i = 0; i < 20; i++) await runClient(['post', `s${i}`, image, '--home', home]);
+  const times = {
+    node: [] as number[],
+    help: [] as number[],
+    list: [] as number[],
+    post: [] as number[],
+  };
+  for (let round = 0; round < STARTUP_RUNS; round++) {
+    times.node.push(timedRun(['-e', '0']));
+    times.help.push(timedRun([SISP, '--help']));
+    times.list.push(timedRun([SISP, 'list', '--home', home]));
+    times.post.push(timedRun([SISP, 'post', `p${round}`, image, '--home', home]));
+  }
+  const node = summarise(times.node);
+  const figure = (label: string, values: number[], target: number) => {
+    const summary = summarise(values);
+    const ratio = summary.median / node.median;
+    row(
+      `${label} (s)`,
+      `${formatFigure(summary, 3)}; ${ratio.toFixed(2)}x node -e 0`,
+      `≤ ${target}x`,
+    );
+    return { ...summary, ratio };
+  };
+  row('node -e 0 (s)', formatFigure(node, 3));
+  results.startup = {
+    node,
+    help: figure('sisp --help', times.help, 1.5),
+    list: figure('sisp list, 20 images', times.list, 2.5),
+    post: figure('sisp post, 6 KiB JPEG', times.post, 3),
+  };
 }
 
 async function tlsMaterial(): Promise<string> {
@@ -561,6 +624,7 @@ async function main(): Promise<void> {
   );
   const server = await startSisp(join(work, 'data'));
   try {
+    if (!SKIP.has('startup')) await startup(server);
     if (!SKIP.has('bulk')) await bulk(server);
     if (!SKIP.has('refs')) await references();
     if (!SKIP.has('latency')) await latency(server);

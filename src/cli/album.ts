@@ -4,23 +4,16 @@
  * the owner; `show` checks every signature before printing anything.
  */
 import type { Command } from 'commander';
-import {
-  addToAlbum,
-  createAlbum,
-  listAlbums,
-  removeFromAlbum,
-  shareAlbum,
-  showAlbum,
-  unshareAlbum,
-  type AlbumSummary,
-} from '../core/albums.js';
+import type { AlbumSummary } from '../core/albums.js';
 import type { SispClient } from '../core/client.js';
 import { sispError } from '../protocol/errors.js';
 import { examples, JSON_HELP, recipients, withClient } from './command-kit.js';
-import { formatList, listEntries } from './commands.js';
 import type { CliContext } from './context.js';
 import { jsonLine, quoteName, quoteReference, type Output } from './output.js';
 import type { Run } from './program.js';
+
+// Loaded when an album command runs, not when the command tree is built (start-up).
+const albums = () => import('../core/albums.js');
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -60,6 +53,7 @@ function addMembershipCommands(album: Command, output: Output, globals: () => Cl
     .addHelpText('after', examples('sisp album share holiday --to bob,carol'))
     .action(async (name: string, options: { to?: string } & Json) => {
       const to = needUsers(recipients(options.to), '--to');
+      const { shareAlbum } = await albums();
       await withClient(globals(), async (client) => {
         const { album, added } = await shareAlbum(client, name, to);
         const who =
@@ -82,6 +76,7 @@ function addMembershipCommands(album: Command, output: Output, globals: () => Cl
     )
     .action(async (name: string, options: { from?: string } & Json) => {
       const from = needUsers(recipients(options.from), '--from');
+      const { unshareAlbum } = await albums();
       await withClient(globals(), async (client) => {
         const { album, removed } = await unshareAlbum(client, name, from);
         const who =
@@ -101,6 +96,7 @@ function addContentCommands(album: Command, output: Output, globals: () => CliCo
     .option('--json', JSON_HELP)
     .addHelpText('after', examples('sisp album add holiday beach sunset'))
     .action(async (name: string, images: string[], options: Json) => {
+      const { addToAlbum } = await albums();
       await withClient(globals(), async (client) => {
         const { added } = await addToAlbum(client, name, images);
         report(
@@ -120,6 +116,7 @@ function addContentCommands(album: Command, output: Output, globals: () => CliCo
     .option('--json', JSON_HELP)
     .addHelpText('after', examples('sisp album remove holiday sunset'))
     .action(async (name: string, images: string[], options: Json) => {
+      const { removeFromAlbum } = await albums();
       await withClient(globals(), async (client) => {
         const { removed } = await removeFromAlbum(client, name, images);
         report(
@@ -141,6 +138,8 @@ async function show(
   reference: string,
   json: boolean,
 ): Promise<void> {
+  const { showAlbum } = await albums();
+  const { formatList, listEntries } = await import('./commands.js');
   const { album, images } = await showAlbum(client, reference);
   if (json) {
     const { name, owner, members } = album;
@@ -173,6 +172,7 @@ export function addAlbumCommands(program: Command, run: Run, globals: () => CliC
     .option('--json', JSON_HELP)
     .addHelpText('after', examples('sisp album create holiday'))
     .action(async (name: string, options: Json) => {
+      const { createAlbum } = await albums();
       await withClient(globals(), async (client) => {
         await createAlbum(client, name);
         report(output, options.json === true, `created album ${quoteName(name)}\n`, {
@@ -188,6 +188,7 @@ export function addAlbumCommands(program: Command, run: Run, globals: () => CliC
     .option('--json', JSON_HELP)
     .addHelpText('after', examples('sisp album list'))
     .action(async (options: Json) => {
+      const { listAlbums } = await albums();
       await withClient(globals(), async (client) => {
         const albums = await listAlbums(client);
         output.out.write(options.json === true ? jsonLine({ albums }) : formatAlbums(albums));

@@ -1,12 +1,15 @@
 /** What every group of commands in the tree uses: a signed-in client, help text, --to lists. */
 import type { SispClient } from '../core/client.js';
-import { login, type CliContext } from './context.js';
+import { sispError } from '../protocol/errors.js';
+import type { CliContext } from './context.js';
 
 /** Signs in, runs `action`, and closes the connection whatever happened. */
 export async function withClient<T>(
   context: CliContext,
   action: (client: SispClient) => Promise<T>,
 ): Promise<T> {
+  // Loaded here, not above: the command tree imports this file, and help needs no client.
+  const { login } = await import('./context.js');
   const client = await login(context);
   try {
     return await action(client);
@@ -27,4 +30,14 @@ export function recipients(to: string | undefined): string[] | undefined {
     ?.split(',')
     .map((user) => user.trim())
     .filter((user) => user !== '');
+}
+
+export const MAX_WIDTH = 1000;
+
+/** --width: columns to draw an image in. */
+export function parseWidth(text: string): number {
+  const width = Number(text);
+  if (!Number.isInteger(width) || width < 1 || width > MAX_WIDTH)
+    throw sispError('E_BAD_REQUEST', `--width is a number of columns from 1 to ${MAX_WIDTH}`);
+  return width;
 }

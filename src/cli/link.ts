@@ -5,19 +5,18 @@
  * ends one at once. And the download side of a link.
  */
 import type { Command } from 'commander';
-import { createLink, listLinks, openLink, revokeLink, type LinkSummary } from '../core/links.js';
-import { FileSink } from '../client/file-sink.js';
-import { httpsLinkFetcher } from '../client/https-link-fetcher.js';
-import { NODE_CRYPTO } from '../client/platform.js';
+import type { LinkSummary } from '../core/links.js';
+import type { FileSink } from '../client/file-sink.js';
 import { sispError } from '../protocol/errors.js';
 import { toBase64Url } from '../protocol/link.js';
 import { examples, JSON_HELP, withClient } from './command-kit.js';
-import { downloadTarget } from './commands.js';
 import type { CliContext } from './context.js';
 import { jsonLine, quoteName, type Output } from './output.js';
 import { askPassphrase, isInteractive, type Terminal } from './passphrase.js';
 import type { Run } from './program.js';
-import { progressBar } from './progress.js';
+
+// Loaded when a link command runs, not when the command tree is built (start-up).
+const links = () => import('../core/links.js');
 
 const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
@@ -94,6 +93,15 @@ export async function downloadLink(
   options: { out?: string; force?: boolean; json?: boolean },
 ): Promise<void> {
   const { output } = run;
+  const [{ openLink }, { FileSink }, { httpsLinkFetcher }, { NODE_CRYPTO }, { progressBar }] =
+    await Promise.all([
+      links(),
+      import('../client/file-sink.js'),
+      import('../client/https-link-fetcher.js'),
+      import('../client/platform.js'),
+      import('./progress.js'),
+    ]);
+  const { downloadTarget } = await import('./commands.js');
   const bar = progressBar(output, 'downloading');
   try {
     let sinkDir: FileSink | undefined;
@@ -154,6 +162,7 @@ function addLinkSubcommands(link: Command, output: Output, globals: () => CliCon
     .action(async (_options: unknown, command: Command) => {
       // `link` has --json too, and takes it first: read both.
       const json = command.optsWithGlobals<{ json?: boolean }>().json === true;
+      const { listLinks } = await links();
       await withClient(globals(), async (client) => {
         const links = await listLinks(client);
         output.out.write(json ? linksJson(links) : formatLinks(links));
@@ -164,6 +173,7 @@ function addLinkSubcommands(link: Command, output: Output, globals: () => CliCon
     .description('end a link at once (its id from sisp link list, or the whole URL)')
     .addHelpText('after', examples('sisp link revoke 3q2-7wAAAAAAAAAAAAAAAA'))
     .action(async (id: string) => {
+      const { revokeLink } = await links();
       await withClient(globals(), async (client) => {
         await revokeLink(client, id);
         output.out.write('revoked\n');
@@ -203,6 +213,7 @@ export function addLinkCommands(program: Command, run: Run, globals: () => CliCo
           options.maxDownloads === undefined ? undefined : positive(options.maxDownloads);
         const passphrase =
           options.passphrase === true ? await linkPassphrase(run, true) : undefined;
+        const { createLink } = await links();
         await withClient(globals(), async (client) => {
           const made = await createLink(client, image, {
             expires: Date.now() + lifetime,

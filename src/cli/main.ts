@@ -8,7 +8,6 @@ import { isSispError } from '../protocol/errors.js';
 import { describeError, jsonError, type Output } from './output.js';
 import { takePassphraseFromEnv } from './passphrase.js';
 import { buildProgram, cliContext, type GlobalOptions, type Run } from './program.js';
-import { runPrompt } from './prompt.js';
 import { didYouMean } from './suggest.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130, closedPipe: 141 } as const;
@@ -93,6 +92,7 @@ export async function runClient(argv: string[]): Promise<number> {
     }
     if (where.kind === 'prompt') {
       const context = cliContext(program.opts<GlobalOptions>(), run.env, run.passphrase);
+      const { runPrompt } = await import('./prompt.js');
       return await runPrompt(context, output, process.stdin, controller.signal);
     }
     await program.parseAsync(argv, { from: 'user' });

@@ -5,36 +5,23 @@
  */
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { deleteImage, usage } from '../core/manage.js';
 import { toHex } from '../protocol/bytes.js';
 import { defaultHome, Home } from '../client/home.js';
 import { sispError } from '../protocol/errors.js';
-import {
-  commandCert,
-  commandDownload,
-  commandPost,
-  downloadTarget,
-  formatList,
-  listImages,
-  listJson,
-} from './commands.js';
 import { completionScript, SHELLS } from './completion.js';
-import { connect, type CliContext } from './context.js';
-import { commandPassphrase, commandPins, commandPinsAccept, commandWhoami } from './keys.js';
-import { commandShare, commandUnshare } from './share.js';
+import type { CliContext } from './context.js';
 import { addAlbumCommands } from './album.js';
 import { addLinkCommands, downloadLink } from './link.js';
 import { isLinkUrl } from '../protocol/link.js';
-import { examples, JSON_HELP, recipients, withClient } from './command-kit.js';
-import { listWithThumbnails } from './gallery.js';
-import { formatUsage } from './usage.js';
+import { examples, JSON_HELP, parseWidth, recipients, withClient } from './command-kit.js';
 import { jsonLine, quoteReference, type Output } from './output.js';
 import { askPassphrase, isInteractive, type Terminal } from './passphrase.js';
-import { commandDisplay, parseWidth } from './show.js';
 import { VERSION } from '../version.js';
-import { commandWatch } from './watch.js';
-import { commandExport, commandImport } from './identity.js';
-import { commandWebVerify } from './web-verify.js';
+
+// The command tree is built on every run; what a command does is loaded only when it
+// runs (below, `await import(...)` in each action), so that `sisp --help` needs only
+// commander and `sisp list` never loads the post path (start-up: bench/README).
+const commands = () => import('./commands.js');
 
 export interface GlobalOptions {
   home?: string;
@@ -88,6 +75,7 @@ async function register(run: Run, context: CliContext, username: string): Promis
     );
   // Asked before connecting: the server gives a handshake only so long.
   const passphrase = context.passphrase ?? (await choosePassphrase(run.terminal));
+  const { connect } = await import('./context.js');
   const client = await connect(context);
   try {
     const { fingerprint } = await client.register(username, passphrase);
@@ -144,6 +132,7 @@ function addImageCommands(program: Command, run: Run, globals: () => CliContext)
         const strip =
           options.stripMetadata === true ||
           (options.keepMetadata !== true && run.env.SISP_STRIP_METADATA === '1');
+        const { commandPost } = await commands();
         await withClient(globals(), (client) =>
           commandPost(client, output, name, path, {
             ...(to === undefined ? {} : { to }),
@@ -177,6 +166,7 @@ function addImageCommands(program: Command, run: Run, globals: () => CliContext)
         await downloadLink(run, context, image, options);
         return;
       }
+      const { commandDownload, downloadTarget } = await commands();
       await withClient(context, (client) =>
         commandDownload(
           client,
@@ -211,6 +201,7 @@ function addImageCommands(program: Command, run: Run, globals: () => CliContext)
     )
     .action(async (image: string, options: { open?: boolean; width?: number; json?: boolean }) => {
       const context = globals();
+      const { commandDisplay } = await import('./show.js');
       await withClient(context, (client) =>
         commandDisplay(client, context.home, output, image, { ...options, signal, env: run.env }),
       );
@@ -225,9 +216,11 @@ function addImageCommands(program: Command, run: Run, globals: () => CliContext)
       examples('sisp list', 'sisp list --thumbnails', "sisp list --json | jq -r '.images[].name'"),
     )
     .action(async (options: { json?: boolean; thumbnails?: boolean }) => {
+      const { formatList, listImages, listJson } = await commands();
       await withClient(globals(), async (client) => {
         const images = await listImages(client);
         if (options.thumbnails === true && options.json !== true) {
+          const { listWithThumbnails } = await import('./gallery.js');
           output.out.write(await listWithThumbnails(client, images, output, run.env));
           return;
         }
@@ -240,6 +233,7 @@ function addImageCommands(program: Command, run: Run, globals: () => CliContext)
     .option('--json', JSON_HELP)
     .addHelpText('after', examples('sisp delete sunset', 'sisp delete "beach day" --json'))
     .action(async (image: string, options: { json?: boolean }) => {
+      const { deleteImage } = await import('../core/manage.js');
       await withClient(globals(), async (client) => {
         const deleted = await deleteImage(client, image);
         output.out.write(
@@ -262,6 +256,7 @@ function addImageCommands(program: Command, run: Run, globals: () => CliContext)
     .action(async (image: string, options: { to?: string; public?: boolean; json?: boolean }) => {
       const context = globals();
       const to = recipients(options.to);
+      const { commandShare } = await import('./share.js');
       await withClient(context, (client) =>
         commandShare(client, context.home, output, image, {
           ...(to === undefined ? {} : { to }),
@@ -298,6 +293,7 @@ function addImageCommands(program: Command, run: Run, globals: () => CliContext)
         const context = globals();
         const from = recipients(options.from);
         const to = recipients(options.to);
+        const { commandUnshare } = await import('./share.js');
         await withClient(context, (client) =>
           commandUnshare(client, context.home, output, image, {
             ...(from === undefined ? {} : { from }),
@@ -316,6 +312,8 @@ function addImageCommands(program: Command, run: Run, globals: () => CliContext)
     .option('--json', JSON_HELP)
     .addHelpText('after', examples('sisp usage', 'sisp usage --json'))
     .action(async (options: { json?: boolean }) => {
+      const { usage } = await import('../core/manage.js');
+      const { formatUsage } = await import('./usage.js');
       await withClient(globals(), async (client) => {
         output.out.write(formatUsage(await usage(client), options.json === true));
       });
@@ -328,6 +326,7 @@ function addImageCommands(program: Command, run: Run, globals: () => CliContext)
     .option('--json', 'print each event as one JSON line (shape in docs/CLI.md)')
     .addHelpText('after', examples('sisp watch', 'sisp watch --json'))
     .action(async (options: { json?: boolean }) => {
+      const { commandWatch } = await import('./watch.js');
       await commandWatch(globals(), output, signal, { json: options.json === true });
     });
 }
@@ -342,6 +341,7 @@ function addKeyCommands(program: Command, run: Run, globals: () => CliContext): 
     .option('--json', JSON_HELP)
     .addHelpText('after', examples('sisp cert', 'sisp cert bob > bob.pem'))
     .action(async (username: string | undefined, options: { json?: boolean }) => {
+      const { commandCert } = await commands();
       await withClient(globals(), (client) =>
         commandCert(client, output, username, { json: options.json === true }),
       );
@@ -352,6 +352,7 @@ function addKeyCommands(program: Command, run: Run, globals: () => CliContext): 
     .option('--json', JSON_HELP)
     .addHelpText('after', examples('sisp whoami', 'sisp whoami --json'))
     .action(async (options: { json?: boolean }) => {
+      const { commandWhoami } = await import('./keys.js');
       await commandWhoami(globals(), output, options);
     });
   const pins = program
@@ -360,6 +361,7 @@ function addKeyCommands(program: Command, run: Run, globals: () => CliContext): 
     .option('--json', JSON_HELP)
     .addHelpText('after', examples('sisp pins', "sisp pins accept bob '12345 67890 ...'"))
     .action(async (options: { json?: boolean }) => {
+      const { commandPins } = await import('./keys.js');
       await commandPins(globals(), output, options);
     });
   pins
@@ -372,6 +374,7 @@ function addKeyCommands(program: Command, run: Run, globals: () => CliContext): 
         '\nAsk them for their fingerprint (sisp whoami) by another channel than sisp first.\n',
     )
     .action(async (username: string, fingerprint: string, options: { json?: boolean }) => {
+      const { commandPinsAccept } = await import('./keys.js');
       await commandPinsAccept(globals(), output, username, fingerprint, options);
     });
   program
@@ -384,6 +387,7 @@ function addKeyCommands(program: Command, run: Run, globals: () => CliContext): 
         '\nWithout a terminal, the current passphrase comes from SISP_PASSPHRASE and the new one\nfrom SISP_NEW_PASSPHRASE.\n',
     )
     .action(async (options: { remove?: boolean }) => {
+      const { commandPassphrase } = await import('./keys.js');
       await commandPassphrase(globals(), output, run.terminal, {
         ...options,
         ...(run.newPassphrase === undefined ? {} : { newPassphrase: run.newPassphrase }),
@@ -403,6 +407,7 @@ function addIdentityCommands(program: Command, run: Run, globals: () => CliConte
         '\nKeys with a passphrase are exported under it; others need one (asked, or\nSISP_NEW_PASSPHRASE). Import it with sisp import or in the browser app.\n',
     )
     .action(async (file: string, options: { force?: boolean }) => {
+      const { commandExport } = await import('./identity.js');
       await commandExport(globals(), run.output, run.terminal, file, {
         ...options,
         ...(run.newPassphrase === undefined ? {} : { newPassphrase: run.newPassphrase }),
@@ -420,6 +425,7 @@ function addIdentityCommands(program: Command, run: Run, globals: () => CliConte
         "\nThe file's passphrase is asked for (or SISP_PASSPHRASE) and stays the keys' passphrase.\n",
     )
     .action(async (file: string) => {
+      const { commandImport } = await import('./identity.js');
       await commandImport(globals(), run.output, run.terminal, file);
     });
   const web = program
@@ -438,6 +444,7 @@ function addIdentityCommands(program: Command, run: Run, globals: () => CliConte
       ) + '\nExit status 1 with E_TAMPERED when it is not: do not use that page.\n',
     )
     .action(async (url: string, options: { json?: boolean }) => {
+      const { commandWebVerify } = await import('./web-verify.js');
       await commandWebVerify(globals(), run.output, url, options);
     });
 }

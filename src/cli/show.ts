@@ -12,7 +12,6 @@ import { downloadImage } from '../core/download.js';
 import { FileSink } from '../client/file-sink.js';
 import type { Home } from '../client/home.js';
 import { toHex } from '../protocol/bytes.js';
-import { sispError } from '../protocol/errors.js';
 import { expected, type CommandOptions } from './commands.js';
 import {
   canDraw,
@@ -32,14 +31,6 @@ export interface DisplayOptions extends CommandOptions {
 }
 
 /** The largest --width accepted: wider than any terminal, small enough to decode quickly. */
-export const MAX_WIDTH = 1000;
-
-export function parseWidth(text: string): number {
-  const width = Number(text);
-  if (!Number.isInteger(width) || width < 1 || width > MAX_WIDTH)
-    throw sispError('E_BAD_REQUEST', `--width is a number of columns from 1 to ${MAX_WIDTH}`);
-  return width;
-}
 
 async function verifiedCopy(
   client: SispClient,

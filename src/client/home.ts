@@ -9,7 +9,6 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { keystoreInfo, openKeystore, sealKeystore } from '../crypto/keystore.js';
 import {
   identityExists,
   noIdentity,
@@ -20,6 +19,12 @@ import {
 } from '../core/storage.js';
 import { fromHex, toHex } from '../protocol/bytes.js';
 import { sispError } from '../protocol/errors.js';
+
+type KeystoreInfo = ReturnType<typeof import('../crypto/keystore.js').keystoreInfo>;
+
+// The keystore (scrypt, key import) loads when keys are read or written, not with the
+// command tree, which builds a Home for every command (start-up, bench/README).
+const keystore = () => import('../crypto/keystore.js');
 
 export function defaultHome(env: NodeJS.ProcessEnv): string {
   if (env.SISP_HOME !== undefined && env.SISP_HOME !== '') return resolve(env.SISP_HOME);
@@ -113,6 +118,7 @@ export class Home implements ClientStorage {
   /** True if the keys are stored under a passphrase. */
   async isLocked(): Promise<boolean> {
     if (!existsSync(this.keyPath)) return false;
+    const { keystoreInfo } = await keystore();
     return keystoreInfo(new Uint8Array(await readFile(this.keyPath))).encrypted;
   }
 
@@ -142,6 +148,7 @@ export class Home implements ClientStorage {
 
   async loadIdentity(passphrase?: string): Promise<StoredIdentity> {
     if (!existsSync(this.keyPath)) throw noIdentity(this.dir);
+    const { openKeystore } = await keystore();
     const keys = await openKeystore(new Uint8Array(await readFile(this.keyPath)), passphrase);
     return { username: keys.username, identity: keys.identity };
   }
@@ -153,8 +160,9 @@ export class Home implements ClientStorage {
   }
 
   /** Public facts about the stored keys, readable without the passphrase. */
-  async identityInfo(): Promise<ReturnType<typeof keystoreInfo>> {
+  async identityInfo(): Promise<KeystoreInfo> {
     if (!existsSync(this.keyPath)) throw noIdentity(this.dir);
+    const { keystoreInfo } = await keystore();
     return keystoreInfo(new Uint8Array(await readFile(this.keyPath)));
   }
 
@@ -164,6 +172,7 @@ export class Home implements ClientStorage {
    * one or the other.
    */
   async changePassphrase(stored: StoredIdentity, next: string | undefined): Promise<void> {
+    const { sealKeystore } = await keystore();
     const file = await sealKeystore(
       stored.username,
       stored.identity,
@@ -175,6 +184,7 @@ export class Home implements ClientStorage {
   async saveIdentity(stored: StoredIdentity, passphrase?: string): Promise<void> {
     await this.ensure();
     if (existsSync(this.keyPath)) throw identityExists(this.dir);
+    const { sealKeystore } = await keystore();
     const file = await sealKeystore(
       stored.username,
       stored.identity,

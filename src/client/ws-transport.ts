@@ -10,8 +10,8 @@ import { listenerTrust } from './tls-trust.js';
 
 const CONNECT_TIMEOUT_MS = 15_000;
 
-function describeConnectError(url: string, error: NodeJS.ErrnoException): SispError {
-  const code = error.code ?? '';
+function describeConnectError(url: string, error: Error): SispError {
+  const code = (error as NodeJS.ErrnoException).code ?? '';
   if (
     ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN'].includes(
       code,
@@ -21,7 +21,7 @@ function describeConnectError(url: string, error: NodeJS.ErrnoException): SispEr
   }
   // Node's certificate failures carry OpenSSL's verify codes (UNABLE_TO_VERIFY_LEAF_SIGNATURE,
   // SELF_SIGNED_CERT_IN_CHAIN, CERT_HAS_EXPIRED, ERR_TLS_CERT_ALTNAME_INVALID, ...).
-  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS/.test(code)) {
+  if (CERTIFICATE_FAILURE.test(code)) {
     return sispError(
       'E_CERTIFICATE',
       `certificate mismatch: the server at ${url} is not certified by the pinned CA`,
@@ -50,9 +50,16 @@ function wrap(ws: WebSocket): Transport {
   };
 }
 
-export const nodeConnector: Connector = async (url, options, events) => {
+const CERTIFICATE_FAILURE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS/;
+
+/** An open WebSocket to `url` whose TLS certificate chains to one of `ca`. */
+async function open(
+  url: string,
+  options: Parameters<Connector>[1],
+  ca: readonly string[],
+): Promise<WebSocket> {
   const ws = new WebSocket(url, {
-    ca: listenerTrust(options.caPem),
+    ca: [...ca],
     minVersion: 'TLSv1.3',
     maxPayload: options.maxFrame,
     perMessageDeflate: false,
@@ -69,10 +76,34 @@ export const nodeConnector: Connector = async (url, options, events) => {
     ws.once('open', () => {
       resolve();
     });
-    ws.once('error', (error: NodeJS.ErrnoException) => {
-      reject(describeConnectError(url, error));
-    });
+    ws.once('error', reject);
   });
+  return ws;
+}
+
+/**
+ * Tries the pinned sisp CA alone first: the default server's certificate chains to it,
+ * and a TLS context holding the system's ~150 roots costs ~50 ms to build, a third of
+ * a short command's start-up. Only a certificate that does not chain to the sisp CA
+ * (an operator's, `sisp serve --tls-cert`) is tried again against the full list
+ * (tls-trust.ts): the same certificates are accepted either way.
+ */
+async function openTrusted(url: string, options: Parameters<Connector>[1]): Promise<WebSocket> {
+  try {
+    return await open(url, options, [options.caPem]);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    if (!CERTIFICATE_FAILURE.test(code)) throw describeConnectError(url, error as Error);
+  }
+  try {
+    return await open(url, options, listenerTrust(options.caPem));
+  } catch (error) {
+    throw describeConnectError(url, error as Error);
+  }
+}
+
+export const nodeConnector: Connector = async (url, options, events) => {
+  const ws = await openTrusted(url, options);
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     // A text message is not SISP/2: an empty frame fails to decode and closes.
     events.message(isBinary ? data : new Uint8Array(0));
