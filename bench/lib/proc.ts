@@ -1,15 +1,24 @@
 /** Resident memory and CPU time of a process, read from /proc (Linux). */
 import { readFileSync } from 'node:fs';
 
-/** Peak resident set (VmHWM) in bytes, or 0 if the process is gone. */
-export function peakRss(pid: number): number {
+function statusField(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const match = /VmHWM:\s+(\d+) kB/.exec(status);
+    const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status);
     return match?.[1] === undefined ? 0 : Number(match[1]) * 1024;
   } catch {
     return 0;
   }
+}
+
+/** Peak resident set (VmHWM) in bytes, or 0 if the process is gone. */
+export function peakRss(pid: number): number {
+  return statusField(pid, 'VmHWM');
+}
+
+/** Resident set now (VmRSS) in bytes, or 0 if the process is gone. */
+export function currentRss(pid: number): number {
+  return statusField(pid, 'VmRSS');
 }
 
 /** User + system CPU seconds consumed so far. */

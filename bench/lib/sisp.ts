@@ -42,16 +42,18 @@ export interface Server {
 export async function startSisp(
   dataDir: string,
   env: Record<string, string> = {},
+  port = 0,
 ): Promise<Server> {
   const child = spawn(
     process.execPath,
-    [SISP, 'serve', '--data', dataDir, '--port', '0', '--quiet'],
+    [SISP, 'serve', '--data', dataDir, '--port', String(port), '--quiet'],
     {
       env: {
         ...process.env,
         SISP_RATE: '1000000',
         SISP_RATE_BURST: '1000000',
         SISP_MAX_CONNECTIONS: '10000',
+        SISP_CONNECTIONS_PER_ADDRESS: '100000',
         SISP_LOG_LEVEL: 'warn',
         ...env,
       },

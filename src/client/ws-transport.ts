@@ -3,6 +3,7 @@
  * operator's certificate the system trusts: tls-trust.ts), one `ws` WebSocket
  * carrying SISP/2 frames.
  */
+import { createSecureContext, type SecureContext } from 'node:tls';
 import WebSocket from 'ws';
 import { sispError, type SispError } from '../protocol/errors.js';
 import type { Connector, Transport } from '../core/transport.js';
@@ -52,14 +53,31 @@ function wrap(ws: WebSocket): Transport {
 
 const CERTIFICATE_FAILURE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS/;
 
+// One TLS context per trust list for the process: building one parses every CA
+// certificate in it, which a client reconnecting (or a process with many sessions)
+// would otherwise pay on every connection.
+const contexts = new Map<string, SecureContext>();
+
+function contextFor(ca: readonly string[]): SecureContext {
+  const key = ca.join('\n');
+  let context = contexts.get(key);
+  if (context === undefined) {
+    context = createSecureContext({ ca: [...ca], minVersion: 'TLSv1.3' });
+    if (contexts.size >= 16) contexts.clear();
+    contexts.set(key, context);
+  }
+  return context;
+}
+
 /** An open WebSocket to `url` whose TLS certificate chains to one of `ca`. */
 async function open(
   url: string,
   options: Parameters<Connector>[1],
   ca: readonly string[],
 ): Promise<WebSocket> {
-  const ws = new WebSocket(url, {
-    ca: [...ca],
+  // ws hands its options to tls.connect, which takes a ready context (ws's types omit it).
+  const settings: WebSocket.ClientOptions & { secureContext: SecureContext } = {
+    secureContext: contextFor(ca),
     minVersion: 'TLSv1.3',
     maxPayload: options.maxFrame,
     perMessageDeflate: false,
@@ -71,7 +89,8 @@ async function open(
     generateMask: (mask: Buffer) => {
       mask.fill(0);
     },
-  });
+  };
+  const ws = new WebSocket(url, settings);
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => {
       resolve();

@@ -301,10 +301,61 @@ function x25519FromExtension(der: Uint8Array): Uint8Array {
   return der.slice(start, start + 32);
 }
 
+/**
+ * Certificates this process has verified, by CA and exact bytes: a gallery verifies
+ * the same owner's certificate for every image, a reconnecting client its own and the
+ * server's. Only the expiry is time-dependent, so a hit re-checks it. Bounded.
+ */
+class VerifiedCache<V extends { readonly notAfter: Date }> {
+  readonly #entries = new Map<string, V>();
+
+  get(key: string, now: Date | undefined): V | undefined {
+    if (now !== undefined) return undefined; // a caller asking about another time checks afresh
+    const hit = this.#entries.get(key);
+    if (hit !== undefined && Date.now() > hit.notAfter.getTime()) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return hit;
+  }
+
+  set(key: string, value: V): void {
+    if (this.#entries.size >= 1024) {
+      const oldest = this.#entries.keys().next();
+      if (oldest.done !== true) this.#entries.delete(oldest.value);
+    }
+    this.#entries.set(key, value);
+  }
+}
+
+const verifiedUsers = new VerifiedCache<VerifiedUser>();
+const verifiedServers = new VerifiedCache<{ encryptionKey: Uint8Array; notAfter: Date }>();
+
+function cacheKey(der: Uint8Array, caDer: Uint8Array): string {
+  return `${toHex(caDer)}:${toHex(der)}`;
+}
+
 export async function verifyUserCertificate(
   der: Uint8Array,
   caCertificate: Uint8Array,
   options: { username?: string; now?: Date } = {},
+): Promise<VerifiedUser> {
+  const key = cacheKey(der, caCertificate);
+  const hit = verifiedUsers.get(key, options.now);
+  if (hit !== undefined) {
+    if (options.username !== undefined && options.username !== hit.username)
+      invalid('issued to another user');
+    return { ...hit, signingKey: hit.signingKey.slice(), encryptionKey: hit.encryptionKey.slice() };
+  }
+  const verified = await verifyUserCertificateAfresh(der, caCertificate, options);
+  if (options.now === undefined) verifiedUsers.set(key, verified);
+  return verified;
+}
+
+async function verifyUserCertificateAfresh(
+  der: Uint8Array,
+  caCertificate: Uint8Array,
+  options: { username?: string; now?: Date },
 ): Promise<VerifiedUser> {
   const cert = parse(der);
   await verifyIssuedBy(der, cert, caCertificate, options.now ?? new Date());
@@ -338,13 +389,19 @@ export async function verifyServerCertificate(
   caCertificate: Uint8Array,
   options: { now?: Date } = {},
 ): Promise<{ encryptionKey: Uint8Array }> {
+  const key = cacheKey(der, caCertificate);
+  const hit = verifiedServers.get(key, options.now);
+  if (hit !== undefined) return { encryptionKey: hit.encryptionKey };
   const cert = parse(der);
   await verifyIssuedBy(der, cert, caCertificate, options.now ?? new Date());
   requireKeyUsage(cert, x509.KeyUsageFlags.digitalSignature);
   const eku = cert.getExtension(x509.ExtendedKeyUsageExtension);
   if (eku?.usages.includes(x509.ExtendedKeyUsage.serverAuth) !== true)
     invalid('not a server certificate');
-  return { encryptionKey: x25519FromExtension(der) };
+  const encryptionKey = x25519FromExtension(der);
+  if (options.now === undefined)
+    verifiedServers.set(key, { encryptionKey, notAfter: cert.notAfter });
+  return { encryptionKey: encryptionKey.slice() };
 }
 
 /** Checks that a CA certificate is self-signed, a CA, and currently valid. */
