@@ -7,7 +7,7 @@
  *
  * Environment: BENCH_RUNS (default 3), BENCH_SMALL_SECONDS (default 30),
  * BENCH_WATCHERS (default 1000), BENCH_POSTS (default 1000), BENCH_SKIP (comma list
- * of sections to skip: startup,bulk,refs,latency,fanout,small,gallery,albums),
+ * of sections to skip: startup,bulk,refs,pinned,latency,fanout,small,gallery,albums),
  * BENCH_STARTUP_RUNS (default 15).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -324,6 +324,84 @@ async function references(): Promise<void> {
   row('sftp get, aes256-gcm, 1 GiB (MB/s)', formatFigure(summarise(get)));
 }
 
+const SERVER_CORE = 0;
+const CLIENT_CORE = 1;
+
+/**
+ * The two-machine-like figure: sisp's server (and sshd) on one core, the clients (and
+ * sftp) on the other, 1 GiB each way, so each side's own cost sets its speed.
+ */
+async function pinned(): Promise<void> {
+  console.log(`\n1c. Pinned: servers on CPU ${SERVER_CORE}, clients on CPU ${CLIENT_CORE} (1 GiB)`);
+  const server = await startSisp(join(work, 'pinned-data'), {}, 0, SERVER_CORE);
+  const image = join(work, 'pinned.jpg');
+  makeImage(image, GiB);
+  const up: number[] = [];
+  const down: number[] = [];
+  const put: number[] = [];
+  const get: number[] = [];
+  try {
+    const common = ['--server', server.url, '--ca', server.caPath];
+    const alice = join(work, 'pinned-alice');
+    const bob = join(work, 'pinned-bob');
+    await runClient(['register', 'alice', '--home', alice, ...common], CLIENT_CORE);
+    await runClient(['register', 'bob', '--home', bob, ...common], CLIENT_CORE);
+    for (let run = 0; run < RUNS; run++) {
+      const name = `pinned-${run}`;
+      up.push(
+        mbps(GiB, (await runClient(['post', name, image, '--home', alice], CLIENT_CORE)).seconds),
+      );
+      const target = join(work, `pinned-down-${run}`);
+      const got = await runClient(
+        ['download', `alice/${name}`, '--out', target, '--home', bob],
+        CLIENT_CORE,
+      );
+      down.push(mbps(GiB, got.seconds));
+      rmSync(target, { recursive: true, force: true });
+    }
+  } finally {
+    await server.stop();
+  }
+  const sshd = await startSshd({ server: SERVER_CORE, client: CLIENT_CORE });
+  try {
+    for (let run = 0; run < RUNS; run++) {
+      const remote = join(work, `pinned-remote-${run}.bin`);
+      put.push(mbps(GiB, sshd.sftp([`put -f ${image} ${remote}`])));
+      get.push(mbps(GiB, sshd.sftp([`get ${remote} ${join(work, 'pinned-local.bin')}`])));
+      rmSync(remote, { force: true });
+      rmSync(join(work, 'pinned-local.bin'), { force: true });
+    }
+  } finally {
+    sshd.stop();
+    rmSync(image, { force: true });
+  }
+  const figures = {
+    post: summarise(up),
+    download: summarise(down),
+    sftpPut: summarise(put),
+    sftpGet: summarise(get),
+  };
+  results.pinned = figures;
+  row(
+    'pinned sisp post / download, 1 GiB (MB/s)',
+    `${formatFigure(figures.post)} / ${formatFigure(figures.download)}`,
+  );
+  row(
+    'pinned sftp put -f / get, 1 GiB (MB/s)',
+    `${formatFigure(figures.sftpPut)} / ${formatFigure(figures.sftpGet)}`,
+  );
+  row(
+    'pinned sisp post / sftp put -f',
+    (figures.post.median / figures.sftpPut.median).toFixed(2),
+    '≥ 1.0',
+  );
+  row(
+    'pinned sisp download / sftp get',
+    (figures.download.median / figures.sftpGet.median).toFixed(2),
+    '≥ 1.0',
+  );
+}
+
 function clientOptions(server: Server, home: string): CliContext {
   return { home: new Home(home), server: server.url, caFile: server.caPath };
 }
@@ -627,6 +705,7 @@ async function main(): Promise<void> {
     if (!SKIP.has('startup')) await startup(server);
     if (!SKIP.has('bulk')) await bulk(server);
     if (!SKIP.has('refs')) await references();
+    if (!SKIP.has('pinned')) await pinned();
     if (!SKIP.has('latency')) await latency(server);
     if (!SKIP.has('fanout')) await fanout(server);
     if (!SKIP.has('small')) await small(server);

@@ -43,10 +43,16 @@ export async function startSisp(
   dataDir: string,
   env: Record<string, string> = {},
   port = 0,
+  /** Pins the server to this CPU (taskset); unpinned by default. */
+  core?: number,
 ): Promise<Server> {
+  // BENCH_SERVER_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR": how the profiles in
+  // bench/README were taken (Node refuses --cpu-prof in NODE_OPTIONS).
+  const flags = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+  const serve = [...flags, SISP, 'serve', '--data', dataDir, '--port', String(port), '--quiet'];
   const child = spawn(
-    process.execPath,
-    [SISP, 'serve', '--data', dataDir, '--port', String(port), '--quiet'],
+    core === undefined ? process.execPath : 'taskset',
+    core === undefined ? serve : ['-c', String(core), process.execPath, ...serve],
     {
       env: {
         ...process.env,
@@ -86,10 +92,20 @@ export async function startSisp(
 }
 
 /** Runs the real client executable; returns wall seconds and the client's peak RSS. */
-export function runClient(args: string[]): Promise<{ seconds: number; rss: number }> {
+export function runClient(
+  args: string[],
+  /** Pins the client to this CPU (taskset); unpinned by default. */
+  core?: number,
+): Promise<{ seconds: number; rss: number }> {
   return new Promise((resolveRun, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [SISP, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const command = [SISP, ...args];
+    const child =
+      core === undefined
+        ? spawn(process.execPath, command, { stdio: ['ignore', 'ignore', 'pipe'] })
+        : spawn('taskset', ['-c', String(core), process.execPath, ...command], {
+            stdio: ['ignore', 'ignore', 'pipe'],
+          });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();

@@ -32,7 +32,11 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function startSshd(): Promise<Sshd> {
+/**
+ * `cores`: run sshd (and every process it forks) on one CPU and the sftp client on
+ * another (taskset), for the pinned two-machine-like figure; unpinned by default.
+ */
+export async function startSshd(cores?: { server: number; client: number }): Promise<Sshd> {
   if (!existsSync(SSHD)) {
     execFileSync('apt-get', ['install', '-y', '-qq', 'openssh-server'], {
       stdio: 'ignore',
@@ -65,9 +69,11 @@ export async function startSshd(): Promise<Sshd> {
       '',
     ].join('\n'),
   );
-  const child: ChildProcess = spawn(SSHD, ['-D', '-e', '-f', join(dir, 'sshd_config')], {
-    stdio: 'ignore',
-  });
+  const sshdArgs = ['-D', '-e', '-f', join(dir, 'sshd_config')];
+  const child: ChildProcess =
+    cores === undefined
+      ? spawn(SSHD, sshdArgs, { stdio: 'ignore' })
+      : spawn('taskset', ['-c', String(cores.server), SSHD, ...sshdArgs], { stdio: 'ignore' });
   // Wait until it accepts connections.
   const deadline = Date.now() + 10_000;
   for (;;) {
@@ -92,11 +98,12 @@ export async function startSshd(): Promise<Sshd> {
       const batch = join(dir, 'batch');
       writeFileSync(batch, `${commands.join('\n')}\n`);
       const started = performance.now();
-      execFileSync(
-        'sftp',
-        ['-q', '-b', batch, ...clientOptions(dir, port, true), 'root@127.0.0.1'],
-        { stdio: 'ignore' },
-      );
+      const sftpArgs = ['-q', '-b', batch, ...clientOptions(dir, port, true), 'root@127.0.0.1'];
+      if (cores === undefined) execFileSync('sftp', sftpArgs, { stdio: 'ignore' });
+      else
+        execFileSync('taskset', ['-c', String(cores.client), 'sftp', ...sftpArgs], {
+          stdio: 'ignore',
+        });
       return (performance.now() - started) / 1000;
     },
     stop() {

@@ -135,15 +135,34 @@ export interface CertificateProfile {
   readonly now?: Date;
 }
 
+/** The CA's parsed certificate and key identifier, made once per CA: every issue needs them. */
+const issuers = new WeakMap<
+  CertificateAuthority,
+  Promise<{ subject: string; keyId: x509.AuthorityKeyIdentifierExtension }>
+>();
+
+function issuerOf(ca: CertificateAuthority) {
+  let issuer = issuers.get(ca);
+  if (issuer === undefined) {
+    const caCert = new x509.X509Certificate(buf(ca.certificate));
+    issuer = x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey).then((keyId) => ({
+      subject: caCert.subject,
+      keyId,
+    }));
+    issuers.set(ca, issuer);
+  }
+  return issuer;
+}
+
 export async function issueCertificate(
   ca: CertificateAuthority,
   profile: CertificateProfile,
 ): Promise<Uint8Array> {
-  const caCert = new x509.X509Certificate(buf(ca.certificate));
+  const issuer = await issuerOf(ca);
   const extensions = [
     new x509.BasicConstraintsExtension(profile.isCa ?? false, undefined, true),
     new x509.KeyUsagesExtension(profile.keyUsage, true),
-    await x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey),
+    issuer.keyId,
     ...(profile.extraExtensions ?? []),
   ];
   if (profile.encryptionKey !== undefined)
@@ -151,7 +170,7 @@ export async function issueCertificate(
   const draft = await x509.X509CertificateGenerator.create({
     serialNumber: serialNumber(),
     subject: profile.subject,
-    issuer: caCert.subject,
+    issuer: issuer.subject,
     ...validity(profile.days ?? USER_CERT_DAYS, profile.now ?? new Date()),
     publicKey: profile.publicKey,
     signingKey: ca.privateKey,

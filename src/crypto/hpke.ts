@@ -4,11 +4,12 @@
  * the recipient, so a wrapped key cannot be replayed to another image or person.
  */
 import { Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
-import { checkBytes, equalBytes, toHex } from '../protocol/bytes.js';
+import { checkBytes, equalBytes } from '../protocol/bytes.js';
 import { encodeDeterministic } from '../protocol/cbor.js';
 import { sispError } from '../protocol/errors.js';
 import { SERVER_RECIPIENT } from '../protocol/messages.js';
 import { importX25519Public } from './keys.js';
+import { RecentKeys } from './recent-keys.js';
 import { buf } from './webcrypto.js';
 
 export { SERVER_RECIPIENT };
@@ -69,26 +70,8 @@ export interface WrapOptions {
   readonly suite?: HpkeSuite;
 }
 
-// Recent recipients' imported keys: a post wraps to the same two or three keys every
-// time, and a WebCrypto import is a promise hop that costs as much as the DH. Public
-// keys only, so keeping them is harmless; bounded so a long-lived process stays small.
-const recentPublicKeys = new Map<string, Promise<CryptoKey>>();
-const RECENT_PUBLIC_KEYS = 256;
-
-function recipientKey(raw: Uint8Array): Promise<CryptoKey> {
-  const id = toHex(raw);
-  let key = recentPublicKeys.get(id);
-  if (key === undefined) {
-    key = importX25519Public(raw);
-    key.catch(() => recentPublicKeys.delete(id));
-    if (recentPublicKeys.size >= RECENT_PUBLIC_KEYS) {
-      const oldest = recentPublicKeys.keys().next();
-      if (oldest.done !== true) recentPublicKeys.delete(oldest.value);
-    }
-    recentPublicKeys.set(id, key);
-  }
-  return key;
-}
+// A post wraps to the same two or three keys every time.
+const recipientKeys = new RecentKeys(importX25519Public);
 
 export async function wrapContentKey(
   contentKey: Uint8Array,
@@ -99,7 +82,7 @@ export async function wrapContentKey(
   options: WrapOptions & { readonly ikmE?: Uint8Array } = {},
 ): Promise<WrappedKey> {
   checkBytes('contentKey', contentKey, 32);
-  const publicKey = await recipientKey(recipientPublicKey);
+  const publicKey = await recipientKeys.get(recipientPublicKey);
   const ekm = options.ikmE === undefined ? {} : { ekm: buf(options.ikmE).buffer };
   const params = {
     recipientPublicKey: publicKey,

@@ -5,6 +5,7 @@
 import { checkBytes, concatBytes, equalBytes } from '../protocol/bytes.js';
 import { sispError } from '../protocol/errors.js';
 import { X25519_PKCS8_PREFIX } from './der.js';
+import { RecentKeys } from './recent-keys.js';
 import { buf, subtle } from './webcrypto.js';
 
 export const PUBLIC_KEY_SIZE = 32;
@@ -107,13 +108,16 @@ export async function signEd25519(privateKey: CryptoKey, message: Uint8Array): P
   return new Uint8Array(await subtle().sign({ name: 'Ed25519' }, privateKey, buf(message)));
 }
 
+// Owners' keys on every image of theirs, users' on every sign-in.
+const verifyingKeys = new RecentKeys(importEd25519Public, 1024);
+
 export async function verifyEd25519(
   publicKey: Uint8Array | CryptoKey,
   signature: Uint8Array,
   message: Uint8Array,
 ): Promise<boolean> {
   if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_SIZE) return false;
-  const key = publicKey instanceof Uint8Array ? await importEd25519Public(publicKey) : publicKey;
+  const key = publicKey instanceof Uint8Array ? await verifyingKeys.get(publicKey) : publicKey;
   try {
     return await subtle().verify({ name: 'Ed25519' }, key, buf(signature), buf(message));
   } catch {

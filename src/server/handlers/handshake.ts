@@ -127,8 +127,12 @@ export async function auth(
  * refuses the zero secret. Wrapping content keys to such a key would publish them.
  */
 async function requireUsableX25519(publicKey: Uint8Array): Promise<void> {
-  const trial = (await subtle().generateKey({ name: 'X25519' }, false, [
+  // Any private key tells a small-order key (the secret is zero with all of them): one
+  // for the process, made on first use, used for nothing else.
+  trialKey ??= subtle().generateKey({ name: 'X25519' }, false, [
     'deriveBits',
-  ])) as CryptoKeyPair;
-  await x25519(trial.privateKey, publicKey);
+  ]) as Promise<CryptoKeyPair>;
+  await x25519((await trialKey).privateKey, publicKey);
 }
+
+let trialKey: Promise<CryptoKeyPair> | undefined;
