@@ -48,9 +48,16 @@ export interface PostFileRequest extends Omit<PostRequest, 'source'> {
   readonly onNotice?: (line: string) => void;
 }
 
+/**
+ * A file this small is read once and checked, scanned, shrunk and sent from memory:
+ * one open instead of four, and the bytes checked are the bytes sent.
+ */
+const SMALL_FILE = GPS_SCAN;
+
 /** The GPS position in the file, looked for in its first MiB (best effort: never fails a post). */
-async function scanForGps(path: string): Promise<Partial<Coordinates> | undefined> {
-  const file = await open(path, 'r');
+async function scanForGps(input: string | Uint8Array): Promise<Partial<Coordinates> | undefined> {
+  if (typeof input !== 'string') return gpsOf(input.subarray(0, GPS_SCAN)).catch(() => undefined);
+  const file = await open(input, 'r');
   try {
     const head = new Uint8Array(GPS_SCAN);
     const { bytesRead } = await file.read(head, 0, GPS_SCAN, 0);
@@ -70,9 +77,12 @@ async function scanForGps(path: string): Promise<Partial<Coordinates> | undefine
 export async function postFile(client: SispClient, request: PostFileRequest): Promise<PostResult> {
   const { path, stripMetadata: strip, onNotice, ...rest } = request;
   if (!existsSync(path)) throw sispError('E_NOT_FOUND', `no such file: ${path}`);
-  const info = await inspectImage(path);
+  const size = (await stat(path)).size;
+  const small = strip !== true && size <= SMALL_FILE;
+  const input = small ? new Uint8Array(await readFile(path)) : path;
+  const info = await inspectImage(path, input);
   if (strip === true) {
-    if ((await stat(path)).size > STRIP_LIMIT)
+    if (size > STRIP_LIMIT)
       throw sispError('E_TOO_LARGE', `${path} is too large to strip its metadata (over 256 MiB)`);
     const bytes = new Uint8Array(await readFile(path));
     const hadGps = (await gpsOf(bytes)) !== undefined;
@@ -85,7 +95,7 @@ export async function postFile(client: SispClient, request: PostFileRequest): Pr
       ...(thumbnail === undefined ? {} : { thumbnail }),
     });
   }
-  const gps = onNotice === undefined ? undefined : await scanForGps(path);
+  const gps = onNotice === undefined ? undefined : await scanForGps(input);
   if (gps !== undefined) {
     const where =
       gps.latitude === undefined || gps.longitude === undefined
@@ -95,8 +105,15 @@ export async function postFile(client: SispClient, request: PostFileRequest): Pr
       `note: ${path} carries ${where}, readable by everyone who can see it; --strip-metadata removes it`,
     );
   }
-  const thumbnail = await makeThumbnail(path);
-  const source = await openFileSource(path, info.contentType);
+  const thumbnail = await makeThumbnail(input);
+  if (typeof input !== 'string') {
+    return postImage(client, {
+      ...rest,
+      source: bytesSource(input, info.contentType),
+      ...(thumbnail === undefined ? {} : { thumbnail }),
+    });
+  }
+  const source = await openFileSource(input, info.contentType);
   try {
     return await postImage(client, {
       ...rest,

@@ -20,11 +20,17 @@ export interface ImageInfo {
   readonly height: number;
 }
 
-export async function inspectImage(path: string): Promise<ImageInfo> {
+/** `input`: the file's path, or its bytes already read (`path` then only names it). */
+export async function inspectImage(
+  path: string,
+  input: string | Uint8Array = path,
+): Promise<ImageInfo> {
   const sharp = await loadSharp();
   let metadata: Awaited<ReturnType<SharpImage['metadata']>>;
   try {
-    metadata = await sharp(path, { failOn: 'error' }).metadata();
+    const source =
+      typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.length);
+    metadata = await sharp(source, { failOn: 'error' }).metadata();
   } catch {
     throw sispError('E_BAD_REQUEST', `${path} is not an image (JPEG, PNG, GIF or WebP)`);
   }
