@@ -18,6 +18,7 @@ import { postFile } from '../src/cli/commands.js';
 import { connect, login } from '../src/cli/context.js';
 import type { SispClient } from '../src/core/client.js';
 import { startCluster } from '../test/e2e/cluster-harness.js';
+import { fanoutSpread } from './lib/fanout.js';
 import { IMAGES, startSisp } from './lib/sisp.js';
 import { formatFigure, percentile, sortedCopy, summarise } from './lib/stats.js';
 
@@ -80,20 +81,7 @@ async function fanout(poster: SispClient, watchers: readonly SispClient[], tag: 
   const spreads: number[] = [];
   for (let post = 0; post < 30; post++) {
     const name = `${tag}-${post}`;
-    let remaining = watchers.length;
-    let last = 0;
-    const all = new Promise<void>((done) => {
-      for (const watcher of watchers)
-        watcher.connection.onEvent = (event) => {
-          if (event.body.name !== name) return;
-          last = performance.now();
-          if (--remaining === 0) done();
-        };
-    });
-    await postFile(poster, { name, path: IMAGE });
-    const acked = performance.now();
-    await all;
-    spreads.push(Math.max(0, last - acked));
+    spreads.push(await fanoutSpread(watchers, name, () => postFile(poster, { name, path: IMAGE })));
   }
   const sorted = sortedCopy(spreads);
   return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };

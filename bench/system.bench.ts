@@ -32,6 +32,7 @@ import {
 } from '../src/crypto/certificates.js';
 import { exportPkcs8 } from '../src/crypto/keys.js';
 import { subtle } from '../src/crypto/webcrypto.js';
+import { fanoutSpread } from './lib/fanout.js';
 import { cpuSeconds, machineCpuDuring, peakRss, type MachineCpu } from './lib/proc.js';
 import { startSshd } from './lib/sshd.js';
 import { IMAGES, makeImage, runClient, SISP, startSisp, type Server } from './lib/sisp.js';
@@ -503,23 +504,9 @@ async function fanout(server: Server): Promise<void> {
     const spreads: number[] = [];
     for (let post = 0; post < 50; post++) {
       const name = `fan-${run}-${post}`;
-      let remaining = watchers.length;
-      let done: (() => void) | undefined;
-      const all = new Promise<void>((resolveAll) => {
-        done = resolveAll;
-      });
-      let last = 0;
-      for (const watcher of watchers) {
-        watcher.connection.onEvent = (event) => {
-          if (event.body.name !== name) return;
-          last = performance.now();
-          if (--remaining === 0) done?.();
-        };
-      }
-      await postImage(poster, { name, path: image });
-      const acked = performance.now();
-      await all;
-      spreads.push(Math.max(0, last - acked));
+      spreads.push(
+        await fanoutSpread(watchers, name, () => postImage(poster, { name, path: image })),
+      );
     }
     const sorted = sortedCopy(spreads);
     p50s.push(percentile(sorted, 50));

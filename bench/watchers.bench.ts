@@ -23,6 +23,7 @@ import { postFile } from '../src/cli/commands.js';
 import { connect, login, type CliContext } from '../src/cli/context.js';
 import type { SispClient } from '../src/core/client.js';
 import { eventsAfter } from '../src/core/events.js';
+import { fanoutSpread } from './lib/fanout.js';
 import { cpuSeconds, currentRss, peakRss } from './lib/proc.js';
 import { IMAGES, startSisp, type Server } from './lib/sisp.js';
 import { formatFigure, percentile, sortedCopy, summarise } from './lib/stats.js';
@@ -114,21 +115,9 @@ async function fanout(watchers: SispClient[], poster: SispClient) {
     const spreads: number[] = [];
     for (let post = 0; post < 20; post++) {
       const name = `fan-${run}-${post}`;
-      let remaining = watchers.length;
-      let last = 0;
-      const all = new Promise<void>((done) => {
-        for (const watcher of watchers) {
-          watcher.connection.onEvent = (event) => {
-            if (event.body.name !== name) return;
-            last = performance.now();
-            if (--remaining === 0) done();
-          };
-        }
-      });
-      await postFile(poster, { name, path: IMAGE });
-      const acked = performance.now();
-      await all;
-      spreads.push(Math.max(0, last - acked));
+      spreads.push(
+        await fanoutSpread(watchers, name, () => postFile(poster, { name, path: IMAGE })),
+      );
     }
     const sorted = sortedCopy(spreads);
     p50s.push(percentile(sorted, 50));

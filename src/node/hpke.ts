@@ -138,6 +138,14 @@ function dh(privateKey: KeyObject, publicKey: KeyObject): Buffer {
   return diffieHellman({ privateKey, publicKey });
 }
 
+/** DHKEM's ExtractAndExpand(dh, kem_context) (RFC 9180 4.1); wipes the DH output. */
+function kemSharedSecret(secret: Buffer, kemContext: Buffer): Buffer {
+  const empty = Buffer.alloc(0);
+  const shared = KEM.extractAndExpand(empty, 'eae_prk', secret, 'shared_secret', kemContext, 32);
+  secret.fill(0);
+  return shared;
+}
+
 // The recipient's own public key, derived once per private key (Decap needs pkRm).
 const ownPublic = new WeakMap<KeyObject, Buffer>();
 
@@ -216,33 +224,13 @@ export class NodeHpkeSuite implements HpkeSuite {
           : deriveX25519KeyPair(bytes(ekm));
     const secret = dh(ephemeral.privateKey, pkR);
     const enc = rawPublic(ephemeral.publicKey ?? createPublicKey(ephemeral.privateKey));
-    const kemContext = Buffer.concat([enc, rawPublic(pkR)]);
-    const sharedSecret = KEM.extractAndExpand(
-      Buffer.alloc(0),
-      'eae_prk',
-      secret,
-      'shared_secret',
-      kemContext,
-      32,
-    );
-    secret.fill(0);
-    return { enc, sharedSecret };
+    return { enc, sharedSecret: kemSharedSecret(secret, Buffer.concat([enc, rawPublic(pkR)])) };
   }
 
   #decap(recipient: CryptoKey, enc: Buffer): Buffer {
     const skR = x25519Key(recipient, 'private');
     const secret = dh(skR, publicFromRaw(enc));
-    const kemContext = Buffer.concat([enc, recipientPublicRaw(skR)]);
-    const sharedSecret = KEM.extractAndExpand(
-      Buffer.alloc(0),
-      'eae_prk',
-      secret,
-      'shared_secret',
-      kemContext,
-      32,
-    );
-    secret.fill(0);
-    return sharedSecret;
+    return kemSharedSecret(secret, Buffer.concat([enc, recipientPublicRaw(skR)]));
   }
 
   /** KeySchedule for mode_base (RFC 9180 5.1): no PSK, so psk and psk_id are empty. */

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { readTestJson } from '../support/files.js';
+import { readRfcHpkeVector } from '../support/hpke-vector.js';
 import { Aes128Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
 import {
   rewrapContentKey,
@@ -15,15 +15,7 @@ import { fromHex, toHex } from '../../src/protocol/bytes.js';
 import { isSispError } from '../../src/protocol/errors.js';
 import { CONTENT_KEY, IKM_E, IMAGE_ID, X25519_ALICE, X25519_BOB } from '../protocol/doc-vectors.js';
 
-interface Vector {
-  info: string;
-  skRm: string;
-  pkRm: string;
-  skEm: string;
-  enc: string;
-  encryptions: { aad: string; ciphertext: string; plaintext: string }[];
-}
-const vector = await readTestJson<Vector>('test/vectors/hpke-rfc9180-a1-1.json');
+const vector = await readRfcHpkeVector();
 
 const ab = (hex: string) => fromHex(hex).slice().buffer;
 

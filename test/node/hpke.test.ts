@@ -18,16 +18,9 @@ import { fromHex, toHex } from '../../src/protocol/bytes.js';
 import { CONTENT_KEY, IKM_E, IMAGE_ID, X25519_BOB } from '../protocol/doc-vectors.js';
 import { numRuns } from '../properties.js';
 import { readTestJson } from '../support/files.js';
+import { readRfcHpkeVector } from '../support/hpke-vector.js';
 
-interface RfcVector {
-  info: string;
-  skRm: string;
-  pkRm: string;
-  skEm: string;
-  enc: string;
-  encryptions: { aad: string; ciphertext: string; plaintext: string }[];
-}
-const rfc = await readTestJson<RfcVector>('test/vectors/hpke-rfc9180-a1-1.json');
+const rfc = await readRfcHpkeVector();
 
 interface WycheproofX25519 {
   testGroups: { tests: { public: string; flags: string[] }[] }[];
