@@ -16,8 +16,8 @@ import {
   createPrivateKey,
   createPublicKey,
   diffieHellman,
-  generateKeyPairSync,
   hkdfSync,
+  generateKeyPairSync,
   KeyObject,
 } from 'node:crypto';
 import type { HpkeSuite } from '../crypto/hpke.js';
@@ -34,8 +34,7 @@ const TAG_SIZE = 16;
 const NPK = 32;
 const HPKE_V1 = Buffer.from('HPKE-v1');
 const ZERO_SALT = Buffer.alloc(32);
-// DER prefixes of an X25519 SubjectPublicKeyInfo and PKCS#8 key (RFC 8410), raw key after.
-const SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
+// DER prefix of an X25519 PKCS#8 private key (RFC 8410), the raw key after.
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
 
 function i2osp2(n: number): Buffer {
@@ -87,42 +86,51 @@ class Labels {
 
 const KEM = new Labels(Buffer.concat([Buffer.from('KEM'), i2osp2(KEM_ID)]));
 
-/** The raw 32 bytes of an X25519 public key: JWK export (~3 µs; DER export takes ~70). */
-function rawPublic(key: KeyObject): Buffer {
-  const { x } = key.export({ format: 'jwk' });
-  if (typeof x !== 'string') throw new TypeError('not an X25519 public key');
-  return Buffer.from(x, 'base64url');
-}
-
+/** Raw bytes to a key object, through JWK: a DER import goes through OpenSSL 3's decoders, ~4x slower. */
 function publicFromRaw(raw: Buffer): KeyObject {
   if (raw.length !== NPK) throw new RangeError('an X25519 public key is 32 bytes');
   return createPublicKey({
-    key: Buffer.concat([SPKI_PREFIX, raw]),
-    format: 'der',
-    type: 'spki',
+    key: { kty: 'OKP', crv: 'X25519', x: raw.toString('base64url') },
+    format: 'jwk',
   });
 }
 
-/** DeriveKeyPair(ikm) for X25519 (RFC 9180 7.1.3): what test vectors fix the ephemeral key with. */
-export function deriveX25519KeyPair(ikm: Uint8Array): {
-  privateKey: KeyObject;
-  publicKey: KeyObject;
-} {
-  const sk = KEM.extractAndExpand(
-    Buffer.alloc(0),
-    'dkp_prk',
-    bytes(ikm),
-    'sk',
-    Buffer.alloc(0),
-    32,
-  );
-  const privateKey = createPrivateKey({
-    key: Buffer.concat([PKCS8_PREFIX, sk]),
+function privateFromRaw(raw: Buffer): KeyObject {
+  return createPrivateKey({
+    key: Buffer.concat([PKCS8_PREFIX, raw]),
     format: 'der',
     type: 'pkcs8',
   });
+}
+
+/** u = 9, X25519's base point (RFC 7748 4.1). */
+const BASE_POINT = publicFromRaw(Buffer.concat([Buffer.of(9), Buffer.alloc(31)]));
+
+/**
+ * A private key's public key as X25519(sk, 9), by the DH function itself (RFC 7748
+ * 6.1). Not by exporting the key object: on Node 20 a JWK or DER export holds the
+ * key's lock while it allocates, and a garbage collection that finalises the job that
+ * generated the key then takes the same lock: the process deadlocks (seen in the
+ * crypto benchmark; gdb showed ExportJWKEdKey -> GC -> ~KeyGenJob -> mutex). So no
+ * key that a KeyGenJob made is exported here; DH allocates its result outside the lock.
+ */
+function publicOf(privateKey: KeyObject): Buffer {
+  return diffieHellman({ privateKey, publicKey: BASE_POINT });
+}
+
+/** DeriveKeyPair(ikm) for X25519 (RFC 9180 7.1.3): what test vectors fix the ephemeral key with. */
+export function deriveX25519KeyPair(ikm: Uint8Array): { privateKey: KeyObject; publicKey: Buffer } {
+  const empty = Buffer.alloc(0);
+  const sk = KEM.extractAndExpand(empty, 'dkp_prk', bytes(ikm), 'sk', empty, 32);
+  const privateKey = privateFromRaw(sk);
   sk.fill(0);
-  return { privateKey, publicKey: createPublicKey(privateKey) };
+  return { privateKey, publicKey: publicOf(privateKey) };
+}
+
+/** GenerateKeyPair, the public half by DH with the base point rather than an export. */
+function generateX25519KeyPair(): { privateKey: KeyObject; publicKey: Buffer } {
+  const { privateKey } = generateKeyPairSync('x25519');
+  return { privateKey, publicKey: publicOf(privateKey) };
 }
 
 function x25519Key(key: CryptoKey, type: 'private' | 'public'): KeyObject {
@@ -146,14 +154,31 @@ function kemSharedSecret(secret: Buffer, kemContext: Buffer): Buffer {
   return shared;
 }
 
-// The recipient's own public key, derived once per private key (Decap needs pkRm).
-const ownPublic = new WeakMap<KeyObject, Buffer>();
+// Raw public keys, worked out once per key object: the recipient's own for Decap
+// (pkRm), and each recipient's for Encap's kem_context.
+const rawPublics = new WeakMap<KeyObject, Buffer>();
 
 function recipientPublicRaw(privateKey: KeyObject): Buffer {
-  let raw = ownPublic.get(privateKey);
+  let raw = rawPublics.get(privateKey);
   if (raw === undefined) {
-    raw = rawPublic(createPublicKey(privateKey));
-    ownPublic.set(privateKey, raw);
+    raw = publicOf(privateKey);
+    rawPublics.set(privateKey, raw);
+  }
+  return raw;
+}
+
+/**
+ * The raw bytes of a recipient's public key. An export, once per key object: safe for
+ * keys imported from bytes, as wrapContentKey's are (the deadlock above needs a key
+ * that a garbage KeyGenJob generated).
+ */
+function rawPublic(publicKey: KeyObject): Buffer {
+  let raw = rawPublics.get(publicKey);
+  if (raw === undefined) {
+    const { x } = publicKey.export({ format: 'jwk' });
+    if (typeof x !== 'string') throw new TypeError('not an X25519 public key');
+    raw = Buffer.from(x, 'base64url');
+    rawPublics.set(publicKey, raw);
   }
   return raw;
 }
@@ -218,12 +243,12 @@ export class NodeHpkeSuite implements HpkeSuite {
     const pkR = x25519Key(recipient, 'public');
     const ephemeral =
       ekm === undefined
-        ? generateKeyPairSync('x25519')
+        ? generateX25519KeyPair()
         : 'privateKey' in ekm
           ? { privateKey: x25519Key(ekm.privateKey, 'private'), publicKey: undefined }
           : deriveX25519KeyPair(bytes(ekm));
     const secret = dh(ephemeral.privateKey, pkR);
-    const enc = rawPublic(ephemeral.publicKey ?? createPublicKey(ephemeral.privateKey));
+    const enc = ephemeral.publicKey ?? publicOf(ephemeral.privateKey);
     return { enc, sharedSecret: kemSharedSecret(secret, Buffer.concat([enc, rawPublic(pkR)])) };
   }
 

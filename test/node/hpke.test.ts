@@ -48,8 +48,7 @@ describe('Node-native HPKE: RFC 9180 vectors', () => {
     const pair = deriveX25519KeyPair(IKM_E);
     const der = pair.privateKey.export({ format: 'der', type: 'pkcs8' });
     assert.equal(toHex(new Uint8Array(der.subarray(-32))), rfc.skEm);
-    const spki = pair.publicKey.export({ format: 'der', type: 'spki' });
-    assert.equal(toHex(new Uint8Array(spki.subarray(-32))), rfc.enc);
+    assert.equal(toHex(new Uint8Array(pair.publicKey)), rfc.enc);
   });
 
   it('A.1.1: sealing with ikmE gives the exact enc and first ciphertext', async () => {
