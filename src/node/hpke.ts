@@ -118,19 +118,22 @@ function publicOf(privateKey: KeyObject): Buffer {
   return diffieHellman({ privateKey, publicKey: BASE_POINT });
 }
 
+function keyPairOf(privateKey: KeyObject): { privateKey: KeyObject; publicKey: Buffer } {
+  return { privateKey, publicKey: publicOf(privateKey) };
+}
+
 /** DeriveKeyPair(ikm) for X25519 (RFC 9180 7.1.3): what test vectors fix the ephemeral key with. */
 export function deriveX25519KeyPair(ikm: Uint8Array): { privateKey: KeyObject; publicKey: Buffer } {
   const empty = Buffer.alloc(0);
   const sk = KEM.extractAndExpand(empty, 'dkp_prk', bytes(ikm), 'sk', empty, 32);
   const privateKey = privateFromRaw(sk);
   sk.fill(0);
-  return { privateKey, publicKey: publicOf(privateKey) };
+  return keyPairOf(privateKey);
 }
 
 /** GenerateKeyPair, the public half by DH with the base point rather than an export. */
 function generateX25519KeyPair(): { privateKey: KeyObject; publicKey: Buffer } {
-  const { privateKey } = generateKeyPairSync('x25519');
-  return { privateKey, publicKey: publicOf(privateKey) };
+  return keyPairOf(generateKeyPairSync('x25519').privateKey);
 }
 
 function x25519Key(key: CryptoKey, type: 'private' | 'public'): KeyObject {
@@ -139,11 +142,6 @@ function x25519Key(key: CryptoKey, type: 'private' | 'public'): KeyObject {
     throw new TypeError(`expected an X25519 ${type} key`);
   }
   return object;
-}
-
-/** DH that refuses an all-zero output (a low-order peer key): OpenSSL throws for it. */
-function dh(privateKey: KeyObject, publicKey: KeyObject): Buffer {
-  return diffieHellman({ privateKey, publicKey });
 }
 
 /** DHKEM's ExtractAndExpand(dh, kem_context) (RFC 9180 4.1); wipes the DH output. */
@@ -245,16 +243,17 @@ export class NodeHpkeSuite implements HpkeSuite {
       ekm === undefined
         ? generateX25519KeyPair()
         : 'privateKey' in ekm
-          ? { privateKey: x25519Key(ekm.privateKey, 'private'), publicKey: undefined }
+          ? keyPairOf(x25519Key(ekm.privateKey, 'private'))
           : deriveX25519KeyPair(bytes(ekm));
-    const secret = dh(ephemeral.privateKey, pkR);
-    const enc = ephemeral.publicKey ?? publicOf(ephemeral.privateKey);
+    // OpenSSL refuses an all-zero output (a low-order peer key), as RFC 9180 7.1.4 asks.
+    const secret = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: pkR });
+    const enc = ephemeral.publicKey;
     return { enc, sharedSecret: kemSharedSecret(secret, Buffer.concat([enc, rawPublic(pkR)])) };
   }
 
   #decap(recipient: CryptoKey, enc: Buffer): Buffer {
     const skR = x25519Key(recipient, 'private');
-    const secret = dh(skR, publicFromRaw(enc));
+    const secret = diffieHellman({ privateKey: skR, publicKey: publicFromRaw(enc) });
     return kemSharedSecret(secret, Buffer.concat([enc, recipientPublicRaw(skR)]));
   }
 
@@ -276,10 +275,12 @@ export class NodeHpkeSuite implements HpkeSuite {
 
 /** Only base mode: a PSK or sender key asks for a mode this suite does not do. */
 function refuseModes(params: { psk?: unknown; senderKey?: unknown; senderPublicKey?: unknown }) {
-  if (params.psk !== undefined || params.senderKey !== undefined) {
+  if (
+    params.psk !== undefined ||
+    params.senderKey !== undefined ||
+    params.senderPublicKey !== undefined
+  )
     throw new TypeError('only HPKE base mode is supported');
-  }
-  if (params.senderPublicKey !== undefined) throw new TypeError('only HPKE base mode is supported');
 }
 
 function arrayBuffer(value: Buffer): ArrayBuffer {

@@ -134,4 +134,61 @@ describe('certificates', () => {
     await rejects(verifyServerCertificate(aliceCert, ca.certificate));
     await rejects(verifyUserCertificate(cert, ca.certificate));
   });
+
+  describe('a certificate verified once is remembered, never trusted further', () => {
+    /** Issued so that it expires `ms` from now. */
+    const expiringIn = (ms: number) => ({ now: new Date(Date.now() + ms - DAY), days: 1 });
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+    it('a second look still checks the name and the CA, and hands out its own copy', async () => {
+      const first = await verifyUserCertificate(aliceCert, ca.certificate, { username: 'alice' });
+      first.signingKey.fill(0);
+      const again = await verifyUserCertificate(aliceCert, ca.certificate, { username: 'alice' });
+      assert.deepEqual(again.signingKey, (await publicIdentity(alice)).signingKey);
+      await rejects(verifyUserCertificate(aliceCert, ca.certificate, { username: 'bob' }));
+      await rejects(
+        verifyUserCertificate(aliceCert, (await createCertificateAuthority()).certificate),
+      );
+    });
+
+    it('a user certificate that has expired since is refused', async () => {
+      const cert = await issueUserCertificate(
+        ca,
+        {
+          username: 'alice',
+          signingKey: alice.signing.publicKey,
+          encryptionKey: (await publicIdentity(alice)).encryptionKey,
+        },
+        expiringIn(1500),
+      );
+      await verifyUserCertificate(cert, ca.certificate);
+      await sleep(1600);
+      await rejects(verifyUserCertificate(cert, ca.certificate));
+    });
+
+    it('a server certificate that has expired since is refused', async () => {
+      const tls = await subtle().generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+        'sign',
+        'verify',
+      ]);
+      const cert = await issueServerCertificate(
+        ca,
+        {
+          tlsPublicKey: tls.publicKey,
+          encryptionKey: new Uint8Array(32).fill(7),
+          hostnames: ['localhost'],
+          ips: [],
+        },
+        expiringIn(1500),
+      );
+      const first = await verifyServerCertificate(cert, ca.certificate);
+      first.encryptionKey.fill(0);
+      assert.deepEqual(
+        (await verifyServerCertificate(cert, ca.certificate)).encryptionKey,
+        new Uint8Array(32).fill(7),
+      );
+      await sleep(1600);
+      await rejects(verifyServerCertificate(cert, ca.certificate));
+    });
+  });
 });
