@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { readableFingerprint } from '../crypto/fingerprint.js';
-import { equalBytes, fromHex, toHex } from '../protocol/bytes.js';
+import { equalBytes } from '../protocol/bytes.js';
 import { sispError } from '../protocol/errors.js';
 import { lockDataDir } from './data-lock.js';
 import { FileBlobStore } from './blobs/file-blob-store.js';
@@ -168,12 +168,12 @@ const SHARED_GRACE_MS = 60 * 60 * 1000;
  * and its metadata now.
  */
 export async function collectGarbage(context: ServerContext, graceMs = 0): Promise<number> {
-  const live = new Set((await context.store.allBlobs()).map((sha) => toHex(sha)));
+  const live = new Set(await context.store.allBlobs());
   const before = Date.now() - graceMs;
   let removed = 0;
   for await (const { key, modified } of context.blobs.list()) {
     if (live.has(key) || modified > before) continue;
-    if (graceMs > 0 && (await context.store.blobInUse(fromHex(key)))) continue;
+    if (graceMs > 0 && (await context.store.blobInUse(key))) continue;
     await context.blobs.remove(key);
     removed++;
   }

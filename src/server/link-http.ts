@@ -11,7 +11,6 @@
  * here: it lives in the URL's fragment, which browsers and sisp never send.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { toHex } from '../protocol/bytes.js';
 import { encodeDeterministic } from '../protocol/cbor.js';
 import { ERROR_CODES, isSispError, type ErrorCode } from '../protocol/errors.js';
 import { fromBase64Url, LINK_ID_LENGTH } from '../protocol/link.js';
@@ -84,7 +83,7 @@ async function blob(context: ServerContext, link: LinkRecord, response: ServerRe
     refuse(response, 404, 'E_NOT_FOUND');
     return;
   }
-  const reader = await context.blobs.open(toHex(image.sha256));
+  const reader = await context.blobs.open(image.blob);
   const gone = { aborted: false };
   response.once('close', () => {
     gone.aborted = true;

@@ -114,15 +114,16 @@ export class ServerMetrics {
       return run().finally(() => end());
     };
     const timedUpload = (upload: BlobUpload): BlobUpload => ({
+      key: upload.key,
       get length() {
         return upload.length;
       },
       append: (data) => upload.append(data),
-      commit: (key) => time('commit', () => upload.commit(key)),
+      commit: () => time('commit', () => upload.commit()),
       abort: () => upload.abort(),
     });
     return {
-      begin: () => time('begin', () => blobs.begin()).then(timedUpload),
+      begin: (key) => time('begin', () => blobs.begin(key)).then(timedUpload),
       open: (key) => time('open', () => blobs.open(key)),
       remove: (key) => time('remove', () => blobs.remove(key)),
       list: () => blobs.list(),

@@ -9,8 +9,6 @@
  */
 import { equalBytes } from '../protocol/bytes.js';
 import { sealedLength } from '../crypto/envelope.js';
-import type { Hasher } from '../crypto/hash.js';
-import { nodeSha256 } from '../node/aead.js';
 import { CreditWindow } from '../protocol/credit-window.js';
 import { sispError, type SispError } from '../protocol/errors.js';
 import type { MessageBody } from '../protocol/messages.js';
@@ -27,7 +25,6 @@ export class UploadTransfer {
   readonly window: CreditWindow;
   readonly #blob: BlobUpload;
   readonly #budget: ByteBudget;
-  readonly #hash: Hasher = nodeSha256();
   /** Credit granted and not yet written: what this upload holds of the budget. */
   #held = 0;
   /** Bytes written to the blob. */
@@ -78,14 +75,13 @@ export class UploadTransfer {
   }
 
   /**
-   * Hashes and stores `data`. Resolves, once it is written, with the credit to grant
+   * Stores `data`. Resolves, once it is written, with the credit to grant
    * back (0 while less than half a window is waiting).
    */
   async write(data: Uint8Array): Promise<number> {
     if (this.received + data.length > this.ctLength)
       throw sispError('E_TOO_LARGE', 'more data than the declared size');
     this.lastActivity = Date.now();
-    this.#hash.update(data);
     await this.#blob.append(data);
     this.#written += data.length;
     this.#held -= data.length;
@@ -98,14 +94,14 @@ export class UploadTransfer {
     return grant;
   }
 
-  /** SHA-256 of everything received; call once, at the end. */
-  digest(): Uint8Array {
-    return this.#hash.digest();
+  /** The key the blob is stored under. */
+  get blobKey(): string {
+    return this.#blob.key;
   }
 
-  async commit(key: string): Promise<void> {
+  async commit(): Promise<void> {
     this.#giveBack();
-    await this.#blob.commit(key);
+    await this.#blob.commit();
   }
 
   async abort(): Promise<void> {

@@ -15,7 +15,8 @@ export interface BlobStoreFixture {
   dispose(): Promise<void>;
 }
 
-const keyOf = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+/** A key as the server draws one for each upload. */
+const newKey = (): string => randomBytes(16).toString('hex');
 
 async function keys(blobs: BlobStore): Promise<string[]> {
   const out: string[] = [];
@@ -34,16 +35,21 @@ async function readAll(blobs: BlobStore, key: string): Promise<Uint8Array> {
   }
 }
 
-async function put(blobs: BlobStore, content: Uint8Array, pieces = 3): Promise<string> {
-  const upload = await blobs.begin();
+async function put(
+  blobs: BlobStore,
+  content: Uint8Array,
+  pieces = 3,
+  key = newKey(),
+): Promise<string> {
+  const upload = await blobs.begin(key);
+  assert.equal(upload.key, key);
   const step = Math.max(1, Math.ceil(content.length / pieces));
   const writes: Promise<void>[] = [];
   for (let at = 0; at < content.length; at += step)
     writes.push(upload.append(content.subarray(at, at + step)));
   await Promise.all(writes);
   assert.equal(upload.length, content.length);
-  const key = keyOf(content);
-  await upload.commit(key);
+  await upload.commit();
   return key;
 }
 
@@ -101,32 +107,40 @@ export function blobStoreConformance(name: string, open: () => Promise<BlobStore
 
     it('nothing is visible before commit, and an aborted upload leaves nothing', async () => {
       const content = randomBytes(5000);
-      const upload = await blobs.begin();
+      const upload = await blobs.begin(newKey());
       await upload.append(content);
       assert.deepEqual(await keys(blobs), []);
-      await assert.rejects(blobs.open(keyOf(content)), (e: unknown) =>
-        isSispError(e, 'E_NOT_FOUND'),
-      );
+      await assert.rejects(blobs.open(upload.key), (e: unknown) => isSispError(e, 'E_NOT_FOUND'));
       await upload.abort();
       await upload.abort();
       assert.deepEqual(await keys(blobs), []);
     });
 
     it('a missing blob: open is E_NOT_FOUND, remove is not an error', async () => {
-      const missing = keyOf(Uint8Array.of(1, 2, 3));
+      const missing = newKey();
       await assert.rejects(blobs.open(missing), (e: unknown) => isSispError(e, 'E_NOT_FOUND'));
       await blobs.remove(missing);
     });
 
-    it('the same content committed twice is one blob; remove takes it away', async () => {
+    it('the same content uploaded twice is two blobs; removing one leaves the other', async () => {
       const content = randomBytes(1000);
       const first = await put(blobs, content);
       const second = await put(blobs, content);
-      assert.equal(first, second);
-      assert.deepEqual(await keys(blobs), [first]);
+      assert.deepEqual(await keys(blobs), [first, second].sort());
       await blobs.remove(first);
-      assert.deepEqual(await keys(blobs), []);
+      assert.deepEqual(await keys(blobs), [second]);
       await assert.rejects(blobs.open(first), (e: unknown) => isSispError(e, 'E_NOT_FOUND'));
+      assert.deepEqual(await readAll(blobs, second), new Uint8Array(content));
+    });
+
+    it('blobs under a digest (as older versions named them) are read, listed and removed', async () => {
+      const content = randomBytes(3000);
+      const legacy = createHash('sha256').update(content).digest('hex');
+      await put(blobs, content, 2, legacy);
+      assert.deepEqual(await keys(blobs), [legacy]);
+      assert.deepEqual(await readAll(blobs, legacy), new Uint8Array(content));
+      await blobs.remove(legacy);
+      assert.deepEqual(await keys(blobs), []);
     });
 
     it('many concurrent uploads commit, each under its own key', async () => {
@@ -139,7 +153,7 @@ export function blobStoreConformance(name: string, open: () => Promise<BlobStore
 
     it('committed blobs survive reopening; uploads never committed do not', async () => {
       const kept = await put(blobs, randomBytes(70_000));
-      const unfinished = await blobs.begin();
+      const unfinished = await blobs.begin(newKey());
       await unfinished.append(randomBytes(1000));
       blobs = await fixture.reopen();
       assert.deepEqual(await keys(blobs), [kept]);
@@ -164,11 +178,12 @@ export function blobStoreConformance(name: string, open: () => Promise<BlobStore
     });
 
     it('keys that are not hex are refused (never a path)', async () => {
-      const upload = await blobs.begin();
-      await upload.append(Uint8Array.of(1));
-      await assert.rejects(upload.commit('../../etc/passwd'));
-      await upload.abort();
-      await assert.rejects(blobs.open('../x'));
+      for (const key of ['../../etc/passwd', 'AB'.repeat(16), 'a'.repeat(15), '']) {
+        await assert.rejects(blobs.begin(key), key);
+        await assert.rejects(blobs.open(key), key);
+        await assert.rejects(blobs.remove(key), key);
+      }
+      assert.deepEqual(await keys(blobs), []);
     });
   });
 }

@@ -33,6 +33,9 @@ export function user(username: string, fill: number): UserRecord {
   };
 }
 
+/** The blob key of test image `id`: 32 hex digits, as the server draws them. */
+export const blobKey = (id: number): string => id.toString(16).padStart(2, '0').repeat(16);
+
 export function image(
   id: number,
   owner: string,
@@ -47,6 +50,7 @@ export function image(
     size: 10,
     ctLength: 82,
     sha256: bytes(32, id),
+    blob: blobKey(id),
     manifest: bytes(20, id),
     signature: bytes(64, id),
     audience,
@@ -58,7 +62,7 @@ export function image(
 async function putImage(
   store: Store,
   ...args: Parameters<Store['putImage']>
-): Promise<{ replacedBlob: Uint8Array | null } | 'exists'> {
+): Promise<{ replacedBlob: string | null } | 'exists'> {
   const result = await store.putImage(...args);
   return result === 'exists' ? result : { replacedBlob: result.replacedBlob };
 }
@@ -113,12 +117,12 @@ export function storeConformance(name: string, open: () => Promise<StoreFixture>
         replacedBlob: null,
       });
       assert.deepEqual(await putImage(store, image(4, 'alice', 'sun', 'public'), [], true), {
-        replacedBlob: bytes(32, 1),
+        replacedBlob: blobKey(1),
       });
       assert.equal(await store.getImage(bytes(16, 1)), undefined);
       assert.deepEqual((await store.findImage('alice', 'sun'))?.id, bytes(16, 4));
-      assert.equal(await store.blobInUse(bytes(32, 1)), false);
-      assert.equal(await store.blobInUse(bytes(32, 4)), true);
+      assert.equal(await store.blobInUse(blobKey(1)), false);
+      assert.equal(await store.blobInUse(blobKey(4)), true);
     });
 
     it('names are one name per owner whatever their case or compatibility form', async () => {
@@ -140,7 +144,7 @@ export function storeConformance(name: string, open: () => Promise<StoreFixture>
       );
       // Replacing under another case replaces the one image.
       assert.deepEqual(await putImage(store, image(5, 'alice', 'SunSet', 'public'), [], true), {
-        replacedBlob: bytes(32, 1),
+        replacedBlob: blobKey(1),
       });
       assert.equal((await store.findImage('alice', 'sunset'))?.name, 'SunSet');
     });
@@ -244,7 +248,7 @@ export function storeConformance(name: string, open: () => Promise<StoreFixture>
       assert.equal(await store.getImage(record.id), undefined);
       assert.equal(await store.getVisible('bob', record.id), undefined);
       assert.equal(await store.getKey(record.id, 'bob'), undefined);
-      assert.equal(await store.blobInUse(record.sha256), false);
+      assert.equal(await store.blobInUse(record.blob), false);
       assert.deepEqual(await store.usage('alice'), { images: 1, bytes: 10 });
       assert.equal(await store.deleteImage('alice', record.id), undefined, 'only once');
       // The name is free again.
@@ -348,12 +352,15 @@ export function storeConformance(name: string, open: () => Promise<StoreFixture>
       assert.equal(await store.createUser(user('erin', 11)), 'created', 'still working');
     });
 
-    it('allBlobs names every blob in use, once', async () => {
+    it('allBlobs names every blob in use, once; blobInUse says whether an image refers to one', async () => {
       await putImage(store, image(1, 'alice', 'a', 'public'), [], false);
-      await putImage(store, { ...image(2, 'bob', 'b', 'public'), sha256: bytes(32, 1) }, [], false);
-      await putImage(store, image(3, 'carol', 'c', 'public'), [], false);
-      const blobs = (await store.allBlobs()).map((sha) => sha[0]).sort();
-      assert.deepEqual(blobs, [1, 3]);
+      // Blobs named by digest (before blobs were named by upload) could be shared.
+      await putImage(store, { ...image(2, 'bob', 'b', 'public'), blob: blobKey(1) }, [], false);
+      await putImage(store, image(11, 'carol', 'c', 'public'), [], false);
+      assert.deepEqual((await store.allBlobs()).sort(), [blobKey(1), blobKey(11)]);
+      assert.equal(await store.blobInUse(blobKey(11)), true);
+      assert.equal(await store.blobInUse(blobKey(2)), false);
+      assert.equal(await store.blobInUse(blobKey(11).toUpperCase()), false, 'keys are exact');
     });
 
     albumConformance(() => store);

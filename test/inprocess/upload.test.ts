@@ -5,6 +5,9 @@ import { generateIdentity } from '../../src/crypto/keys.js';
 import { type Manifest } from '../../src/crypto/manifest.js';
 import { signPayload } from '../../src/crypto/signatures.js';
 import { listImages } from '../../src/core/catalogue.js';
+import { downloadImage } from '../../src/core/download.js';
+import { memorySink, type ImageSink } from '../../src/core/sink.js';
+import { isSispError } from '../../src/protocol/errors.js';
 import type { SispClient } from '../../src/core/client.js';
 import type { Message } from '../../src/protocol/messages.js';
 import { encodeReversedKeys } from '../support/cbor.js';
@@ -105,9 +108,23 @@ describe('post.end checks', () => {
     assert.equal(code(await post({ manifest: changed({ created: nextWeek }) })), 'E_CLOCK_SKEW');
   });
 
-  it('a digest that is not of the bytes sent: E_TAMPERED', async () => {
+  it('a digest that is not of the bytes sent: stored (the server does not hash), refused by every download', async () => {
     const sha256 = new Uint8Array(32).fill(1);
-    assert.equal(code(await post({ manifest: changed({ sha256 }) })), 'E_TAMPERED');
+    const name = 'wrong-digest';
+    assert.equal(code(await post({ name, manifest: changed({ sha256 }) })), 'post.done');
+    const sink = memorySink();
+    const ends: string[] = [];
+    const watched: ImageSink<Uint8Array> = {
+      ...sink,
+      commit: () => (ends.push('commit'), sink.commit()),
+      abort: () => (ends.push('abort'), sink.abort()),
+    };
+    await assert.rejects(
+      downloadImage(alice, { owner: 'alice', name }, watched),
+      (error: unknown) => isSispError(error, 'E_TAMPERED'),
+    );
+    // The digest is checked before the sink is committed: nothing is kept.
+    assert.deepEqual(ends, ['abort']);
   });
 
   it('a signature by another key, or in another domain: E_TAMPERED', async () => {
@@ -122,7 +139,8 @@ describe('post.end checks', () => {
 
   it('none of the refused posts is visible, and the connection is still good', async () => {
     const names = (await listImages(alice)).map((image) => image.name);
-    assert.deepEqual(names.sort(), ['honest', 'with-thumbnail']);
+    // wrong-digest is stored: only its downloaders can tell (above).
+    assert.deepEqual(names.sort(), ['honest', 'with-thumbnail', 'wrong-digest']);
     peer.send('list', 99, {});
     assert.equal((await peer.reply(99)).type, 'list.result');
   });

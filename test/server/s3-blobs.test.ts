@@ -5,7 +5,7 @@
  * and nothing is visible under the key until the whole object is there.
  */
 import { strict as assert } from 'node:assert';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,21 +77,21 @@ describe('S3BlobStore: object storage', () => {
     assert.throws(() => parseBlobsUrl('https://photos/x'), { code: 'E_BAD_REQUEST' });
   });
 
-  it('a 20 MiB blob goes up in parts and reads back exactly; nothing under its key before commit', async () => {
+  it('a 20 MiB blob goes up in parts and reads back exactly; nothing under its key before commit, nothing of an aborted one', async () => {
     const location = freshLocation();
     const blobs = await S3BlobStore.open(location);
     const s3 = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true });
     try {
       const content = randomBytes(20 * 1024 * 1024 + 123);
-      const key = createHash('sha256').update(content).digest('hex');
-      const upload = await blobs.begin();
+      const key = randomBytes(16).toString('hex');
+      const upload = await blobs.begin(key);
       for (let at = 0; at < content.length; at += 1024 * 1024)
         await upload.append(content.subarray(at, at + 1024 * 1024));
       const listed = await s3.send(
         new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `${location.prefix}blobs/` }),
       );
       assert.equal(listed.KeyCount ?? 0, 0, 'nothing visible before commit');
-      await upload.commit(key);
+      await upload.commit();
       const reader = await blobs.open(key);
       assert.equal(reader.length, content.length);
       const back = new Uint8Array(content.length);
@@ -104,6 +104,16 @@ describe('S3BlobStore: object storage', () => {
         new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `${location.prefix}tmp/` }),
       );
       assert.equal(temporary.KeyCount ?? 0, 0, 'no temporary object left');
+      const dropped = await blobs.begin(randomBytes(16).toString('hex'));
+      await dropped.append(content.subarray(0, 9 * 1024 * 1024));
+      await dropped.abort();
+      const after = await s3.send(
+        new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `${location.prefix}blobs/` }),
+      );
+      assert.deepEqual(
+        (after.Contents ?? []).map((object) => object.Key),
+        [`${location.prefix}blobs/${key}`],
+      );
     } finally {
       s3.destroy();
       await blobs.close();

@@ -96,6 +96,39 @@ describe('SQLite store: migrations', () => {
     }
   });
 
+  it('images stored before blobs were named by upload keep their blob: its digest, in hex', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sisp-migrate-'));
+    const path = join(dir, 'sisp.db');
+    const old = new Database(path);
+    const before = MIGRATIONS.length - 1;
+    MIGRATIONS.slice(0, before).forEach((migration, index) => {
+      if (typeof migration === 'string') old.exec(migration);
+      else migration(old);
+      old.pragma(`user_version = ${index + 1}`);
+    });
+    old
+      .prepare('INSERT INTO users VALUES (?, ?, ?, ?, ?)')
+      .run('alice', new Uint8Array(32), new Uint8Array(32), new Uint8Array(8), 1);
+    const { blob: _unused, ...record } = image(9, 'alice', 'Sunset', 'public');
+    old
+      .prepare(
+        `INSERT INTO images (id, owner, name, name_key, content_type, size, ct_length, sha256, manifest, signature, audience, created)
+         VALUES (@id, @owner, @name, 'sunset', @contentType, @size, @ctLength, @sha256, @manifest, @signature, @audience, @created)`,
+      )
+      .run(record);
+    old.close();
+    const store = await openSqliteStore(path);
+    try {
+      const digestKey = Buffer.from(record.sha256).toString('hex');
+      assert.equal((await store.getImage(record.id))?.blob, digestKey);
+      assert.deepEqual(await store.allBlobs(), [digestKey]);
+      assert.equal(await store.blobInUse(digestKey), true);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('the event log keeps its events, recipients and position sequence through the album migration', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sisp-migrate-'));
     const path = join(dir, 'sisp.db');

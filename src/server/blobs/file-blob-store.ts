@@ -71,12 +71,13 @@ export class FileBlobStore implements BlobStore {
     return join(this.#root, key.slice(0, 2), key.slice(2));
   }
 
-  async begin(): Promise<BlobUpload> {
+  async begin(key: string): Promise<BlobUpload> {
+    checkKey(key);
     const path = join(this.#tmp, `${randomBytes(12).toString('hex')}.part`);
     const handle = await open(path, 'wx', 0o600).catch((error: unknown) => {
       throw noSpace(error);
     });
-    return new FileUpload(handle, path, (key) => this.#install(path, key));
+    return new FileUpload(key, handle, path, () => this.#install(path, key));
   }
 
   async open(key: string): Promise<BlobReader> {
@@ -173,9 +174,10 @@ export class FileBlobStore implements BlobStore {
  * the file into place; abort() discards it.
  */
 class FileUpload implements BlobUpload {
+  readonly key: string;
   readonly #handle: FileHandle;
   readonly #path: string;
-  readonly #install: (key: string) => Promise<void>;
+  readonly #install: () => Promise<void>;
   readonly #pending = new Set<Promise<void>>();
   #length = 0;
   #closed = false;
@@ -184,7 +186,8 @@ class FileUpload implements BlobUpload {
   #flushing: Promise<void> | undefined;
   #unflushed = 0;
 
-  constructor(handle: FileHandle, path: string, install: (key: string) => Promise<void>) {
+  constructor(key: string, handle: FileHandle, path: string, install: () => Promise<void>) {
+    this.key = key;
     this.#handle = handle;
     this.#path = path;
     this.#install = install;
@@ -245,15 +248,14 @@ class FileUpload implements BlobUpload {
     await this.#flushing;
   }
 
-  async commit(key: string): Promise<void> {
-    checkKey(key);
+  async commit(): Promise<void> {
     await this.#settle();
     if (this.#failure !== undefined) throw this.#failure;
     if (this.#closed) throw new Error('upload already finished');
     this.#closed = true;
     try {
       await this.#handle.sync();
-      await this.#install(key);
+      await this.#install();
     } catch (error) {
       throw noSpace(error);
     } finally {

@@ -1,17 +1,17 @@
 /**
  * The BlobStore port on S3-compatible object storage, for several nodes: an upload
- * streams as a multipart upload to a temporary object (parts of 8 MiB, one in
- * flight, so memory stays bounded whatever the image's size), and commit() copies it
- * to `<prefix>blobs/<key>` and removes the temporary one; a small blob is one PUT.
- * Nothing is visible under a key until S3 has the whole object. Reads are ranged
- * GETs. Temporary objects and multipart uploads a crashed node abandoned are removed
- * after a day, by whichever node opens the store: safe with several nodes, since no
- * upload lives that long.
+ * streams as a multipart upload straight to `<prefix>blobs/<key>` (parts of 8 MiB,
+ * one in flight, so memory stays bounded whatever the image's size), which commit()
+ * completes; a small blob is one PUT. Keys are drawn per upload, so nothing else
+ * writes there, and S3 shows nothing under a key until the whole object is there.
+ * Reads are ranged GETs. Multipart uploads a crashed node abandoned (and the
+ * temporary objects of versions that copied into place) are removed after a day, by
+ * whichever node opens the store: safe with several nodes, since no upload lives
+ * that long.
  */
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
-  CopyObjectCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
@@ -23,7 +23,6 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { randomBytes } from 'node:crypto';
 import { sispError, type SispError } from '../../protocol/errors.js';
 import type { S3Location } from './s3-location.js';
 import {
@@ -98,16 +97,15 @@ export class S3BlobStore implements BlobStore {
     return `${this.#location.prefix}blobs/${key}`;
   }
 
-  temporaryKey(): string {
-    return `${this.#location.prefix}tmp/${randomBytes(16).toString('hex')}`;
-  }
-
   get bucket(): string {
     return this.#location.bucket;
   }
 
-  begin(): Promise<BlobUpload> {
-    return Promise.resolve(new S3Upload(this));
+  begin(key: string): Promise<BlobUpload> {
+    return Promise.resolve(key).then((checked) => {
+      checkKey(checked);
+      return new S3Upload(this, checked);
+    });
   }
 
   async open(key: string): Promise<BlobReader> {
@@ -185,17 +183,19 @@ export class S3BlobStore implements BlobStore {
     return Promise.resolve();
   }
 
-  /** Temporary objects and multipart uploads older than a day: a crashed node's. */
+  /** Multipart uploads (and older versions' temporary objects) a day old: a crashed node's. */
   async #removeAbandoned(): Promise<void> {
     const before = Date.now() - ABANDONED_AFTER_MS;
-    const Prefix = `${this.#location.prefix}tmp/`;
-    const page = await this.#s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix }));
+    const temporary = `${this.#location.prefix}tmp/`;
+    const page = await this.#s3.send(
+      new ListObjectsV2Command({ Bucket: this.bucket, Prefix: temporary }),
+    );
     for (const object of page.Contents ?? [])
       if (object.Key !== undefined && (object.LastModified?.getTime() ?? 0) < before)
         await this.deleteObject(object.Key);
     try {
       const uploads = await this.#s3.send(
-        new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix }),
+        new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: this.#location.prefix }),
       );
       for (const upload of uploads.Uploads ?? [])
         if ((upload.Initiated?.getTime() ?? 0) < before)
@@ -216,18 +216,19 @@ export class S3BlobStore implements BlobStore {
 
 /** One upload: a part buffer filling, at most one part in flight, appends in call order. */
 class S3Upload implements BlobUpload {
+  readonly key: string;
   readonly #store: S3BlobStore;
   #buffer = new Uint8Array(PART_SIZE);
   #filled = 0;
   #length = 0;
   #queue: Promise<void> = Promise.resolve();
   #failure: SispError | undefined;
-  #multipart:
-    { key: string; id: string; parts: { PartNumber: number; ETag: string }[] } | undefined;
+  #multipart: { id: string; parts: { PartNumber: number; ETag: string }[] } | undefined;
   #done = false;
 
-  constructor(store: S3BlobStore) {
+  constructor(store: S3BlobStore, key: string) {
     this.#store = store;
+    this.key = key;
   }
 
   get length(): number {
@@ -260,16 +261,16 @@ class S3Upload implements BlobUpload {
     const s3 = this.#store.client;
     const Bucket = this.#store.bucket;
     try {
+      const Key = this.#store.objectKey(this.key);
       if (this.#multipart === undefined) {
-        const key = this.#store.temporaryKey();
-        const created = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key: key }));
-        this.#multipart = { key, id: created.UploadId ?? '', parts: [] };
+        const created = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key }));
+        this.#multipart = { id: created.UploadId ?? '', parts: [] };
       }
-      const { key, id, parts } = this.#multipart;
+      const { id, parts } = this.#multipart;
       const PartNumber = parts.length + 1;
       const body = this.#buffer.subarray(0, this.#filled);
       const sent = await s3.send(
-        new UploadPartCommand({ Bucket, Key: key, UploadId: id, PartNumber, Body: body }),
+        new UploadPartCommand({ Bucket, Key, UploadId: id, PartNumber, Body: body }),
       );
       parts.push({ PartNumber, ETag: sent.ETag ?? '' });
       this.#filled = 0;
@@ -278,14 +279,13 @@ class S3Upload implements BlobUpload {
     }
   }
 
-  async commit(key: string): Promise<void> {
-    checkKey(key);
+  async commit(): Promise<void> {
     await this.#queue;
     if (this.#failure !== undefined) throw this.#failure;
     this.#done = true;
     const s3 = this.#store.client;
     const Bucket = this.#store.bucket;
-    const Key = this.#store.objectKey(key);
+    const Key = this.#store.objectKey(this.key);
     try {
       if (this.#multipart === undefined) {
         const Body = this.#buffer.subarray(0, this.#filled);
@@ -293,18 +293,16 @@ class S3Upload implements BlobUpload {
         return;
       }
       if (this.#filled > 0) await this.#sendPart();
-      const { key: temporary, id, parts } = this.#multipart;
+      const { id, parts } = this.#multipart;
       await s3.send(
         new CompleteMultipartUploadCommand({
           Bucket,
-          Key: temporary,
+          Key,
           UploadId: id,
           MultipartUpload: { Parts: parts },
         }),
       );
       this.#multipart = undefined;
-      await s3.send(new CopyObjectCommand({ Bucket, Key, CopySource: `${Bucket}/${temporary}` }));
-      await this.#store.deleteObject(temporary);
     } catch (error) {
       await this.abort();
       throw error instanceof Error && error.name === 'SispError'
@@ -327,7 +325,7 @@ class S3Upload implements BlobUpload {
       await this.#store.client.send(
         new AbortMultipartUploadCommand({
           Bucket: this.#store.bucket,
-          Key: multipart.key,
+          Key: this.#store.objectKey(this.key),
           UploadId: multipart.id,
         }),
       );

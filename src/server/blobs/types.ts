@@ -9,6 +9,8 @@
  */
 
 export interface BlobUpload {
+  /** The key the blob will have once committed. */
+  readonly key: string;
   /** Bytes accepted so far (written or being written). */
   readonly length: number;
   /**
@@ -18,11 +20,10 @@ export interface BlobUpload {
    */
   append(data: Uint8Array): Promise<void>;
   /**
-   * Makes the blob durable and visible under `key` (replacing nothing: a key that
-   * exists already holds the same bytes, since keys name content). After it
+   * Makes the blob durable and visible under the key it was begun with. After it
    * resolves, the blob survives a crash.
    */
-  commit(key: string): Promise<void>;
+  commit(): Promise<void>;
   /** Discards the upload; nothing of it remains. Safe to call at any time, more than once. */
   abort(): Promise<void>;
 }
@@ -44,8 +45,11 @@ export interface ListedBlob {
 }
 
 export interface BlobStore {
-  /** Starts a new blob; nothing is visible until its commit(). */
-  begin(): Promise<BlobUpload>;
+  /**
+   * Starts a new blob under `key`, which the caller draws at random (so no two
+   * uploads share one, and nothing is there yet); nothing is visible until commit().
+   */
+  begin(key: string): Promise<BlobUpload>;
   /** Opens a committed blob. E_NOT_FOUND if there is none under `key`. */
   open(key: string): Promise<BlobReader>;
   /** Removes a committed blob; removing one that is not there is not an error. */
@@ -66,5 +70,8 @@ export interface BlobStore {
  * E_INTERNAL: the client learns to come back later, the operator what to fix.
  */
 
-/** Keys are lowercase hex (a SHA-256 digest today): never a path. */
+/**
+ * Keys are lowercase hex, never a path: 32 random hex digits for every blob stored
+ * since blobs were named by upload, the envelope's SHA-256 before that.
+ */
 export const BLOB_KEY_PATTERN = /^[0-9a-f]{16,128}$/;

@@ -150,7 +150,7 @@ async function streamBlob(
 ): Promise<number | undefined> {
   const { blobs, outgoing, config } = context.services;
   const pieceSize = Math.min(MAX_CHUNK_DATA, config.limits.maxFrame - 1024);
-  const blob = await blobs.open(toHex(image.sha256)).catch(async (error: unknown) => {
+  const blob = await blobs.open(image.blob).catch(async (error: unknown) => {
     // Deleted between the lookup and now: say so, rather than fail as a server error.
     if ((await context.services.store.getImage(image.id)) === undefined)
       throw sispError('E_NOT_FOUND', 'the image was deleted by its owner');

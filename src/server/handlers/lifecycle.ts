@@ -20,7 +20,7 @@ export async function deleteImage(
   const deleted = await store.deleteImage(user, message.body.image);
   if (deleted === undefined) throw sispError('E_NOT_FOUND', 'no such image');
   const { image } = deleted;
-  if (!(await store.blobInUse(image.sha256))) await blobs.remove(toHex(image.sha256));
+  if (!(await store.blobInUse(image.blob))) await blobs.remove(image.blob);
   log.info(
     { event: 'delete', session: context.session.id, owner: user, image: toHex(image.id) },
     'image deleted',

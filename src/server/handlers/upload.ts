@@ -2,10 +2,13 @@
  * post.begin / chunk / end / abort. post.begin says what the image will be (id,
  * name, type, size, audience, wrapped keys); the envelope then streams into a new
  * blob under flow control; post.end brings the signed manifest, which must match
- * what begin declared and commit to the digest of exactly the bytes received.
- * Nothing becomes visible until the blob and the metadata are durable; only then
+ * what begin declared and the length of exactly the bytes received. The server
+ * does not hash the envelope: integrity is end to end (the signed manifest carries
+ * its digest, which every downloader checks), and each blob is named by a random
+ * key drawn here, not by its content. Nothing becomes visible until the blob and the metadata are durable; only then
  * does post.done go out.
  */
+import { randomBytes } from 'node:crypto';
 import { sha256Digest } from '../../crypto/hash.js';
 import { sealedLength } from '../../crypto/envelope.js';
 import {
@@ -45,7 +48,7 @@ export async function begin(
   const upload = new UploadTransfer(
     body,
     keys,
-    await blobs.begin(),
+    await blobs.begin(randomBytes(16).toString('hex')),
     config.limits.uploadWindow,
     context.services.credit,
   );
@@ -182,8 +185,6 @@ async function checkManifest(
       'E_CLOCK_SKEW',
       `the manifest's creation time is more than ${Math.round(skew / 60_000)} minutes from the server's clock; check this computer's clock`,
     );
-  if (!equalBytes(manifest.sha256, upload.digest()))
-    throw sispError('E_TAMPERED', 'the uploaded bytes do not match the signed digest');
   const owner = await context.services.store.getUser(context.user);
   if (owner === undefined) throw sispError('E_AUTH', 'unknown user');
   if (!(await verifyManifest(owner.signingKey, body.signature, body.manifest)))
@@ -206,8 +207,9 @@ async function describesThumbnail(
 function imageRecord(
   manifest: Manifest,
   body: MessageBody<'post.end'>,
-  thumbnail: Uint8Array | undefined,
+  upload: UploadTransfer,
 ): ImageRecord {
+  const thumbnail = upload.declared.thumbnail;
   return {
     ...(thumbnail === undefined ? {} : { thumbnail }),
     id: manifest.id,
@@ -217,6 +219,7 @@ function imageRecord(
     size: manifest.size,
     ctLength: manifest.ctLength,
     sha256: manifest.sha256,
+    blob: upload.blobKey,
     manifest: body.manifest,
     signature: body.signature,
     audience: manifest.audience === 'public' ? 'public' : 'private',
@@ -234,12 +237,12 @@ export async function end(
   let manifest: Manifest;
   try {
     manifest = await checkManifest(context, upload, message.body);
-    await upload.commit(toHex(manifest.sha256));
+    await upload.commit();
   } catch (error) {
     await upload.abort();
     throw error;
   }
-  const record = imageRecord(manifest, message.body, upload.declared.thumbnail);
+  const record = imageRecord(manifest, message.body, upload);
   const { replaced, event } = await recordImage(context, record, upload);
   context.services.log.info(
     {
@@ -277,21 +280,20 @@ async function recordImage(
   const result = await context.services.store
     .putImage(record, upload.keys, upload.declared.replace)
     .catch(async (error: unknown) => {
-      await removeIfUnused(context, record.sha256);
+      await removeIfUnused(context, record.blob);
       throw isSispError(error)
         ? error
         : sispError('E_INTERNAL', 'could not record the image', { cause: error });
     });
   if (result === 'exists') {
-    await removeIfUnused(context, record.sha256);
+    await removeIfUnused(context, record.blob);
     throw exists(record.name);
   }
-  if (result.replacedBlob !== null && !equalBytes(result.replacedBlob, record.sha256))
-    await removeIfUnused(context, result.replacedBlob);
+  if (result.replacedBlob !== null) await removeIfUnused(context, result.replacedBlob);
   return { replaced: result.replacedBlob !== null, event: result.event };
 }
 
-async function removeIfUnused(context: RequestContext, sha256: Uint8Array): Promise<void> {
+async function removeIfUnused(context: RequestContext, key: string): Promise<void> {
   const { store, blobs } = context.services;
-  if (!(await store.blobInUse(sha256))) await blobs.remove(toHex(sha256));
+  if (!(await store.blobInUse(key))) await blobs.remove(key);
 }

@@ -184,4 +184,12 @@ export const MIGRATIONS: readonly Migration[] = [
   CREATE INDEX links_owner ON links(owner, created);
   CREATE INDEX links_image ON links(image);
   `,
+  // Blobs named by upload rather than by digest (the server no longer hashes what it
+  // stores): each image names its blob; older images keep theirs, their digest.
+  `
+  ALTER TABLE images ADD COLUMN blob TEXT NOT NULL DEFAULT '';
+  UPDATE images SET blob = lower(hex(sha256));
+  DROP INDEX images_sha256;
+  CREATE INDEX images_blob ON images(blob);
+  `,
 ];

@@ -118,6 +118,15 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE INDEX links_owner ON links(owner, created);
   CREATE INDEX links_image ON links(image);
   `,
+  // Blobs named by upload rather than by digest: each image names its blob; older
+  // images keep theirs, their digest.
+  `
+  ALTER TABLE images ADD COLUMN blob TEXT COLLATE "C";
+  UPDATE images SET blob = encode(sha256, 'hex');
+  ALTER TABLE images ALTER COLUMN blob SET NOT NULL;
+  DROP INDEX images_sha256;
+  CREATE INDEX images_blob ON images(blob);
+  `,
 ];
 
 /** Brings the schema to this version, one transaction per step, under the migration lock. */

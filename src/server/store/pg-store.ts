@@ -91,15 +91,15 @@ function imageMethods(
           'SELECT * FROM images WHERE owner = $1 AND name_key = $2',
           [record.owner, imageNameKey(record.name)],
         );
-        let replacedBlob: Uint8Array | null = null;
+        let replacedBlob: string | null = null;
         if (existing !== undefined) {
           if (!replace) return 'exists' as const;
           await tx.run('DELETE FROM images WHERE id = $1', [existing.id]);
-          replacedBlob = plain(existing.sha256);
+          replacedBlob = existing.blob;
         }
         await tx.run(
-          `INSERT INTO images (id, owner, name, name_key, content_type, size, ct_length, sha256, manifest, signature, audience, created)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+          `INSERT INTO images (id, owner, name, name_key, content_type, size, ct_length, sha256, blob, manifest, signature, audience, created)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
           [
             record.id,
             record.owner,
@@ -109,6 +109,7 @@ function imageMethods(
             record.size,
             record.ctLength,
             record.sha256,
+            record.blob,
             record.manifest,
             record.signature,
             record.audience,
@@ -298,15 +299,14 @@ function imageMethods(
       return row?.head ?? 0;
     },
     pruneEvents: (before) => db.run('DELETE FROM events WHERE created < $1', [before]),
-    async blobInUse(sha256) {
+    async blobInUse(key) {
       return (
-        (await db.one('SELECT 1 AS one FROM images WHERE sha256 = $1 LIMIT 1', [sha256])) !==
-        undefined
+        (await db.one('SELECT 1 AS one FROM images WHERE blob = $1 LIMIT 1', [key])) !== undefined
       );
     },
     async allBlobs() {
-      const rows = await db.rows<{ sha256: Uint8Array }>('SELECT DISTINCT sha256 FROM images');
-      return rows.map((row) => plain(row.sha256));
+      const rows = await db.rows<{ blob: string }>('SELECT DISTINCT blob FROM images');
+      return rows.map((row) => row.blob);
     },
   };
 }

@@ -21,6 +21,7 @@ export interface ImageRow {
   size: number;
   ct_length: number;
   sha256: Uint8Array;
+  blob: string;
   manifest: Uint8Array;
   signature: Uint8Array;
   audience: 'public' | 'private';
@@ -36,6 +37,7 @@ export function toImage(row: ImageRow): ImageRecord {
     size: row.size,
     ctLength: row.ct_length,
     sha256: plain(row.sha256),
+    blob: row.blob,
     manifest: plain(row.manifest),
     signature: plain(row.signature),
     audience: row.audience,

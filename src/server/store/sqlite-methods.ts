@@ -54,8 +54,8 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
       'SELECT recipient FROM image_keys WHERE image = ? AND recipient != ? ORDER BY recipient',
     ),
     insertImage: db.prepare(
-      `INSERT INTO images (id, owner, name, name_key, content_type, size, ct_length, sha256, manifest, signature, audience, created)
-       VALUES (@id, @owner, @name, @nameKey, @contentType, @size, @ctLength, @sha256, @manifest, @signature, @audience, @created)`,
+      `INSERT INTO images (id, owner, name, name_key, content_type, size, ct_length, sha256, blob, manifest, signature, audience, created)
+       VALUES (@id, @owner, @name, @nameKey, @contentType, @size, @ctLength, @sha256, @blob, @manifest, @signature, @audience, @created)`,
     ),
     insertKey: db.prepare(
       'INSERT OR REPLACE INTO image_keys (image, recipient, enc, ct, grant_signature) VALUES (?, ?, ?, ?, ?)',
@@ -101,10 +101,10 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
     >(
       'SELECT recipient, enc, ct, grant_signature FROM image_keys WHERE image = ? AND recipient = ?',
     ),
-    blobInUse: db.prepare<[Uint8Array], { one: number }>(
-      'SELECT 1 AS one FROM images WHERE sha256 = ? LIMIT 1',
+    blobInUse: db.prepare<[string], { one: number }>(
+      'SELECT 1 AS one FROM images WHERE blob = ? LIMIT 1',
     ),
-    allBlobs: db.prepare<[], { sha256: Uint8Array }>('SELECT DISTINCT sha256 FROM images'),
+    allBlobs: db.prepare<[], { blob: string }>('SELECT DISTINCT blob FROM images'),
   };
 
   /** A key given (again) clears an earlier withdrawal of the same recipient. */
@@ -134,11 +134,11 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
   const putImage = db.transaction(
     (image: ImageRecord, keys: readonly KeyGrant[], replace: boolean) => {
       const existing = statements.findImage.get(image.owner, imageNameKey(image.name));
-      let replacedBlob: Uint8Array | null = null;
+      let replacedBlob: string | null = null;
       if (existing !== undefined) {
         if (!replace) return 'exists' as const;
         statements.deleteImage.run(existing.id);
-        replacedBlob = plain(existing.sha256);
+        replacedBlob = existing.blob;
       }
       const { thumbnail, ...row } = image;
       statements.insertImage.run({ ...row, nameKey: imageNameKey(image.name) });
@@ -274,8 +274,8 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
       }),
     eventHead: () => events.head(),
     pruneEvents: (before) => events.prune(before),
-    blobInUse: (sha256) => statements.blobInUse.get(sha256) !== undefined,
-    allBlobs: () => statements.allBlobs.all().map((row) => plain(row.sha256)),
+    blobInUse: (key) => statements.blobInUse.get(key) !== undefined,
+    allBlobs: () => statements.allBlobs.all().map((row) => row.blob),
     close: () => {
       db.close();
     },

@@ -36,8 +36,10 @@ export interface ImageRecord {
   readonly contentType: string;
   readonly size: number;
   readonly ctLength: number;
-  /** SHA-256 of the envelope: also the blob's address. */
+  /** SHA-256 of the envelope, as the signed manifest says (clients check it). */
   readonly sha256: Uint8Array;
+  /** The key of the blob holding the envelope. */
+  readonly blob: string;
   readonly manifest: Uint8Array;
   readonly signature: Uint8Array;
   readonly audience: 'public' | 'private';
@@ -137,13 +139,13 @@ export interface StoreMethods {
   /**
    * Inserts an image and its key grants. With `replace`, an existing image of the
    * same owner and name is removed in the same transaction. Returns the replaced
-   * image's blob digest (for garbage collection), null if none, or 'exists'.
+   * image's blob key (for garbage collection), null if none, or 'exists'.
    */
   putImage(
     image: ImageRecord,
     keys: readonly KeyGrant[],
     replace: boolean,
-  ): { replacedBlob: Uint8Array | null; event: ImageEvent } | 'exists';
+  ): { replacedBlob: string | null; event: ImageEvent } | 'exists';
   getImage(id: Uint8Array): ImageRecord | undefined;
   findImage(owner: string, name: string): ImageRecord | undefined;
   /**
@@ -169,7 +171,7 @@ export interface StoreMethods {
   addKeys(imageId: Uint8Array, keys: readonly KeyGrant[]): ImageEvent | null;
   /**
    * Deletes `owner`'s image `id` with its key grants, in one transaction. Returns who
-   * held a grant (to tell them) and the blob's digest, or undefined if there was no
+   * held a grant (to tell them) and its record (with its blob's key), or undefined if there was no
    * such image of that owner.
    */
   deleteImage(owner: string, id: Uint8Array): DeletedImage | undefined;
@@ -197,8 +199,10 @@ export interface StoreMethods {
   eventHead(): number;
   /** Removes events written before `before` (ms since the epoch); returns how many. */
   pruneEvents(before: number): number;
-  blobInUse(sha256: Uint8Array): boolean;
-  allBlobs(): Uint8Array[];
+  /** Whether an image's envelope is in the blob under `key`. */
+  blobInUse(key: string): boolean;
+  /** The key of every blob an image refers to. */
+  allBlobs(): string[];
   /**
    * Creates an album with its owner as its first member; 'exists' if the owner has
    * one of that name, 'full' if they own `maxAlbums` already.
