@@ -5,7 +5,7 @@
  * ours, not a library's default: chain to the pinned CA, validity, serial, key
  * usage, basic constraints, name and key types are all checked.
  */
-import { concatBytes, equalBytes, fromHex, toHex } from '../protocol/bytes.js';
+import { checkBytes, concatBytes, equalBytes, fromHex, toHex } from '../protocol/bytes.js';
 import { sispError } from '../protocol/errors.js';
 import { isCanonicalUsername } from '../protocol/names.js';
 import { ecdsaDerToRaw, ED25519_SPKI_PREFIX, splitSignedDer, X25519_SPKI_PREFIX } from './der.js';
@@ -39,11 +39,11 @@ export interface VerifiedUser {
   readonly notAfter: Date;
 }
 
-function serialNumber(): string {
-  // 16 random bytes with the top bit clear: positive, non-zero with overwhelming odds.
+function serialNumber(): Uint8Array {
+  // 16 random bytes, the first in 0x01..0x7f: positive, non-zero and minimally encoded.
   const bytes = randomBytes(16);
   bytes[0] = ((bytes[0] ?? 0) & 0x7f) | 0x01;
-  return toHex(bytes);
+  return bytes;
 }
 
 function validity(days: number, now: Date): { notBefore: Date; notAfter: Date } {
@@ -54,46 +54,31 @@ function validity(days: number, now: Date): { notBefore: Date; notAfter: Date } 
 }
 
 /**
- * DER of the extension's OID. asn1js prints arcs above 2^53 as '{hex}', and
- * @peculiar/x509 round-trips extensions through that string, which truncates a
- * 2.25 UUID OID to '2.25'. So certificates carrying it are finished here: the
- * library builds everything else, then the extension is set from the decimal
- * string (which asn1js encodes correctly) and the TBS is signed again.
+ * DER of the extension's OID. asn1js prints arcs above 2^53 as '{hex}', so the
+ * parsed string form of this 2.25 UUID OID is lossy: certificates are read by
+ * matching these bytes instead.
  */
 const X25519_OID_DER = fromHex('06146981de9d9e8ad1b4bab89d9c9acbafa5dcf98370');
-/** A stand-in OID used only until the certificate is finished. */
-const PLACEHOLDER_OID = '1.3.6.1.4.1.0.1';
 
-function x25519ExtensionPlaceholder(encryptionKey: Uint8Array): x509.Extension {
-  return new x509.Extension(
-    PLACEHOLDER_OID,
-    false,
-    buf(concatBytes(X25519_SPKI_PREFIX, encryptionKey)),
-  );
+/** The X25519 key extension: the key as an X25519 SubjectPublicKeyInfo. */
+function x25519Extension(encryptionKey: Uint8Array): asn1X509.Extension {
+  return new asn1X509.Extension({
+    extnID: X25519_KEY_EXTENSION_OID,
+    critical: false,
+    extnValue: new OctetString(concatBytes(X25519_SPKI_PREFIX, encryptionKey)),
+  });
 }
 
-async function finishWithX25519Oid(
-  draft: x509.X509Certificate,
-  caKey: CryptoKey,
-): Promise<Uint8Array> {
-  const cert = AsnConvert.parse(draft.rawData, asn1X509.Certificate);
-  const tbs = cert.tbsCertificate;
-  const extensions = tbs.extensions;
-  const index = extensions?.findIndex((extension) => extension.extnID === PLACEHOLDER_OID) ?? -1;
-  const placeholder = extensions?.[index];
-  if (extensions !== undefined && placeholder !== undefined) {
-    extensions[index] = new asn1X509.Extension({
-      extnID: X25519_KEY_EXTENSION_OID,
-      critical: false,
-      extnValue: new OctetString(placeholder.extnValue.buffer),
-    });
-  }
-  const tbsDer = AsnConvert.serialize(tbs);
-  const raw = await subtle().sign(ECDSA_SHA256, caKey, tbsDer);
-  const der = new x509.AsnEcSignatureFormatter().toAsnSignature(ECDSA_SHA256, raw);
-  if (der === null) throw new Error('cannot encode the CA signature');
-  cert.signatureValue = der;
-  return new Uint8Array(AsnConvert.serialize(cert));
+function extension(
+  extnID: string,
+  critical: boolean,
+  value: asn1X509.BasicConstraints | asn1X509.KeyUsage,
+): asn1X509.Extension {
+  return new asn1X509.Extension({
+    extnID,
+    critical,
+    extnValue: new OctetString(AsnConvert.serialize(value)),
+  });
 }
 
 export async function generateCaKeyPair(): Promise<CryptoKeyPair> {
@@ -105,7 +90,7 @@ export async function createCertificateAuthority(
 ): Promise<CertificateAuthority> {
   const keys = options.keys ?? (await generateCaKeyPair());
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serialNumber(),
+    serialNumber: toHex(serialNumber()),
     name: `CN=${options.name ?? 'sisp CA'}`,
     ...validity(options.days ?? CA_CERT_DAYS, options.now ?? new Date()),
     keys,
@@ -125,7 +110,8 @@ export async function createCertificateAuthority(
 /** What an issued end-entity certificate says. Exported for tests that need odd ones. */
 export interface CertificateProfile {
   readonly subject: string;
-  readonly publicKey: CryptoKey;
+  /** The subject's key, or its SubjectPublicKeyInfo in DER. */
+  readonly publicKey: CryptoKey | Uint8Array;
   readonly keyUsage: x509.KeyUsageFlags;
   readonly isCa?: boolean;
   /** X25519 key carried in the 2.25 extension; omitted only by negative tests. */
@@ -135,60 +121,96 @@ export interface CertificateProfile {
   readonly now?: Date;
 }
 
-/** The CA's parsed certificate and key identifier, made once per CA: every issue needs them. */
-const issuers = new WeakMap<
-  CertificateAuthority,
-  Promise<{ subject: string; keyId: x509.AuthorityKeyIdentifierExtension }>
->();
+/** What every certificate a CA issues takes from it, parsed once per CA. */
+interface Issuer {
+  readonly name: asn1X509.Name;
+  readonly algorithm: asn1X509.AlgorithmIdentifier;
+  readonly keyId: asn1X509.Extension;
+}
 
-function issuerOf(ca: CertificateAuthority) {
+const issuers = new WeakMap<CertificateAuthority, Promise<Issuer>>();
+
+function issuerOf(ca: CertificateAuthority): Promise<Issuer> {
   let issuer = issuers.get(ca);
   if (issuer === undefined) {
+    // The CA's own subject and signature algorithm, exactly as its certificate has them.
+    const parsed = AsnConvert.parse(ca.certificate, asn1X509.Certificate);
     const caCert = new x509.X509Certificate(buf(ca.certificate));
     issuer = x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey).then((keyId) => ({
-      subject: caCert.subject,
-      keyId,
+      name: parsed.tbsCertificate.subject,
+      algorithm: parsed.signatureAlgorithm,
+      keyId: AsnConvert.parse(keyId.rawData, asn1X509.Extension),
     }));
     issuers.set(ca, issuer);
   }
   return issuer;
 }
 
+async function subjectKeyInfo(key: CryptoKey | Uint8Array): Promise<asn1X509.SubjectPublicKeyInfo> {
+  const spki = key instanceof Uint8Array ? key : await subtle().exportKey('spki', key);
+  return AsnConvert.parse(spki, asn1X509.SubjectPublicKeyInfo);
+}
+
+/**
+ * Builds the certificate with @peculiar/asn1-x509 and signs it once. (The library's
+ * generator cannot carry the X25519 extension: asn1js prints arcs above 2^53 as
+ * '{hex}' and the generator round-trips extensions through that string, truncating
+ * the 2.25 UUID OID; set from the decimal string here, asn1js encodes it correctly.)
+ */
 export async function issueCertificate(
   ca: CertificateAuthority,
   profile: CertificateProfile,
 ): Promise<Uint8Array> {
-  const issuer = await issuerOf(ca);
+  const [issuer, spki] = await Promise.all([issuerOf(ca), subjectKeyInfo(profile.publicKey)]);
   const extensions = [
-    new x509.BasicConstraintsExtension(profile.isCa ?? false, undefined, true),
-    new x509.KeyUsagesExtension(profile.keyUsage, true),
+    extension(
+      asn1X509.id_ce_basicConstraints,
+      true,
+      new asn1X509.BasicConstraints({ cA: profile.isCa ?? false }),
+    ),
+    extension(asn1X509.id_ce_keyUsage, true, new asn1X509.KeyUsage(profile.keyUsage)),
     issuer.keyId,
-    ...(profile.extraExtensions ?? []),
+    ...(profile.extraExtensions ?? []).map((extra) =>
+      AsnConvert.parse(extra.rawData, asn1X509.Extension),
+    ),
   ];
-  if (profile.encryptionKey !== undefined)
-    extensions.push(x25519ExtensionPlaceholder(profile.encryptionKey));
-  const draft = await x509.X509CertificateGenerator.create({
-    serialNumber: serialNumber(),
-    subject: profile.subject,
-    issuer: issuer.subject,
-    ...validity(profile.days ?? USER_CERT_DAYS, profile.now ?? new Date()),
-    publicKey: profile.publicKey,
-    signingKey: ca.privateKey,
-    signingAlgorithm: ECDSA_SHA256,
-    extensions,
+  if (profile.encryptionKey !== undefined) extensions.push(x25519Extension(profile.encryptionKey));
+  const tbs = new asn1X509.TBSCertificate({
+    version: asn1X509.Version.v3,
+    serialNumber: serialNumber().slice().buffer,
+    signature: issuer.algorithm,
+    issuer: issuer.name,
+    validity: new asn1X509.Validity(
+      validity(profile.days ?? USER_CERT_DAYS, profile.now ?? new Date()),
+    ),
+    subject: AsnConvert.parse(new x509.Name(profile.subject).toArrayBuffer(), asn1X509.Name),
+    subjectPublicKeyInfo: spki,
+    extensions: new asn1X509.Extensions(extensions),
   });
-  return finishWithX25519Oid(draft, ca.privateKey);
+  const raw = await subtle().sign(ECDSA_SHA256, ca.privateKey, AsnConvert.serialize(tbs));
+  const signatureValue = new x509.AsnEcSignatureFormatter().toAsnSignature(ECDSA_SHA256, raw);
+  if (signatureValue === null) throw new Error('cannot encode the CA signature');
+  const certificate = new asn1X509.Certificate({
+    tbsCertificate: tbs,
+    signatureAlgorithm: issuer.algorithm,
+    signatureValue,
+  });
+  return new Uint8Array(AsnConvert.serialize(certificate));
 }
 
 export async function issueUserCertificate(
   ca: CertificateAuthority,
-  subject: { username: string; signingKey: CryptoKey; encryptionKey: Uint8Array },
+  /** `signingKey`: the Ed25519 key, or its 32 raw bytes. */
+  subject: { username: string; signingKey: CryptoKey | Uint8Array; encryptionKey: Uint8Array },
   options: { days?: number; now?: Date } = {},
 ): Promise<Uint8Array> {
   if (!isCanonicalUsername(subject.username)) throw sispError('E_INVALID_NAME');
+  const { signingKey } = subject;
+  if (signingKey instanceof Uint8Array) checkBytes('signingKey', signingKey, 32);
   return issueCertificate(ca, {
     subject: `CN=${subject.username}`,
-    publicKey: subject.signingKey,
+    publicKey:
+      signingKey instanceof Uint8Array ? concatBytes(ED25519_SPKI_PREFIX, signingKey) : signingKey,
     keyUsage: x509.KeyUsageFlags.digitalSignature,
     encryptionKey: subject.encryptionKey,
     ...options,

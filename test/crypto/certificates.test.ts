@@ -45,6 +45,37 @@ describe('certificates', () => {
     await verifyCaCertificate(ca.certificate);
   });
 
+  it("issues from the raw signing key as from the key object; the issuer and signature are the CA's", async () => {
+    const pub = await publicIdentity(alice);
+    const fromRaw = await issueUserCertificate(ca, {
+      username: 'alice',
+      signingKey: pub.signingKey,
+      encryptionKey: pub.encryptionKey,
+    });
+    const verified = await verifyUserCertificate(fromRaw, ca.certificate, { username: 'alice' });
+    assert.deepEqual(verified.signingKey, pub.signingKey);
+    assert.deepEqual(verified.encryptionKey, pub.encryptionKey);
+    const parsed = new x509.X509Certificate(fromRaw.slice().buffer);
+    const caParsed = new x509.X509Certificate(ca.certificate.slice().buffer);
+    assert.equal(parsed.issuer, caParsed.subject);
+    assert.equal(parsed.signatureAlgorithm.name, 'ECDSA');
+    assert.ok(await parsed.verify({ publicKey: caParsed.publicKey, signatureOnly: true }));
+    // Serials are positive, minimally encoded and fresh for each certificate.
+    assert.match(parsed.serialNumber, /^[0-7][0-9a-f]{31}$/);
+    assert.notEqual(
+      parsed.serialNumber,
+      new x509.X509Certificate(aliceCert.slice().buffer).serialNumber,
+    );
+    await assert.rejects(
+      issueUserCertificate(ca, {
+        username: 'alice',
+        signingKey: pub.signingKey.subarray(1),
+        encryptionKey: pub.encryptionKey,
+      }),
+      /signingKey must be 32 bytes/,
+    );
+  });
+
   it('PEM round trip', () => {
     assert.deepEqual(fromPem(toPem(aliceCert)), aliceCert);
   });

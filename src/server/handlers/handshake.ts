@@ -1,6 +1,6 @@
 /** Handshake: hello, register, auth. Before it completes nothing else is allowed. */
 import { issueUserCertificate } from '../../crypto/certificates.js';
-import { importEd25519Public, x25519 } from '../../crypto/keys.js';
+import { x25519 } from '../../crypto/keys.js';
 import { authPayload, registerPayload, verifyPayload } from '../../crypto/signatures.js';
 import { subtle } from '../../crypto/webcrypto.js';
 import { equalBytes } from '../../protocol/bytes.js';
@@ -49,7 +49,7 @@ async function certificateFor(
   }
   const certificate = await issueUserCertificate(pki.ca, {
     username,
-    signingKey: await importEd25519Public(signingKey),
+    signingKey,
     encryptionKey,
   });
   const result = await store.createUser({
