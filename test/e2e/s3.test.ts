@@ -60,7 +60,7 @@ describe('blobs in S3-compatible storage', () => {
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'node-a/' }));
     const keys = (listed.Contents ?? []).map((object) => object.Key ?? '');
     assert.equal(keys.length, 1, keys.join(', '));
-    assert.match(keys[0] ?? '', /^node-a\/blobs\/[0-9a-f]{64}$/);
+    assert.match(keys[0] ?? '', /^node-a\/blobs\/[0-9a-f]{32}$/);
   });
 
   it('a bucket that is not there stops the server at start, saying so', async () => {
