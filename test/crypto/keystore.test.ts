@@ -63,10 +63,29 @@ describe('keystore', () => {
     const renamed = encodeDeterministic({ ...file, username: 'mallory' });
     await assert.rejects(openKeystore(renamed, 'pw'), (e) => isSispError(e, 'E_PASSPHRASE'));
     const plain = decodeStrict(await sealKeystore('alice', alice)) as Record<string, unknown>;
-    await assert.rejects(
-      openKeystore(encodeDeterministic({ ...plain, encryptionKey: bob.encryptionKey })),
-      (e) => isSispError(e, 'E_PASSPHRASE'),
-    );
+    for (const spliced of [{ signingKey: bob.signingKey }, { encryptionKey: bob.encryptionKey }])
+      await assert.rejects(openKeystore(encodeDeterministic({ ...plain, ...spliced })), (e) =>
+        isSispError(e, 'E_PASSPHRASE'),
+      );
+  });
+
+  it('opens a private key in any PKCS#8 form, not only the plain one it writes', async () => {
+    const identity = await generateIdentity();
+    const pub = await publicIdentity(identity);
+    const file = decodeStrict(await sealKeystore('alice', identity)) as Record<string, unknown>;
+    const secret = decodeStrict(file.plain as Uint8Array) as Record<string, Uint8Array>;
+    const signing = secret.signing ?? assert.fail();
+    // The same key with an (empty) attributes field, as other tools may write it.
+    const withAttributes = Uint8Array.from([0x30, 0x30, ...signing.subarray(2, 48), 0xa0, 0x00]);
+    const reencoded = encodeDeterministic({
+      ...file,
+      plain: encodeDeterministic({ ...secret, signing: withAttributes }),
+    });
+    const opened = await openKeystore(reencoded);
+    assert.deepEqual(await publicIdentity(opened.identity), pub);
+    const message = Uint8Array.of(9);
+    const signature = await signEd25519(opened.identity.signing.privateKey, message);
+    assert.equal(await verifyEd25519(pub.signingKey, signature, message), true);
   });
 
   it('refuses garbage and memory-bomb scrypt parameters', async () => {
