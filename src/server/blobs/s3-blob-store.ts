@@ -194,18 +194,21 @@ export class S3BlobStore implements BlobStore {
       if (object.Key !== undefined && (object.LastModified?.getTime() ?? 0) < before)
         await this.deleteObject(object.Key);
     try {
-      const uploads = await this.#s3.send(
-        new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: this.#location.prefix }),
-      );
-      for (const upload of uploads.Uploads ?? [])
-        if ((upload.Initiated?.getTime() ?? 0) < before)
-          await this.#s3.send(
-            new AbortMultipartUploadCommand({
-              Bucket: this.bucket,
-              Key: upload.Key,
-              UploadId: upload.UploadId,
-            }),
-          );
+      // Only under sisp's own prefixes: the bucket may hold others' uploads too.
+      for (const Prefix of [`${this.#location.prefix}blobs/`, temporary]) {
+        const uploads = await this.#s3.send(
+          new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix }),
+        );
+        for (const upload of uploads.Uploads ?? [])
+          if ((upload.Initiated?.getTime() ?? 0) < before)
+            await this.#s3.send(
+              new AbortMultipartUploadCommand({
+                Bucket: this.bucket,
+                Key: upload.Key,
+                UploadId: upload.UploadId,
+              }),
+            );
+      }
     } catch (error) {
       // Some S3-compatible servers have no multipart listing; their parts expire by policy.
       if (statusOf(error) !== 501 && statusOf(error) !== 405)
