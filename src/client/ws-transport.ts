@@ -3,7 +3,14 @@
  * operator's certificate the system trusts: tls-trust.ts), one `ws` WebSocket
  * carrying SISP/2 frames.
  */
-import { createSecureContext, type SecureContext } from 'node:tls';
+import { isIP } from 'node:net';
+import {
+  connect as tlsConnect,
+  createSecureContext,
+  type ConnectionOptions,
+  type SecureContext,
+  type TLSSocket,
+} from 'node:tls';
 import WebSocket from 'ws';
 import { sispError, type SispError } from '../protocol/errors.js';
 import type { Connector, Transport } from '../core/transport.js';
@@ -69,15 +76,63 @@ function contextFor(ca: readonly string[]): SecureContext {
   return context;
 }
 
+/**
+ * The newest TLS session ticket per server address and trust list: a client that
+ * connects again in the same process (`sisp watch` and the prompt reconnecting, many
+ * clients in one process) resumes its TLS session instead of a full handshake, and
+ * skips the certificate checks the first handshake made (Node does too). TLS 1.3
+ * resumption still makes a fresh (EC)DHE exchange. Kept in memory only: a ticket is a
+ * secret while it is valid, and it lives minutes.
+ */
+const sessions = new Map<string, Buffer>();
+const MAX_SESSIONS = 32;
+
+function rememberSession(key: string, session: Buffer): void {
+  sessions.delete(key);
+  if (sessions.size >= MAX_SESSIONS) {
+    const oldest = sessions.keys().next();
+    if (oldest.done !== true) sessions.delete(oldest.value);
+  }
+  sessions.set(key, session);
+}
+
+/** ws's own TLS connection, with the session to resume and a hand on the next ticket. */
+function resumingConnection(key: string) {
+  return (request: ConnectionOptions): TLSSocket => {
+    const servername = request.servername ?? (isIP(request.host ?? '') ? '' : request.host);
+    const session = sessions.get(key);
+    const socket = tlsConnect({
+      ...request,
+      path: undefined,
+      ...(servername === undefined ? {} : { servername }),
+      ...(session === undefined ? {} : { session }),
+    });
+    socket.on('session', (ticket: Buffer) => {
+      rememberSession(key, ticket);
+    });
+    return socket;
+  };
+}
+
+/**
+ * ws hands its options to tls.connect, which takes a ready context, and calls
+ * createConnection with the request's options alone (lib/websocket.js); its types
+ * omit the first and name net's overloads for the second.
+ */
+type Settings = Omit<WebSocket.ClientOptions, 'createConnection'> & {
+  secureContext: SecureContext;
+  createConnection: (request: ConnectionOptions) => TLSSocket;
+};
+
 /** An open WebSocket to `url` whose TLS certificate chains to one of `ca`. */
 async function open(
   url: string,
   options: Parameters<Connector>[1],
   ca: readonly string[],
 ): Promise<WebSocket> {
-  // ws hands its options to tls.connect, which takes a ready context (ws's types omit it).
-  const settings: WebSocket.ClientOptions & { secureContext: SecureContext } = {
+  const settings: Settings = {
     secureContext: contextFor(ca),
+    createConnection: resumingConnection(`${url}\n${ca.join('\n')}`),
     minVersion: 'TLSv1.3',
     maxPayload: options.maxFrame,
     perMessageDeflate: false,
@@ -90,7 +145,7 @@ async function open(
       mask.fill(0);
     },
   };
-  const ws = new WebSocket(url, settings);
+  const ws = new WebSocket(url, settings as WebSocket.ClientOptions);
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => {
       resolve();

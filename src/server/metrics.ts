@@ -33,6 +33,12 @@ export class ServerMetrics {
     labelNames: ['direction'] as const,
     registers: [this.registry],
   });
+  readonly tlsHandshakes = new Counter({
+    name: 'sisp_tls_handshakes_total',
+    help: 'TLS handshakes completed, full or resumed (a client resuming its session)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
   readonly notificationLatency = new Histogram({
     name: 'sisp_notification_latency_seconds',
     help: 'From an event being published to its hand-off to a watching session',

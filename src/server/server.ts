@@ -5,7 +5,7 @@
 import { createServer, type Server as HttpsServer } from 'node:https';
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo, Socket } from 'node:net';
-import { createSecureContext } from 'node:tls';
+import { createSecureContext, type TLSSocket } from 'node:tls';
 import { sispError } from '../protocol/errors.js';
 import { WebSocketServer } from 'ws';
 import type { ServerConfig } from './config.js';
@@ -13,6 +13,7 @@ import { linkRequestHandler } from './link-http.js';
 import { startMetricsListener } from './ops-http.js';
 import { loadWebApp } from './web-app.js';
 import { createServerContext, type ContextOptions, type ServerContext } from './context.js';
+import { loadOrCreateTicketKeys } from './ticket-keys.js';
 import { Session } from './session.js';
 
 /** Sockets accepted beyond the session limit, so that a client past it is told 503. */
@@ -64,9 +65,11 @@ export async function startServer(
   let lastSeen = await context.store.eventHead();
   const sessions = new Set<Session>();
   const limits = config.limits;
+  const ticketKeys = await loadOrCreateTicketKeys(config.dataDir);
   const https: HttpsServer = createServer({
     ...(await listenerCertificate(config, pki)),
     minVersion: 'TLSv1.3',
+    ticketKeys,
     // A socket that has not finished TLS in this time is dropped (and counted).
     handshakeTimeout: limits.tlsHandshakeTimeoutMs,
     // How often the upgrade request's deadline (below) is checked; Node's default is 30 s.
@@ -115,6 +118,9 @@ export async function startServer(
     log.error({ event: 'listener.error', reason: error.message }, 'WebSocket listener error');
   });
   // Failed handshakes are counted and logged in summary: a flood makes one line, not thousands.
+  https.on('secureConnection', (socket: TLSSocket) => {
+    context.metrics.tlsHandshakes.inc({ kind: socket.isSessionReused() ? 'resumed' : 'full' });
+  });
   https.on('tlsClientError', () => {
     context.occupancy.refused('tls handshake');
   });
@@ -204,7 +210,11 @@ export async function startServer(
   };
   const reloadTls = async (): Promise<void> => {
     if (config.tlsFiles === undefined) return;
-    https.setSecureContext({ ...(await listenerCertificate(config, pki)), minVersion: 'TLSv1.3' });
+    https.setSecureContext({
+      ...(await listenerCertificate(config, pki)),
+      minVersion: 'TLSv1.3',
+      ticketKeys,
+    });
     log.info({ event: 'tls.reloaded' }, 'TLS certificate re-read');
   };
   return {
