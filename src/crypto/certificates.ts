@@ -124,21 +124,24 @@ export interface CertificateProfile {
 /** What every certificate a CA issues takes from it, parsed once per CA. */
 interface Issuer {
   readonly name: asn1X509.Name;
-  readonly algorithm: asn1X509.AlgorithmIdentifier;
   readonly keyId: asn1X509.Extension;
 }
+
+/** ecdsa-with-SHA256, parameters absent (RFC 5758): what the CA signs with, and what verifiers require. */
+const ECDSA_SHA256_IDENTIFIER = new asn1X509.AlgorithmIdentifier({
+  algorithm: '1.2.840.10045.4.3.2',
+});
 
 const issuers = new WeakMap<CertificateAuthority, Promise<Issuer>>();
 
 function issuerOf(ca: CertificateAuthority): Promise<Issuer> {
   let issuer = issuers.get(ca);
   if (issuer === undefined) {
-    // The CA's own subject and signature algorithm, exactly as its certificate has them.
+    // The CA's own subject, exactly as its certificate has it.
     const parsed = AsnConvert.parse(ca.certificate, asn1X509.Certificate);
     const caCert = new x509.X509Certificate(buf(ca.certificate));
     issuer = x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey).then((keyId) => ({
       name: parsed.tbsCertificate.subject,
-      algorithm: parsed.signatureAlgorithm,
       keyId: AsnConvert.parse(keyId.rawData, asn1X509.Extension),
     }));
     issuers.set(ca, issuer);
@@ -178,7 +181,7 @@ export async function issueCertificate(
   const tbs = new asn1X509.TBSCertificate({
     version: asn1X509.Version.v3,
     serialNumber: serialNumber().slice().buffer,
-    signature: issuer.algorithm,
+    signature: ECDSA_SHA256_IDENTIFIER,
     issuer: issuer.name,
     validity: new asn1X509.Validity(
       validity(profile.days ?? USER_CERT_DAYS, profile.now ?? new Date()),
@@ -192,7 +195,7 @@ export async function issueCertificate(
   if (signatureValue === null) throw new Error('cannot encode the CA signature');
   const certificate = new asn1X509.Certificate({
     tbsCertificate: tbs,
-    signatureAlgorithm: issuer.algorithm,
+    signatureAlgorithm: ECDSA_SHA256_IDENTIFIER,
     signatureValue,
   });
   return new Uint8Array(AsnConvert.serialize(certificate));
