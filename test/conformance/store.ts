@@ -125,6 +125,23 @@ export function storeConformance(name: string, open: () => Promise<StoreFixture>
       assert.equal(await store.blobInUse(blobKey(4)), true);
     });
 
+    it('checkPost reads what post.begin checks: the image of that name, the id, the usage', async () => {
+      assert.deepEqual(await store.checkPost('alice', 'Sun', bytes(16, 1)), {
+        existing: undefined,
+        idTaken: false,
+        usage: { images: 0, bytes: 0 },
+      });
+      await putImage(store, image(1, 'alice', 'sun', 'public'), [], false);
+      await putImage(store, image(2, 'bob', 'moon', 'public'), [], false);
+      const check = await store.checkPost('alice', 'SUN', bytes(16, 2));
+      assert.deepEqual(check.existing, image(1, 'alice', 'sun', 'public'));
+      assert.equal(check.idTaken, true, "bob's id is taken for alice too");
+      assert.deepEqual(check.usage, { images: 1, bytes: 10 });
+      const other = await store.checkPost('bob', 'sun', bytes(16, 3));
+      assert.equal(other.existing, undefined, "alice's name is not bob's");
+      assert.equal(other.idTaken, false);
+    });
+
     it('names are one name per owner whatever their case or compatibility form', async () => {
       await putImage(store, image(1, 'alice', 'Sunset', 'public'), [], false);
       assert.equal(

@@ -22,7 +22,7 @@ import { isSispError, sispError, type SispError } from '../../protocol/errors.js
 import { SERVER_RECIPIENT, type MessageBody } from '../../protocol/messages.js';
 import type { ImageEvent } from '../events/types.js';
 import type { RequestContext, RequestMessage } from '../request.js';
-import type { ImageRecord, KeyGrant } from '../store/types.js';
+import type { ImageRecord, KeyGrant, Usage } from '../store/types.js';
 import { UploadTransfer, type Declared } from '../transfers.js';
 
 function exists(name: string): SispError {
@@ -39,11 +39,10 @@ export async function begin(
   if (body.size > config.limits.maxImage)
     throw sispError('E_TOO_LARGE', `images are limited to ${config.limits.maxImage} bytes`);
   const keys = await checkKeys(context, body.audience, body.keys);
-  const existing = await store.findImage(context.user, body.name);
+  const { existing, idTaken, usage } = await store.checkPost(context.user, body.name, body.image);
   if (!body.replace && existing !== undefined) throw exists(body.name);
-  if ((await store.getImage(body.image)) !== undefined)
-    throw sispError('E_BAD_REQUEST', 'image id already used');
-  await checkQuota(context, body.size, existing);
+  if (idTaken) throw sispError('E_BAD_REQUEST', 'image id already used');
+  checkQuota(context, body.size, usage, existing);
   await checkSpace(context, sealedLength(body.size));
   const upload = new UploadTransfer(
     body,
@@ -62,13 +61,13 @@ export async function begin(
 }
 
 /** The user's images and bytes stay within the limits, counting a replaced image out. */
-async function checkQuota(
+function checkQuota(
   context: RequestContext,
   size: number,
+  usage: Usage,
   replaced: ImageRecord | undefined,
-): Promise<void> {
+): void {
   const { limits } = context.services.config;
-  const usage = await context.services.store.usage(context.user);
   const images = usage.images + 1 - (replaced === undefined ? 0 : 1);
   const bytes = usage.bytes + size - (replaced?.size ?? 0);
   if (images > limits.imagesPerUser)

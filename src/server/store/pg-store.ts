@@ -140,6 +140,23 @@ function imageMethods(
         return { replacedBlob, event };
       }),
     getImage: (id) => image('SELECT * FROM images WHERE id = $1', [id]),
+    checkPost: (owner, name, id) =>
+      transaction(pool, async (tx) => {
+        const existing = await tx.one<ImageRow>(
+          'SELECT * FROM images WHERE owner = $1 AND name_key = $2',
+          [owner, imageNameKey(name)],
+        );
+        const taken = await tx.one('SELECT 1 AS one FROM images WHERE id = $1', [id]);
+        const usage = await tx.one<{ images: number; bytes: number }>(
+          'SELECT COUNT(*)::bigint AS images, COALESCE(SUM(size), 0)::bigint AS bytes FROM images WHERE owner = $1',
+          [owner],
+        );
+        return {
+          existing: existing === undefined ? undefined : toImage(existing),
+          idTaken: taken !== undefined,
+          usage: usage ?? { images: 0, bytes: 0 },
+        };
+      }),
     findImage: (owner, name) =>
       image('SELECT * FROM images WHERE owner = $1 AND name_key = $2', [owner, imageNameKey(name)]),
     getVisible: (viewer, id) =>

@@ -18,6 +18,7 @@ import type {
   DeletedImage,
   ImageRecord,
   KeyGrant,
+  PostCheck,
   StoreMethods,
   UserRecord,
   Withdrawal,
@@ -131,6 +132,15 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
     return 'created';
   });
 
+  const checkPost = db.transaction((owner: string, name: string, id: Uint8Array): PostCheck => {
+    const existing = statements.findImage.get(owner, imageNameKey(name));
+    return {
+      existing: existing === undefined ? undefined : toImage(existing),
+      idTaken: statements.getImage.get(id) !== undefined,
+      usage: statements.usage.get(owner) ?? { images: 0, bytes: 0 },
+    };
+  });
+
   const putImage = db.transaction(
     (image: ImageRecord, keys: readonly KeyGrant[], replace: boolean) => {
       const existing = statements.findImage.get(image.owner, imageNameKey(image.name));
@@ -240,6 +250,7 @@ export function openSqlite(path: string): StoreMethods & { close(): void } {
       const row = statements.findImage.get(owner, imageNameKey(name));
       return row === undefined ? undefined : toImage(row);
     },
+    checkPost: (owner, name, id) => checkPost(owner, name, id),
     getVisible(viewer, id) {
       const row = statements.getVisible.get({ viewer, id });
       return row === undefined ? undefined : toImage(row);

@@ -62,6 +62,15 @@ export interface Usage {
   readonly bytes: number;
 }
 
+/** What post.begin checks, read together: one round trip to the store per post. */
+export interface PostCheck {
+  /** The owner's image of that name (by its key), if any. */
+  readonly existing: ImageRecord | undefined;
+  /** Whether the proposed image id is taken (by anyone). */
+  readonly idTaken: boolean;
+  readonly usage: Usage;
+}
+
 export interface DeletedImage {
   readonly image: ImageRecord;
   /** Users who held a key grant (never the server's). */
@@ -148,6 +157,8 @@ export interface StoreMethods {
   ): { replacedBlob: string | null; event: ImageEvent } | 'exists';
   getImage(id: Uint8Array): ImageRecord | undefined;
   findImage(owner: string, name: string): ImageRecord | undefined;
+  /** findImage, whether `id` is taken, and usage, in one transaction. */
+  checkPost(owner: string, name: string, id: Uint8Array): PostCheck;
   /**
    * The image if `viewer` may see it, else undefined: one query either way, so a
    * missing image and a forbidden one take the same path (and time).
@@ -279,6 +290,7 @@ export const STORE_METHODS = {
   putImage: true,
   getImage: true,
   findImage: true,
+  checkPost: true,
   getVisible: true,
   findVisible: true,
   listVisible: true,
