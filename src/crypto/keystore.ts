@@ -203,7 +203,8 @@ async function keyPair(
   const privateUsages: KeyUsage[] = name === 'Ed25519' ? ['sign'] : ['deriveBits'];
   const publicUsages: KeyUsage[] = name === 'Ed25519' ? ['verify'] : [];
   const x = toBase64Url(publicRaw);
-  const plain = pkcs8.length === prefix.length + 32 && equalBytes(pkcs8.subarray(0, 16), prefix);
+  const plain =
+    pkcs8.length === prefix.length + 32 && equalBytes(pkcs8.subarray(0, prefix.length), prefix);
   const privateKey = plain
     ? await subtle()
         .importKey(
