@@ -5,8 +5,8 @@
  * what begin declared and the length of exactly the bytes received. The server
  * does not hash the envelope: integrity is end to end (the signed manifest carries
  * its digest, which every downloader checks), and each blob is named by a random
- * key drawn here, not by its content. Nothing becomes visible until the blob and the metadata are durable; only then
- * does post.done go out.
+ * key drawn here, not by its content. Nothing becomes visible until the blob and the
+ * metadata are durable; only then does post.done go out.
  */
 import { randomBytes } from 'node:crypto';
 import { nodeSha256 } from '../../node/aead.js';
