@@ -21,7 +21,6 @@ import { RateLimiter } from './rate-limit.js';
 import { PgEventBus } from './events/pg-event-bus.js';
 import { openPgStore } from './store/pg-store.js';
 import { openSqliteStore } from './store/sqlite-store.js';
-import { withUserCache } from './store/user-cache.js';
 import type { Store } from './store/types.js';
 
 export interface ServerContext {
@@ -81,8 +80,7 @@ export async function createServerContext(
     throw error;
   }
   const metrics = new ServerMetrics();
-  const cached = withUserCache(chosen);
-  const store = metrics.timedStore(options.wrapStore?.(cached) ?? cached);
+  const store = metrics.timedStore(options.wrapStore?.(chosen) ?? chosen);
   const blobs = metrics.timedBlobs(
     config.blobStore === undefined
       ? await FileBlobStore.open(config.dataDir)
