@@ -172,6 +172,8 @@ function addLinkSubcommands(link: Command, output: Output, globals: () => CliCon
     .command('revoke <id>')
     .description('end a link at once (its id from sisp link list, or the whole URL)')
     .addHelpText('after', examples('sisp link revoke 3q2-7wAAAAAAAAAAAAAAAA'))
+    // One id in 64 begins with '-' (base64url): taken as the id, not as an option.
+    .allowUnknownOption()
     .action(async (id: string) => {
       const { revokeLink } = await links();
       await withClient(globals(), async (client) => {

@@ -96,6 +96,11 @@ describe('links', () => {
     const id = revoked.split('/l/')[1]?.split('#')[0] ?? '';
     assert.ok(list.links.some((link) => link.id === id && link.state === 'open'));
     assert.equal(await ok(alice, ['link', 'revoke', id]), 'revoked\n');
+    // One id in 64 begins with '-' (base64url): still an id, never taken for an option.
+    const dashed = await alice.run(['link', 'revoke', '-AAAAAAAAAAAAAAAAAAAAA']);
+    assert.equal(dashed.code, 1);
+    assert.doesNotMatch(dashed.stderr, /option/);
+    assert.match(dashed.stderr, /link/);
     const afterRevoke = await stranger(['download', revoked]);
     assert.equal(afterRevoke.code, 1);
     assert.match(afterRevoke.stderr, /revoked by its owner/);
