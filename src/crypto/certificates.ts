@@ -12,6 +12,7 @@ import { ecdsaDerToRaw, ED25519_SPKI_PREFIX, splitSignedDer, X25519_SPKI_PREFIX 
 import { buf, randomBytes, subtle } from './webcrypto.js';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import * as asn1X509 from '@peculiar/asn1-x509';
+import { RecentKeys } from './recent-keys.js';
 import { x509 } from './x509.js';
 
 /** OID for the X25519 key extension: 2.25 arc from UUID 6f1d3c2a-8b47-4e0e-9c35-2d7a5b9e41f0. */
@@ -127,10 +128,26 @@ interface Issuer {
   readonly keyId: asn1X509.Extension;
 }
 
-/** ecdsa-with-SHA256, parameters absent (RFC 5758): what the CA signs with, and what verifiers require. */
-const ECDSA_SHA256_IDENTIFIER = new asn1X509.AlgorithmIdentifier({
-  algorithm: '1.2.840.10045.4.3.2',
-});
+/** ecdsa-with-SHA256 AlgorithmIdentifier, parameters absent (RFC 5758). */
+const ECDSA_SHA256_ALGORITHM = Uint8Array.of(
+  0x30,
+  0x0a,
+  0x06,
+  0x08,
+  0x2a,
+  0x86,
+  0x48,
+  0xce,
+  0x3d,
+  0x04,
+  0x03,
+  0x02,
+);
+/** The same, as issuing builds certificates: what the CA signs with, and what verifiers require. */
+const ECDSA_SHA256_IDENTIFIER = AsnConvert.parse(
+  ECDSA_SHA256_ALGORITHM,
+  asn1X509.AlgorithmIdentifier,
+);
 
 const issuers = new WeakMap<CertificateAuthority, Promise<Issuer>>();
 
@@ -267,7 +284,7 @@ async function verifyIssuedBy(
   caDer: Uint8Array,
   now: Date,
 ): Promise<void> {
-  if (cert.issuer !== knownCa(caDer).subject) invalid('issued by another authority');
+  if (cert.issuer !== (await knownCas.get(caDer)).subject) invalid('issued by another authority');
   const alg = cert.signatureAlgorithm as { name?: string; hash?: { name?: string } };
   if (alg.name !== 'ECDSA' || alg.hash?.name !== 'SHA-256')
     invalid('unexpected signature algorithm');
@@ -282,22 +299,6 @@ async function verifyIssuedBy(
   if (constraints?.ca !== false) invalid('must not be a CA certificate');
 }
 
-/** ecdsa-with-SHA256 AlgorithmIdentifier, parameters absent (RFC 5758). */
-const ECDSA_SHA256_ALGORITHM = Uint8Array.of(
-  0x30,
-  0x0a,
-  0x06,
-  0x08,
-  0x2a,
-  0x86,
-  0x48,
-  0xce,
-  0x3d,
-  0x04,
-  0x03,
-  0x02,
-);
-
 /**
  * Verifies the CA's signature over the exact signed bytes, with a strict DER
  * signature decoder (the library's accepts BER variants, which Wycheproof flags).
@@ -306,7 +307,7 @@ export async function verifyCaSignature(der: Uint8Array, caDer: Uint8Array): Pro
   try {
     const { tbs, algorithm, signature } = splitSignedDer(der);
     if (!equalBytes(algorithm, ECDSA_SHA256_ALGORITHM)) return false;
-    const caKey = await knownCa(caDer).key;
+    const { key: caKey } = await knownCas.get(caDer);
     return await subtle().verify(ECDSA_SHA256, caKey, buf(ecdsaDerToRaw(signature)), buf(tbs));
   } catch {
     return false;
@@ -317,32 +318,14 @@ export async function verifyCaSignature(der: Uint8Array, caDer: Uint8Array): Pro
  * CAs this process has read, by their exact bytes: subject and imported verifying
  * key. Every certificate a client checks names the same pinned CA, and parsing it and
  * importing its key again each time cost more than the check itself (~1.5 ms in the
- * profile of 2,000 sign-ins). Public, few, bounded.
+ * profile of 2,000 sign-ins). Public, few, bounded; one that fails is not kept.
  */
-const knownCas = new Map<string, { readonly subject: string; readonly key: Promise<CryptoKey> }>();
-const KNOWN_CAS = 16;
-
-function knownCa(caDer: Uint8Array): {
-  readonly subject: string;
-  readonly key: Promise<CryptoKey>;
-} {
-  const id = toHex(caDer);
-  let ca = knownCas.get(id);
-  if (ca === undefined) {
-    const parsed = parse(caDer);
-    const spki = new Uint8Array(parsed.publicKey.rawData);
-    const key = subtle().importKey('spki', buf(spki), P256, false, ['verify']);
-    // A key that does not import is not remembered: the next check tries again.
-    key.catch(() => knownCas.delete(id));
-    ca = { subject: parsed.subject, key };
-    if (knownCas.size >= KNOWN_CAS) {
-      const oldest = knownCas.keys().next();
-      if (oldest.done !== true) knownCas.delete(oldest.value);
-    }
-    knownCas.set(id, ca);
-  }
-  return ca;
-}
+const knownCas = new RecentKeys(async (caDer) => {
+  const parsed = parse(caDer);
+  const spki = new Uint8Array(parsed.publicKey.rawData);
+  const key = await subtle().importKey('spki', buf(spki), P256, false, ['verify']);
+  return { subject: parsed.subject, key };
+}, 16);
 
 function requireKeyUsage(cert: x509.X509Certificate, flags: x509.KeyUsageFlags): void {
   const usage = cert.getExtension(x509.KeyUsagesExtension);

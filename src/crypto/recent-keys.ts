@@ -3,21 +3,22 @@
  * is a promise hop that can cost as much as the operation it is for, and the same few
  * keys come back again and again (the server's and your own in every post, an owner's
  * on every image of theirs, a user's on every sign-in). Public keys only, so holding
- * them is harmless; bounded so a long-lived process stays small.
+ * them is harmless; bounded so a long-lived process stays small. `T` is what a key
+ * is kept as (the imported key, or the key with what was read beside it).
  */
 import { toHex } from '../protocol/bytes.js';
 
-export class RecentKeys {
-  readonly #keys = new Map<string, Promise<CryptoKey>>();
-  readonly #load: (raw: Uint8Array) => Promise<CryptoKey>;
+export class RecentKeys<T = CryptoKey> {
+  readonly #keys = new Map<string, Promise<T>>();
+  readonly #load: (raw: Uint8Array) => Promise<T>;
   readonly #size: number;
 
-  constructor(load: (raw: Uint8Array) => Promise<CryptoKey>, size = 256) {
+  constructor(load: (raw: Uint8Array) => Promise<T>, size = 256) {
     this.#load = load;
     this.#size = size;
   }
 
-  get(raw: Uint8Array): Promise<CryptoKey> {
+  get(raw: Uint8Array): Promise<T> {
     const id = toHex(raw);
     let key = this.#keys.get(id);
     if (key === undefined) {

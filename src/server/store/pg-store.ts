@@ -64,6 +64,15 @@ function imageMethods(
     const row = await db.one<ImageRow>(sql, params);
     return row === undefined ? undefined : toImage(row);
   };
+  const findImage = (owner: string, name: string) =>
+    image('SELECT * FROM images WHERE owner = $1 AND name_key = $2', [owner, imageNameKey(name)]);
+  const ownerUsage = async (owner: string) => {
+    const row = await db.one<{ images: number; bytes: number }>(
+      'SELECT COUNT(*)::bigint AS images, COALESCE(SUM(size), 0)::bigint AS bytes FROM images WHERE owner = $1',
+      [owner],
+    );
+    return row ?? { images: 0, bytes: 0 };
+  };
   return {
     async getUser(username) {
       const row = await db.one<UserRow>('SELECT * FROM users WHERE username = $1', [username]);
@@ -140,25 +149,17 @@ function imageMethods(
         return { replacedBlob, event };
       }),
     getImage: (id) => image('SELECT * FROM images WHERE id = $1', [id]),
-    checkPost: (owner, name, id) =>
-      transaction(pool, async (tx) => {
-        const existing = await tx.one<ImageRow>(
-          'SELECT * FROM images WHERE owner = $1 AND name_key = $2',
-          [owner, imageNameKey(name)],
-        );
-        const taken = await tx.one('SELECT 1 AS one FROM images WHERE id = $1', [id]);
-        const usage = await tx.one<{ images: number; bytes: number }>(
-          'SELECT COUNT(*)::bigint AS images, COALESCE(SUM(size), 0)::bigint AS bytes FROM images WHERE owner = $1',
-          [owner],
-        );
-        return {
-          existing: existing === undefined ? undefined : toImage(existing),
-          idTaken: taken !== undefined,
-          usage: usage ?? { images: 0, bytes: 0 },
-        };
-      }),
-    findImage: (owner, name) =>
-      image('SELECT * FROM images WHERE owner = $1 AND name_key = $2', [owner, imageNameKey(name)]),
+    // The three reads at once on the pool: they are checks a racing post can make stale
+    // anyway (putImage decides), so no transaction's extra round trips.
+    async checkPost(owner, name, id) {
+      const [existing, taken, usage] = await Promise.all([
+        findImage(owner, name),
+        image('SELECT * FROM images WHERE id = $1', [id]),
+        ownerUsage(owner),
+      ]);
+      return { existing, idTaken: taken !== undefined, usage };
+    },
+    findImage,
     getVisible: (viewer, id) =>
       image(`SELECT * FROM images i WHERE i.id = $2 AND ${VISIBLE_PG}`, [viewer, id]),
     findVisible: (viewer, owner, name) =>
@@ -182,13 +183,7 @@ function imageMethods(
             );
       return rows.map(toImage);
     },
-    async usage(owner) {
-      const row = await db.one<{ images: number; bytes: number }>(
-        'SELECT COUNT(*)::bigint AS images, COALESCE(SUM(size), 0)::bigint AS bytes FROM images WHERE owner = $1',
-        [owner],
-      );
-      return row ?? { images: 0, bytes: 0 };
-    },
+    usage: ownerUsage,
     async claim(key, value) {
       await db.run('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [
         key,
