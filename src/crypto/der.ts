@@ -126,3 +126,31 @@ export function splitSignedDer(der: Uint8Array): {
     signature: der.subarray(signature.contentStart + 1, signature.end),
   };
 }
+
+/** An unsigned big-endian number as a minimal, positive DER INTEGER. */
+function derInteger(value: Uint8Array): Uint8Array {
+  let start = 0;
+  while (start < value.length - 1 && value[start] === 0) start++;
+  const magnitude = value.subarray(start);
+  const pad = ((magnitude[0] ?? 0) & 0x80) !== 0 ? 1 : 0;
+  const out = new Uint8Array(2 + pad + magnitude.length);
+  out[0] = 0x02;
+  out[1] = pad + magnitude.length;
+  out.set(magnitude, 2 + pad);
+  return out;
+}
+
+/** WebCrypto's r || s to ECDSA-Sig-Value in DER: what certificates carry. */
+export function ecdsaRawToDer(raw: Uint8Array): Uint8Array {
+  if (raw.length === 0 || raw.length % 2 !== 0 || raw.length > 2 * 60)
+    bad('raw ECDSA signature has an odd or oversized length');
+  const half = raw.length / 2;
+  const r = derInteger(raw.subarray(0, half));
+  const s = derInteger(raw.subarray(half));
+  const out = new Uint8Array(2 + r.length + s.length);
+  out[0] = 0x30;
+  out[1] = r.length + s.length;
+  out.set(r, 2);
+  out.set(s, 2 + r.length);
+  return out;
+}

@@ -15,8 +15,10 @@ import {
 } from '../../src/crypto/certificates.js';
 import { generateIdentity, publicIdentity, type Identity } from '../../src/crypto/keys.js';
 import { subtle } from '../../src/crypto/webcrypto.js';
-import { x509 } from '../../src/crypto/x509.js';
+import { KeyUsageFlags } from '@peculiar/asn1-x509';
+import { x509 } from '../support/x509.js';
 import { isSispError } from '../../src/protocol/errors.js';
+import { toHex } from '../../src/protocol/bytes.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -76,6 +78,90 @@ describe('certificates', () => {
     );
   });
 
+  it('another reader agrees: @peculiar/x509 reads the CA, user and server certificates as intended', async () => {
+    const caCert = new x509.X509Certificate(ca.certificate.slice().buffer);
+    assert.ok(await caCert.isSelfSigned());
+    const constraints = caCert.getExtension(x509.BasicConstraintsExtension);
+    assert.equal(constraints?.ca, true);
+    assert.equal(constraints.pathLength, 0);
+    assert.equal(constraints.critical, true);
+    const caUsage = caCert.getExtension(x509.KeyUsagesExtension);
+    assert.equal(caUsage?.usages, KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign);
+    const caKeyId = caCert.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
+    // RFC 5280 4.2.1.2 method (1), as the library computes it.
+    assert.equal(caKeyId, toHex(new Uint8Array(await caCert.publicKey.getKeyIdentifier())));
+    const user = new x509.X509Certificate(aliceCert.slice().buffer);
+    assert.equal(user.subject, 'CN=alice');
+    assert.equal(user.issuer, caCert.subject);
+    assert.equal(user.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId, caKeyId);
+    assert.equal(
+      user.getExtension(x509.KeyUsagesExtension)?.usages,
+      KeyUsageFlags.digitalSignature,
+    );
+    assert.equal(user.publicKey.algorithm.name, 'Ed25519');
+
+    const tls = await subtle().generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+      'sign',
+      'verify',
+    ]);
+    const serverDer = await issueServerCertificate(ca, {
+      tlsPublicKey: tls.publicKey,
+      encryptionKey: new Uint8Array(32).fill(7),
+      hostnames: ['localhost', 'photos.example'],
+      ips: ['127.0.0.1', '::1'],
+    });
+    const server = new x509.X509Certificate(serverDer.slice().buffer);
+    assert.deepEqual(
+      [...(server.getExtension(x509.ExtendedKeyUsageExtension)?.usages ?? [])],
+      [x509.ExtendedKeyUsage.serverAuth],
+    );
+    assert.deepEqual(server.getExtension(x509.SubjectAlternativeNameExtension)?.names.toJSON(), [
+      { type: 'dns', value: 'localhost' },
+      { type: 'dns', value: 'photos.example' },
+      { type: 'ip', value: '127.0.0.1' },
+      { type: 'ip', value: '::1' },
+    ]);
+  });
+
+  it('a CA made by the earlier generator (@peculiar/x509, existing data directories) still issues and verifies', async () => {
+    const keys = await subtle().generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+      'sign',
+      'verify',
+    ]);
+    const made = await x509.X509CertificateGenerator.createSelfSigned({
+      serialNumber: '01',
+      name: 'CN=sisp CA',
+      notBefore: new Date(Date.now() - DAY),
+      notAfter: new Date(Date.now() + 3650 * DAY),
+      keys,
+      signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+      extensions: [
+        new x509.BasicConstraintsExtension(true, 0, true),
+        new x509.KeyUsagesExtension(
+          x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
+          true,
+        ),
+        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      ],
+    });
+    const earlier = { certificate: new Uint8Array(made.rawData), privateKey: keys.privateKey };
+    await verifyCaCertificate(earlier.certificate);
+    const pub = await publicIdentity(alice);
+    const cert = await issueUserCertificate(earlier, {
+      username: 'alice',
+      signingKey: pub.signingKey,
+      encryptionKey: pub.encryptionKey,
+    });
+    assert.equal((await verifyUserCertificate(cert, earlier.certificate)).username, 'alice');
+    const read = new x509.X509Certificate(cert.slice().buffer);
+    assert.equal(read.issuer, made.subject);
+    assert.equal(
+      read.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId,
+      made.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId,
+    );
+    await rejects(verifyUserCertificate(cert, ca.certificate));
+  });
+
   it('PEM round trip', () => {
     assert.deepEqual(fromPem(toPem(aliceCert)), aliceCert);
   });
@@ -115,21 +201,34 @@ describe('certificates', () => {
   it('refuses wrong key usage, a CA flag, a missing X25519 key and a non-Ed25519 subject key', async () => {
     const pub = await publicIdentity(alice);
     const base = {
-      subject: 'CN=alice',
+      subject: [{ type: 'CN' as const, value: 'alice' }],
       publicKey: alice.signing.publicKey,
-      keyUsage: x509.KeyUsageFlags.digitalSignature,
+      keyUsage: KeyUsageFlags.digitalSignature,
       encryptionKey: pub.encryptionKey,
     };
     const verify = async (profile: Partial<CertificateProfile>) =>
       verifyUserCertificate(await issueCertificate(ca, { ...base, ...profile }), ca.certificate);
-    await rejects(verify({ keyUsage: x509.KeyUsageFlags.keyCertSign }));
-    await rejects(verify({ keyUsage: x509.KeyUsageFlags.keyEncipherment }));
-    await rejects(
-      verify({ keyUsage: x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyCertSign }),
-    );
+    await rejects(verify({ keyUsage: KeyUsageFlags.keyCertSign }));
+    await rejects(verify({ keyUsage: KeyUsageFlags.keyEncipherment }));
+    await rejects(verify({ keyUsage: KeyUsageFlags.digitalSignature | KeyUsageFlags.keyCertSign }));
     await rejects(verify({ isCa: true }));
-    await rejects(verify({ subject: 'CN=Alice' }));
-    await rejects(verify({ subject: 'CN=alice, O=evil' }));
+    await rejects(verify({ subject: [{ type: 'CN', value: 'Alice' }] }));
+    await rejects(
+      verify({
+        subject: [
+          { type: 'CN', value: 'alice' },
+          { type: 'O', value: 'evil' },
+        ],
+      }),
+    );
+    await rejects(
+      verify({
+        subject: [
+          { type: 'O', value: 'evil' },
+          { type: 'CN', value: 'alice' },
+        ],
+      }),
+    );
     const { encryptionKey: _omit, ...withoutX25519 } = base;
     await rejects(verifyUserCertificate(await issueCertificate(ca, withoutX25519), ca.certificate));
     const ecKey = await subtle().generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [

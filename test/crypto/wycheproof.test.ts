@@ -11,7 +11,7 @@ import type { AeadFactory } from '../../src/crypto/aead.js';
 import { hkdfExpand, hkdfExtract } from '../../src/crypto/hkdf.js';
 import { importX25519PrivateRaw, verifyEd25519, x25519 } from '../../src/crypto/keys.js';
 import { buf, subtle } from '../../src/crypto/webcrypto.js';
-import { ecdsaDerToRaw } from '../../src/crypto/der.js';
+import { ecdsaDerToRaw, ecdsaRawToDer } from '../../src/crypto/der.js';
 import { BACKENDS } from '../support/backends.js';
 import { concatBytes, fromHex, toHex } from '../../src/protocol/bytes.js';
 import { loadWycheproof, type WycheproofFile } from '../vectors.js';
@@ -196,6 +196,10 @@ describe('Wycheproof ECDSA P-256 SHA-256 (DER signatures, as in certificates)', 
         }
         if (test.result === 'valid') assert.equal(ok, true, `tcId ${test.tcId}`);
         if (test.result === 'invalid') assert.equal(ok, false, `tcId ${test.tcId}`);
+        // Issuing encodes WebCrypto's r || s back to DER: every valid signature's DER
+        // is canonical, so the round trip must give back exactly its bytes.
+        if (test.result === 'valid')
+          assert.equal(toHex(ecdsaRawToDer(ecdsaDerToRaw(fromHex(test.sig)))), test.sig);
       }
     }
   });

@@ -65,18 +65,35 @@ describe('openssl verify', () => {
     const cert = await issueServerCertificate(ca, {
       tlsPublicKey: tls.publicKey,
       encryptionKey: new Uint8Array(32).fill(7),
-      hostnames: ['localhost'],
-      ips: ['127.0.0.1'],
+      hostnames: ['localhost', 'photos.example'],
+      ips: ['127.0.0.1', '::1'],
     });
     writeFileSync(join(dir, 'server.pem'), toPem(cert));
-    const out = openssl([
-      'verify',
-      '-purpose',
-      'sslserver',
-      '-CAfile',
-      join(dir, 'ca.pem'),
-      join(dir, 'server.pem'),
-    ]);
-    assert.match(out, /OK/);
+    const verify = (...names: string[]) =>
+      openssl([
+        'verify',
+        '-purpose',
+        'sslserver',
+        ...names,
+        '-CAfile',
+        join(dir, 'ca.pem'),
+        join(dir, 'server.pem'),
+      ]);
+    assert.match(verify(), /OK/);
+    // Every name and address in the certificate matches; others do not.
+    assert.match(verify('-verify_hostname', 'photos.example'), /OK/);
+    assert.match(verify('-verify_ip', '::1'), /OK/);
+    assert.match(verify('-verify_ip', '127.0.0.1'), /OK/);
+    assert.throws(() => verify('-verify_hostname', 'elsewhere.example'));
+  });
+
+  it('openssl reads the CA as a CA: constraints, key usage and key identifiers', () => {
+    const text = openssl(['x509', '-in', join(dir, 'ca.pem'), '-noout', '-text']);
+    assert.match(text, /CA:TRUE, pathlen:0/);
+    assert.match(text, /Certificate Sign, CRL Sign/);
+    const keyId = /Subject Key Identifier:\s*\n\s*([0-9A-F:]+)/.exec(text)?.[1];
+    assert.ok(keyId !== undefined);
+    const user = openssl(['x509', '-in', join(dir, 'alice.pem'), '-noout', '-text']);
+    assert.ok(user.includes(keyId), 'the user certificate names the CA by its key identifier');
   });
 });
