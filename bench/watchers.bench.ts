@@ -23,6 +23,7 @@ import { postFile } from '../src/cli/commands.js';
 import { connect, login, type CliContext } from '../src/cli/context.js';
 import type { SispClient } from '../src/core/client.js';
 import { eventsAfter } from '../src/core/events.js';
+import { ReconnectSchedule } from '../src/core/reconnect.js';
 import { fanoutSpread } from './lib/fanout.js';
 import { cpuSeconds, currentRss, peakRss } from './lib/proc.js';
 import { IMAGES, startSisp, type Server } from './lib/sisp.js';
@@ -128,7 +129,7 @@ async function fanout(watchers: SispClient[], poster: SispClient) {
   return { p50: summarise(p50s), p99: summarise(p99s) };
 }
 
-/** A watcher as `sisp watch` runs one: reconnects with backoff, catches up from its last event. */
+/** A watcher as `sisp watch` runs one: reconnects on its schedule, catches up from its last event. */
 class Watcher {
   last: number | undefined;
   client: SispClient | undefined;
@@ -142,7 +143,7 @@ class Watcher {
   }
 
   async run(): Promise<void> {
-    let delay = 250;
+    const schedule = new ReconnectSchedule();
     while (!this.#stopped) {
       try {
         const client = await login(this.#context);
@@ -164,12 +165,10 @@ class Watcher {
           this.last = Math.max(this.last, page.position);
           more = page.more;
         }
-        delay = 250;
+        schedule.reset();
         await closed;
       } catch {
-        // Jitter spreads a thousand clients' retries instead of landing them together.
-        await sleep(delay * (0.5 + Math.random()));
-        delay = Math.min(delay * 2, 4000);
+        await sleep(schedule.next());
       }
     }
   }

@@ -7,7 +7,7 @@ import { SispClient, type ClientOptions } from '../core/client.js';
 import { Home } from '../client/home.js';
 import { NODE_CRYPTO } from '../client/platform.js';
 import { nodeConnector } from '../client/ws-transport.js';
-import { sispError } from '../protocol/errors.js';
+import { isSispError, sispError } from '../protocol/errors.js';
 import { askPassphrase } from './passphrase.js';
 import { VERSION } from '../version.js';
 
@@ -50,16 +50,23 @@ const asked = new WeakMap<CliContext, string>();
 /** Connected and signed in with the home's keys (asking for their passphrase on a terminal). */
 export async function login(context: CliContext): Promise<SispClient> {
   const options = await coreOptions(context);
-  if (options.passphrase !== undefined || !(await context.home.isLocked()))
-    return SispClient.login(options);
-  let passphrase = asked.get(context);
-  if (passphrase === undefined) {
-    passphrase = await askPassphrase(
-      { input: process.stdin, output: process.stderr },
-      `passphrase for the keys in ${context.home.dir}: `,
+  const known = options.passphrase ?? asked.get(context);
+  try {
+    return await SispClient.login(
+      known === undefined ? options : { ...options, passphrase: known },
     );
-    asked.set(context, passphrase);
+  } catch (error) {
+    // Tried first without asking, so the key file is read once when no passphrase is
+    // needed (a reconnecting `sisp watch` signs in again and again); a passphrase-
+    // protected one fails at once (no scrypt without a passphrase), before any connection.
+    if (known !== undefined || !isSispError(error, 'E_PASSPHRASE')) throw error;
+    if (!(await context.home.isLocked())) throw error;
   }
+  const passphrase = await askPassphrase(
+    { input: process.stdin, output: process.stderr },
+    `passphrase for the keys in ${context.home.dir}: `,
+  );
+  asked.set(context, passphrase);
   return SispClient.login({ ...options, passphrase });
 }
 

@@ -5,6 +5,7 @@
 import type { SispClient } from '../core/client.js';
 import { isSispError } from '../protocol/errors.js';
 import { eventsAfter, fromPush, type WatchEvent } from '../core/events.js';
+import { ReconnectSchedule } from '../core/reconnect.js';
 import { toHex } from '../protocol/bytes.js';
 import type { Output } from './output.js';
 import { login, type CliContext } from './context.js';
@@ -101,7 +102,7 @@ export async function commandWatch(
   format: { json?: boolean } = {},
 ): Promise<void> {
   const printer = new Printer(output, format.json === true, new WatchPositions(options.home));
-  let delay = 500;
+  const schedule = new ReconnectSchedule();
   let announced = false;
   while (!signal.aborted) {
     let client: SispClient | undefined;
@@ -113,13 +114,12 @@ export async function commandWatch(
       if (isSispError(error) && FATAL_CODES.has(error.code)) throw error;
       if (!announced) output.err.write('waiting for the server...\n');
       announced = true;
-      await sleep(delay, signal);
-      delay = Math.min(delay * 2, 5000);
+      await sleep(schedule.next(), signal);
       continue;
     }
     if (announced) output.err.write('connected\n');
     announced = false;
-    delay = 500;
+    schedule.reset();
     await untilClosed(client, signal);
     if (!isAborted(signal)) {
       output.err.write('connection lost; reconnecting...\n');

@@ -24,7 +24,10 @@ type KeystoreInfo = ReturnType<typeof import('../crypto/keystore.js').keystoreIn
 
 // The keystore (scrypt, key import) loads when keys are read or written, not with the
 // command tree, which builds a Home for every command (start-up, bench/README).
-const keystore = () => import('../crypto/keystore.js');
+// Kept once loaded: each import() call resolves the specifier again, which a long-lived
+// process signing in many times (sisp watch reconnecting, the benchmarks) pays for.
+let keystoreModule: Promise<typeof import('../crypto/keystore.js')> | undefined;
+const keystore = () => (keystoreModule ??= import('../crypto/keystore.js'));
 
 export function defaultHome(env: NodeJS.ProcessEnv): string {
   if (env.SISP_HOME !== undefined && env.SISP_HOME !== '') return resolve(env.SISP_HOME);
@@ -128,13 +131,12 @@ export class Home implements ClientStorage {
    */
   async checkPermissions(): Promise<void> {
     const uid = process.getuid?.();
-    for (const path of [this.dir, this.configPath, this.caPath, this.keyPath, this.pinsPath]) {
-      let info;
-      try {
-        info = await stat(path);
-      } catch {
-        continue;
-      }
+    const paths = [this.dir, this.configPath, this.caPath, this.keyPath, this.pinsPath];
+    // At once: every command waits on these before it connects.
+    const infos = await Promise.all(paths.map((path) => stat(path).catch(() => undefined)));
+    for (const [index, info] of infos.entries()) {
+      const path = paths[index] ?? '';
+      if (info === undefined) continue;
       const mode = (info.mode & 0o777).toString(8).padStart(3, '0');
       if ((info.mode & 0o022) !== 0)
         throw sispError(

@@ -8,6 +8,7 @@ import { h, render, type ComponentChild } from 'preact';
 import { IndexedDbStorage } from '../../src/web/indexeddb-storage.js';
 import type { SispClient } from '../../src/core/client.js';
 import { keyFingerprint, readableFingerprint } from '../../src/crypto/fingerprint.js';
+import { ReconnectSchedule } from '../../src/core/reconnect.js';
 import { albumsView, refreshAlbums } from './albums.js';
 import { pinsView, refreshPins } from './pins.js';
 import { galleryView, refresh } from './gallery.js';
@@ -31,8 +32,9 @@ async function signedIn(current: SispClient): Promise<void> {
       .then(() => refreshAlbums(current))
       .then(() => refreshPins(current));
   };
+  reconnecting.reset();
   current.connection.onClose(() => {
-    reconnect(0);
+    reconnect();
   });
   view.value = 'gallery';
   await refresh(current);
@@ -40,24 +42,24 @@ async function signedIn(current: SispClient): Promise<void> {
   await refreshPins(current);
 }
 
-/** Signs in again after a lost connection, backing off to 30 s; the lists catch up on success. */
-function reconnect(attempt: number): void {
+/** Backing off to 30 s, jittered: a restart drops every open tab at once. */
+const reconnecting = new ReconnectSchedule({ first: 1000, max: 30_000 });
+
+/** Signs in again after a lost connection; the lists catch up on success. */
+function reconnect(): void {
   error.value = 'The connection to the server was lost; reconnecting…';
-  setTimeout(
-    () => {
-      if (storage === undefined) return;
-      signIn(storage)
-        .then(async (next) => {
-          if (next === undefined) return;
-          error.value = '';
-          await signedIn(next);
-        })
-        .catch(() => {
-          reconnect(attempt + 1);
-        });
-    },
-    Math.min(30_000, 1000 * 2 ** attempt),
-  );
+  setTimeout(() => {
+    if (storage === undefined) return;
+    signIn(storage)
+      .then(async (next) => {
+        if (next === undefined) return;
+        error.value = '';
+        await signedIn(next);
+      })
+      .catch(() => {
+        reconnect();
+      });
+  }, reconnecting.next());
 }
 
 async function start(): Promise<void> {
