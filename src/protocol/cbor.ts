@@ -1,8 +1,11 @@
 /**
  * Strict CBOR: the only way bytes from a peer become values. Built on cborg with
  * every strictness option on, plus a token-level guard that cborg lacks: a nesting
- * depth cap (checked before cborg recurses), invalid UTF-8 refused, and no tags,
- * floats or `undefined` (SISP/2 uses none). The caller caps the input size first.
+ * depth cap (checked before cborg recurses), invalid UTF-8 refused, no tags, floats
+ * or `undefined` (SISP/2 uses none), and map keys that are text in deterministic
+ * order. With cborg's minimal integers and lengths that leaves one encoding per
+ * value (RFC 8949 4.2.1), so what decodes here re-encodes to the same bytes without
+ * re-encoding to find out. The caller caps the input size first.
  */
 import { decode, encode, rfc8949EncodeOptions, Tokenizer, Type } from 'cborg';
 import type { DecodeOptions, DecodeTokenizer } from 'cborg/interface';
@@ -32,15 +35,35 @@ const STRICT_OPTIONS: DecodeOptions = {
   tags: [],
 };
 
+/** A container being read: items still expected and, for a map, the last key's bytes. */
+interface OpenContainer {
+  remaining: number;
+  readonly map: boolean;
+  lastKey: Uint8Array | undefined;
+}
+
+/** Bytewise order (RFC 8949 4.2.1 sorts map keys by their encodings this way). */
+function bytesAfter(a: Uint8Array, b: Uint8Array): boolean {
+  const shared = Math.min(a.length, b.length);
+  for (let i = 0; i < shared; i++) {
+    const x = a[i] ?? 0;
+    const y = b[i] ?? 0;
+    if (x !== y) return x > y;
+  }
+  return a.length > b.length;
+}
+
 /** Wraps cborg's tokenizer to check each token before cborg acts on it. */
 class GuardedTokenizer implements DecodeTokenizer {
   readonly #inner: DecodeTokenizer;
+  readonly #data: Uint8Array;
   readonly #maxDepth: number;
-  /** Items still expected in each open container, innermost last. */
-  readonly #open: number[] = [];
+  /** The open containers, innermost last. */
+  readonly #open: OpenContainer[] = [];
 
   constructor(data: Uint8Array, maxDepth: number) {
     this.#inner = new Tokenizer(data, STRICT_OPTIONS);
+    this.#data = data;
     this.#maxDepth = maxDepth;
   }
 
@@ -53,10 +76,15 @@ class GuardedTokenizer implements DecodeTokenizer {
   }
 
   next(): Token {
+    const start = this.#inner.pos();
     const token = this.#inner.next();
     this.#check(token);
-    if (Type.equals(token.type, Type.array) || Type.equals(token.type, Type.map)) {
-      const count: unknown = Type.equals(token.type, Type.map) ? token.value * 2 : token.value;
+    const parent = this.#open.at(-1);
+    // In a map, an even number of items left means this one is a key.
+    if (parent?.map === true && parent.remaining % 2 === 0) this.#checkKey(parent, token, start);
+    const map = Type.equals(token.type, Type.map);
+    if (map || Type.equals(token.type, Type.array)) {
+      const count: unknown = map ? token.value * 2 : token.value;
       if (typeof count !== 'number' || !Number.isSafeInteger(count)) {
         throw sispError('E_BAD_FRAME', 'CBOR container length out of range');
       }
@@ -64,12 +92,22 @@ class GuardedTokenizer implements DecodeTokenizer {
         if (this.#open.length >= this.#maxDepth) {
           throw sispError('E_BAD_FRAME', 'CBOR nesting too deep');
         }
-        this.#open.push(count);
+        this.#open.push({ remaining: count, map, lastKey: undefined });
         return token;
       }
     }
     this.#completeItem();
     return token;
+  }
+
+  /** Keys are text, each after the one before it in bytewise order of their encodings. */
+  #checkKey(map: OpenContainer, token: Token, start: number): void {
+    if (!Type.equals(token.type, Type.string))
+      throw sispError('E_BAD_FRAME', 'CBOR map keys must be text');
+    const key = this.#data.subarray(start, this.#inner.pos());
+    if (map.lastKey !== undefined && !bytesAfter(key, map.lastKey))
+      throw sispError('E_BAD_FRAME', 'CBOR map keys out of deterministic order');
+    map.lastKey = key;
   }
 
   #check(token: Token): void {
@@ -81,22 +119,18 @@ class GuardedTokenizer implements DecodeTokenizer {
       throw sispError('E_BAD_FRAME', 'CBOR simple value not allowed');
     }
     if (Type.equals(type, Type.string)) {
+      // cborg hands out one shared token, without bytes, for the empty string.
       const raw = token.byteValue;
-      if (raw === undefined || !isValidUtf8(raw))
+      if (raw === undefined ? token.value !== '' : !isValidUtf8(raw))
         throw sispError('E_BAD_FRAME', 'invalid UTF-8 in CBOR text');
     }
   }
 
   /** One item finished; finishing a container's last item finishes the container. */
   #completeItem(): void {
-    for (;;) {
-      const top = this.#open.length - 1;
-      if (top < 0) return;
-      const remaining = (this.#open[top] ?? 1) - 1;
-      if (remaining > 0) {
-        this.#open[top] = remaining;
-        return;
-      }
+    for (let top = this.#open.at(-1); top !== undefined; top = this.#open.at(-1)) {
+      top.remaining -= 1;
+      if (top.remaining > 0) return;
       this.#open.pop();
     }
   }

@@ -3,7 +3,6 @@
  * [version, type, id, body]. Decoding is total: any input yields either a valid
  * typed message or a typed error, never an exception.
  */
-import { equalBytes } from './bytes.js';
 import { decodeStrict, encodeDeterministic, type CborLimits } from './cbor.js';
 import { isSispError, sispError, type SispError } from './errors.js';
 import {
@@ -219,12 +218,8 @@ export function decodeFrame(
         `unsupported protocol version; this peer speaks ${SUPPORTED_VERSIONS.join(', ')}`,
       );
     }
-    // One valid encoding per frame: map keys out of order (or anything else the
-    // strict decoder lets through but deterministic encoding would not produce) is
-    // not a frame.
-    if (!equalBytes(encodeDeterministic(value), bytes)) {
-      throw sispError('E_BAD_FRAME', 'the frame is not deterministically encoded');
-    }
+    // One valid encoding per frame: decodeStrict refuses every other encoding (map
+    // keys out of order included), so there is no need to re-encode and compare.
     if (!isMessageType(type)) throw sispError('E_BAD_REQUEST', 'unknown message type');
     if (limits.accept !== undefined && !limits.accept.has(type))
       throw sispError('E_BAD_REQUEST', 'that message type is not accepted here');
