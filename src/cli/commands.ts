@@ -25,6 +25,7 @@ import { safeLine } from './terminal.js';
 import { progressBar, type LiveProgress } from './progress.js';
 
 export { listImages, resolveImage };
+export { formatList, formatSize, listEntries, listJson } from './listing.js';
 
 export type { Output };
 
@@ -264,52 +265,6 @@ export async function commandDownload(
 /** The listed image, which the signed manifest must then confirm. */
 export function expected(image: Listed): { image: Uint8Array; owner: string; name: string } {
   return { image: image.image, owner: image.owner, name: image.name };
-}
-
-export function formatList(images: readonly Listed[]): string {
-  if (images.length === 0) return 'no images yet\n';
-  const rows = images.map((image) => [
-    quoteReference(image.owner, image.name),
-    image.contentType,
-    formatSize(image.size),
-    new Date(image.created).toISOString().replace('T', ' ').slice(0, 16),
-    image.audience === 'public' ? 'public' : `private: ${image.audience.join(',')}`,
-  ]);
-  const widths =
-    rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
-  return `${rows
-    .map((row) =>
-      row
-        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n')}\n`;
-}
-
-export function listJson(images: readonly Listed[]): string {
-  return jsonLine({ images: listEntries(images) });
-}
-
-/** Each image as list --json shows it. */
-export function listEntries(images: readonly Listed[]): Record<string, unknown>[] {
-  return images.map((image) => ({
-    owner: image.owner,
-    name: image.name,
-    image: toHex(image.image),
-    type: image.contentType,
-    size: image.size,
-    created: new Date(image.created).toISOString(),
-    audience: image.audience,
-    ownerFingerprint: image.ownerFingerprint,
-  }));
-}
-
-export function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
 }
 
 /** The PEM alone on stdout (so `sisp cert bob > bob.pem` is a certificate); the fingerprint on stderr. */

@@ -8,7 +8,7 @@ import type { SispClient } from '../core/client.js';
 import { fetchThumbnails } from '../core/thumbnails.js';
 import { toHex } from '../protocol/bytes.js';
 import { sispError } from '../protocol/errors.js';
-import { formatList } from './commands.js';
+import { formatList } from './listing.js';
 import { canDraw, detectColourDepth, renderHalfBlocks } from './display.js';
 import type { Output } from './output.js';
 

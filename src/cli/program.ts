@@ -216,7 +216,10 @@ function addImageCommands(program: Command, run: Run, globals: () => CliContext)
       examples('sisp list', 'sisp list --thumbnails', "sisp list --json | jq -r '.images[].name'"),
     )
     .action(async (options: { json?: boolean; thumbnails?: boolean }) => {
-      const { formatList, listImages, listJson } = await commands();
+      const [{ listImages }, { formatList, listJson }] = await Promise.all([
+        import('../core/catalogue.js'),
+        import('./listing.js'),
+      ]);
       await withClient(globals(), async (client) => {
         const images = await listImages(client);
         if (options.thumbnails === true && options.json !== true) {

@@ -1,6 +1,6 @@
 /** `sisp usage`: images and bytes stored, against the server's limits. */
 import type { Usage } from '../core/manage.js';
-import { formatSize } from './commands.js';
+import { formatSize } from './listing.js';
 import { jsonLine } from './output.js';
 
 function percent(used: number, allowed: number): string {
