@@ -4,15 +4,17 @@
  * watcher, and measures: registrations and authentications per second (64 at a time),
  * server RSS idle and with every watcher connected (bytes per idle connection),
  * fan-out from a post's acknowledgement to the last watcher told; then a reconnect
- * storm: the server is restarted under BENCH_STORM watchers (default 1,000) that
- * reconnect by themselves (backoff as `sisp watch` does) and catch up from their last
+ * storm: the server is restarted under BENCH_STORM watchers (default 1,000), run in
+ * BENCH_STORM_PROCESSES child processes (default 2; bench/storm-watchers.ts), that
+ * reconnect by themselves (on `sisp watch`'s schedule) and catch up from their last
  * event; the figure is the time from the restart until every one has the post made
  * while it was down.
  *
  * The file-descriptor limits (this process and the server) are raised here with
  * prlimit, so the bench does not depend on the shell's ulimit.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -22,8 +24,6 @@ import { Home } from '../src/client/home.js';
 import { postFile } from '../src/cli/commands.js';
 import { connect, login, type CliContext } from '../src/cli/context.js';
 import type { SispClient } from '../src/core/client.js';
-import { eventsAfter } from '../src/core/events.js';
-import { ReconnectSchedule } from '../src/core/reconnect.js';
 import { fanoutSpread } from './lib/fanout.js';
 import { cpuSeconds, currentRss, peakRss } from './lib/proc.js';
 import { IMAGES, startSisp, type Server } from './lib/sisp.js';
@@ -32,6 +32,8 @@ import { formatFigure, percentile, sortedCopy, summarise } from './lib/stats.js'
 const here = dirname(fileURLToPath(import.meta.url));
 const WATCHERS = Number(process.env.BENCH_WATCHERS ?? 10_000);
 const STORM = Math.min(Number(process.env.BENCH_STORM ?? 1000), WATCHERS);
+/** Processes the storm's watchers run in (BENCH_STORM_PROCESSES, default 2). */
+const STORM_PROCESSES = Math.max(1, Number(process.env.BENCH_STORM_PROCESSES ?? 2));
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const WIDTH = 64;
 /** Posts whose fan-out is timed: 20 per run. */
@@ -129,86 +131,61 @@ async function fanout(watchers: SispClient[], poster: SispClient) {
   return { p50: summarise(p50s), p99: summarise(p99s) };
 }
 
-/** A watcher as `sisp watch` runs one: reconnects on its schedule, catches up from its last event. */
-class Watcher {
-  last: number | undefined;
-  client: SispClient | undefined;
-  #stopped = false;
-  readonly #context: CliContext;
-  readonly #seen: (watcher: Watcher, name: string) => void;
-
-  constructor(ctx: CliContext, seen: (watcher: Watcher, name: string) => void) {
-    this.#context = ctx;
-    this.#seen = seen;
-  }
-
-  async run(): Promise<void> {
-    const schedule = new ReconnectSchedule();
-    while (!this.#stopped) {
-      try {
-        const client = await login(this.#context);
-        this.client = client;
-        const closed = new Promise<void>((done) =>
-          client.connection.onClose(() => {
-            done();
-          }),
-        );
-        client.connection.onEvent = (event) => {
-          this.last = Math.max(this.last ?? 0, event.body.position);
-          this.#seen(this, event.body.name);
-        };
-        // First time: from now on, as `sisp watch` starts.
-        this.last ??= (await eventsAfter(client)).position;
-        for (let more = true; more;) {
-          const page = await eventsAfter(client, this.last);
-          for (const event of page.events) this.#seen(this, event.name);
-          this.last = Math.max(this.last, page.position);
-          more = page.more;
-        }
-        schedule.reset();
-        await closed;
-      } catch {
-        await sleep(schedule.next());
-      }
-    }
-  }
-
-  stop(): void {
-    this.#stopped = true;
-    this.client?.close();
-  }
+/** Forks the storm's watchers FIRST..FIRST+COUNT-1 (bench/storm-watchers.ts); resolves once all are signed in. */
+async function stormWatchers(server: Server, first: number, count: number): Promise<ChildProcess> {
+  const child = fork(
+    join(here, 'storm-watchers.ts'),
+    [server.url, server.caPath, join(work, 'users'), String(first), String(count)],
+    { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+  );
+  if (child.pid !== undefined) raiseFileLimit(child.pid);
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => {
+      resolve();
+    });
+    child.once('exit', (code) => {
+      reject(new Error(`storm watchers exited (${String(code)}) before signing in`));
+    });
+  });
+  return child;
 }
 
 async function storm(server: Server, poster: string): Promise<{ seconds: number; server: Server }> {
-  const pending = new Set<Watcher>();
-  let target = '';
-  let allCaughtUp: (() => void) | undefined;
-  const seen = (watcher: Watcher, name: string) => {
-    if (name === target && pending.delete(watcher) && pending.size === 0) allCaughtUp?.();
-  };
-  const watchers = Array.from(
-    { length: STORM },
-    (_, i) => new Watcher(context(server, `watcher${i}`), seen),
+  const per = Math.ceil(STORM / STORM_PROCESSES);
+  const children = await Promise.all(
+    Array.from({ length: STORM_PROCESSES }, (_, k) =>
+      stormWatchers(server, k * per, Math.min(per, STORM - k * per)),
+    ),
   );
-  const running = watchers.map((watcher) => watcher.run());
-  while (watchers.some((watcher) => watcher.client === undefined)) await sleep(100);
   const port = Number(new URL(server.url).port);
   const started = performance.now();
   await server.stop();
   const restarted = await start(port);
   // Posted while the watchers are still reconnecting: each must catch up on it.
-  target = `storm-${Date.now()}`;
-  for (const watcher of watchers) pending.add(watcher);
-  const done = new Promise<void>((resolve) => {
-    allCaughtUp = resolve;
-  });
+  const target = `storm-${Date.now()}`;
+  const done = Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          child.on('message', (message) => {
+            if (message === 'done') resolve();
+          });
+        }),
+    ),
+  );
+  for (const child of children) child.send({ target });
   const posterClient = await login(context(restarted, poster));
   await postFile(posterClient, { name: target, path: IMAGE });
   posterClient.close();
   await done;
   const seconds = (performance.now() - started) / 1000;
-  for (const watcher of watchers) watcher.stop();
-  await Promise.all(running);
+  await Promise.all(
+    children.map(async (child) => {
+      const exited = once(child, 'exit');
+      child.send({ stop: true });
+      await exited;
+    }),
+  );
   return { seconds, server: restarted };
 }
 
