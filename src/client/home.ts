@@ -4,7 +4,6 @@
  * the keys pinned for other users (pins.json) and downloads. Writes go to a
  * temporary file first, then a rename, so a crash never leaves a half-written file.
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -43,6 +42,8 @@ export async function writeAtomic(
   data: string | Uint8Array,
   mode: number,
 ): Promise<void> {
+  // node:crypto loads here, not with the command tree (`sisp --help` builds a Home).
+  const { randomBytes } = await import('node:crypto');
   const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   await writeFile(temporary, data, { mode, flag: 'wx' });
   await chmod(temporary, mode);
