@@ -3,7 +3,6 @@
  * removed from the environment so that no program sisp starts inherits it), or
  * asked for on the terminal without echo.
  */
-import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { sispError } from '../protocol/errors.js';
 
@@ -40,6 +39,8 @@ export async function askPassphrase(terminal: Terminal, question: string): Promi
       done();
     },
   });
+  // readline loads when asked for, not with the command tree (start-up, bench/README).
+  const { createInterface } = await import('node:readline');
   const rl = createInterface({ input: terminal.input, output: muted, terminal: true });
   try {
     return await new Promise<string>((resolve) => {
