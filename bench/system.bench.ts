@@ -26,12 +26,12 @@ import { listImages } from '../src/core/catalogue.js';
 import type { SispClient } from '../src/core/client.js';
 import { fetchThumbnails } from '../src/core/thumbnails.js';
 import {
+  generateP256KeyPair,
   createCertificateAuthority,
   issueServerCertificate,
   toPem,
 } from '../src/crypto/certificates.js';
 import { exportPkcs8 } from '../src/crypto/keys.js';
-import { subtle } from '../src/crypto/webcrypto.js';
 import { fanoutSpread } from './lib/fanout.js';
 import { cpuSeconds, machineCpuDuring, peakRss, type MachineCpu } from './lib/proc.js';
 import { startSshd } from './lib/sshd.js';
@@ -193,10 +193,7 @@ async function tlsMaterial(): Promise<string> {
   const dir = join(work, 'tls');
   mkdirSync(dir, { recursive: true });
   const ca = await createCertificateAuthority();
-  const keys = await subtle().generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
-    'sign',
-    'verify',
-  ]);
+  const keys = await generateP256KeyPair();
   const cert = await issueServerCertificate(ca, {
     tlsPublicKey: keys.publicKey,
     encryptionKey: new Uint8Array(32).fill(9),

@@ -133,10 +133,11 @@ export class Home implements ClientStorage {
   async checkPermissions(): Promise<void> {
     const uid = process.getuid?.();
     const paths = [this.dir, this.configPath, this.caPath, this.keyPath, this.pinsPath];
-    // At once: every command waits on these before it connects.
-    const infos = await Promise.all(paths.map((path) => stat(path).catch(() => undefined)));
-    for (const [index, info] of infos.entries()) {
-      const path = paths[index] ?? '';
+    // At once: every command waits on these before it connects. A missing one is fine.
+    const found = await Promise.all(
+      paths.map(async (path) => ({ path, info: await stat(path).catch(() => undefined) })),
+    );
+    for (const { path, info } of found) {
       if (info === undefined) continue;
       const mode = (info.mode & 0o777).toString(8).padStart(3, '0');
       if ((info.mode & 0o022) !== 0)

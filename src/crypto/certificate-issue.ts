@@ -8,7 +8,7 @@ import * as asn1X509 from '@peculiar/asn1-x509';
 import { checkBytes, concatBytes } from '../protocol/bytes.js';
 import { sispError } from '../protocol/errors.js';
 import { isCanonicalUsername } from '../protocol/names.js';
-import { ecdsaRawToDer, ED25519_SPKI_PREFIX, X25519_SPKI_PREFIX } from './der.js';
+import { derTlv, ecdsaRawToDer, ED25519_SPKI_PREFIX, X25519_SPKI_PREFIX } from './der.js';
 import { randomBytes, subtle } from './webcrypto.js';
 import {
   CA_CERT_DAYS,
@@ -99,34 +99,37 @@ async function subjectKeyInfo(key: CryptoKey | Uint8Array): Promise<asn1X509.Sub
   return AsnConvert.parse(spki, asn1X509.SubjectPublicKeyInfo);
 }
 
-/** The same AlgorithmIdentifier the verifiers require, as a structure to build with. */
+/** The AlgorithmIdentifier the verifiers require, as the TBS names it. */
 const ECDSA_SHA256_IDENTIFIER = AsnConvert.parse(
   ECDSA_SHA256_ALGORITHM,
   asn1X509.AlgorithmIdentifier,
 );
 
-/** Signs the TBSCertificate once and assembles the certificate. */
+/**
+ * Serialises the TBSCertificate once, signs those bytes and wraps them: Certificate
+ * ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue BIT STRING }.
+ * (Handing asn1-x509 a Certificate to serialise would encode the TBS a second time,
+ * a third of the cost of issuing.)
+ */
 async function signCertificate(
   tbs: asn1X509.TBSCertificate,
   privateKey: CryptoKey,
 ): Promise<Uint8Array> {
-  const raw = await subtle().sign(ECDSA_SHA256, privateKey, AsnConvert.serialize(tbs));
-  const certificate = new asn1X509.Certificate({
-    tbsCertificate: tbs,
-    signatureAlgorithm: ECDSA_SHA256_IDENTIFIER,
-    signatureValue: ecdsaRawToDer(new Uint8Array(raw)).slice().buffer,
-  });
-  return new Uint8Array(AsnConvert.serialize(certificate));
+  const signed = new Uint8Array(AsnConvert.serialize(tbs));
+  const raw = new Uint8Array(await subtle().sign(ECDSA_SHA256, privateKey, signed));
+  const signature = derTlv(0x03, Uint8Array.of(0), ecdsaRawToDer(raw)); // no unused bits
+  return derTlv(0x30, signed, ECDSA_SHA256_ALGORITHM, signature);
 }
 
-export async function generateCaKeyPair(): Promise<CryptoKeyPair> {
+/** An extractable ECDSA P-256 key pair: the CA's, or a TLS key for the server. */
+export async function generateP256KeyPair(): Promise<CryptoKeyPair> {
   return subtle().generateKey(P256, true, ['sign', 'verify']);
 }
 
 export async function createCertificateAuthority(
   options: { name?: string; days?: number; now?: Date; keys?: CryptoKeyPair } = {},
 ): Promise<CertificateAuthority> {
-  const keys = options.keys ?? (await generateCaKeyPair());
+  const keys = options.keys ?? (await generateP256KeyPair());
   const spki = await subjectKeyInfo(keys.publicKey);
   const name = distinguishedName([{ type: 'CN', value: options.name ?? 'sisp CA' }]);
   const usage = asn1X509.KeyUsageFlags.keyCertSign | asn1X509.KeyUsageFlags.cRLSign;

@@ -31,7 +31,7 @@ export {
 export {
   createCertificateAuthority,
   distinguishedName,
-  generateCaKeyPair,
+  generateP256KeyPair,
   issueCertificate,
   issueServerCertificate,
   issueUserCertificate,

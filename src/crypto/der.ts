@@ -1,11 +1,12 @@
 /**
  * A strict DER reader for the two places sisp reads DER itself: splitting a
  * certificate into its signed part and signature, and converting an ECDSA
- * signature to WebCrypto's r||s form. Strict means definite, minimal lengths and
+ * signature to WebCrypto's r||s form; and the writer for the way back (a signature
+ * from r||s, a certificate from its signed part and signature). Strict means definite, minimal lengths and
  * minimal, positive integers: BER leniency here would make signatures malleable
  * (Wycheproof's ECDSA file checks exactly this).
  */
-import { fromHex } from '../protocol/bytes.js';
+import { concatBytes, fromHex } from '../protocol/bytes.js';
 import { sispError } from '../protocol/errors.js';
 
 /** Fixed DER prefixes of RFC 8410 keys: prefix || 32 raw key bytes. */
@@ -127,17 +128,27 @@ export function splitSignedDer(der: Uint8Array): {
   };
 }
 
+/** One DER TLV: `tag`, the definite, minimal length, and `parts` as the content. */
+export function derTlv(tag: number, ...parts: readonly Uint8Array[]): Uint8Array {
+  const length = parts.reduce((sum, part) => sum + part.length, 0);
+  const header = [tag];
+  if (length < 0x80) header.push(length);
+  else {
+    const lengthBytes: number[] = [];
+    for (let rest = length; rest > 0; rest = Math.floor(rest / 256))
+      lengthBytes.unshift(rest & 0xff);
+    header.push(0x80 | lengthBytes.length, ...lengthBytes);
+  }
+  return concatBytes(Uint8Array.from(header), ...parts);
+}
+
 /** An unsigned big-endian number as a minimal, positive DER INTEGER. */
 function derInteger(value: Uint8Array): Uint8Array {
   let start = 0;
   while (start < value.length - 1 && value[start] === 0) start++;
   const magnitude = value.subarray(start);
-  const pad = ((magnitude[0] ?? 0) & 0x80) !== 0 ? 1 : 0;
-  const out = new Uint8Array(2 + pad + magnitude.length);
-  out[0] = 0x02;
-  out[1] = pad + magnitude.length;
-  out.set(magnitude, 2 + pad);
-  return out;
+  const sign = ((magnitude[0] ?? 0) & 0x80) !== 0 ? Uint8Array.of(0) : new Uint8Array(0);
+  return derTlv(0x02, sign, magnitude);
 }
 
 /** WebCrypto's r || s to ECDSA-Sig-Value in DER: what certificates carry. */
@@ -145,12 +156,5 @@ export function ecdsaRawToDer(raw: Uint8Array): Uint8Array {
   if (raw.length === 0 || raw.length % 2 !== 0 || raw.length > 2 * 60)
     bad('raw ECDSA signature has an odd or oversized length');
   const half = raw.length / 2;
-  const r = derInteger(raw.subarray(0, half));
-  const s = derInteger(raw.subarray(half));
-  const out = new Uint8Array(2 + r.length + s.length);
-  out[0] = 0x30;
-  out[1] = r.length + s.length;
-  out.set(r, 2);
-  out.set(s, 2 + r.length);
-  return out;
+  return derTlv(0x30, derInteger(raw.subarray(0, half)), derInteger(raw.subarray(half)));
 }

@@ -12,6 +12,7 @@ import { isIP } from 'node:net';
 import { dirname, join } from 'node:path';
 import {
   createCertificateAuthority,
+  generateP256KeyPair,
   fromPem,
   issueServerCertificate,
   toPem,
@@ -112,12 +113,9 @@ export async function loadOrCreatePki(
   const caKeyFile = options.caKeyFile ?? join(dataDir, 'ca-key.pem');
   const ca = await loadOrCreateCa(dataDir, caKeyFile);
   const p256 = { name: 'ECDSA', namedCurve: 'P-256' };
-  const tls = await loadOrCreateKey(
-    join(dataDir, 'tls-key.pem'),
-    () => subtle().generateKey(p256, true, ['sign', 'verify']),
-    p256,
-    ['sign'],
-  );
+  const tls = await loadOrCreateKey(join(dataDir, 'tls-key.pem'), generateP256KeyPair, p256, [
+    'sign',
+  ]);
   const wrap = await loadOrCreateKey(
     join(dataDir, 'wrap-key.pem'),
     async () =>

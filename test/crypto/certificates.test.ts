@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { before, describe, it } from 'node:test';
 import {
+  generateP256KeyPair,
   createCertificateAuthority,
   issueCertificate,
   type CertificateProfile,
@@ -14,7 +15,6 @@ import {
   type CertificateAuthority,
 } from '../../src/crypto/certificates.js';
 import { generateIdentity, publicIdentity, type Identity } from '../../src/crypto/keys.js';
-import { subtle } from '../../src/crypto/webcrypto.js';
 import { KeyUsageFlags } from '@peculiar/asn1-x509';
 import { x509 } from '../support/x509.js';
 import { isSispError } from '../../src/protocol/errors.js';
@@ -100,10 +100,7 @@ describe('certificates', () => {
     );
     assert.equal(user.publicKey.algorithm.name, 'Ed25519');
 
-    const tls = await subtle().generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
-      'sign',
-      'verify',
-    ]);
+    const tls = await generateP256KeyPair();
     const serverDer = await issueServerCertificate(ca, {
       tlsPublicKey: tls.publicKey,
       encryptionKey: new Uint8Array(32).fill(7),
@@ -124,10 +121,7 @@ describe('certificates', () => {
   });
 
   it('a CA made by the earlier generator (@peculiar/x509, existing data directories) still issues and verifies', async () => {
-    const keys = await subtle().generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
-      'sign',
-      'verify',
-    ]);
+    const keys = await generateP256KeyPair();
     const made = await x509.X509CertificateGenerator.createSelfSigned({
       serialNumber: '01',
       name: 'CN=sisp CA',
@@ -231,10 +225,7 @@ describe('certificates', () => {
     );
     const { encryptionKey: _omit, ...withoutX25519 } = base;
     await rejects(verifyUserCertificate(await issueCertificate(ca, withoutX25519), ca.certificate));
-    const ecKey = await subtle().generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
-      'sign',
-      'verify',
-    ]);
+    const ecKey = await generateP256KeyPair();
     await rejects(verify({ publicKey: ecKey.publicKey }));
     // The control: the same construction with the right pieces verifies.
     assert.equal((await verify({})).username, 'alice');
@@ -249,10 +240,7 @@ describe('certificates', () => {
   });
 
   it('a server certificate carries the X25519 key, and is not a user certificate', async () => {
-    const tls = await subtle().generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
-      'sign',
-      'verify',
-    ]);
+    const tls = await generateP256KeyPair();
     const x = new Uint8Array(32).fill(7);
     const cert = await issueServerCertificate(ca, {
       tlsPublicKey: tls.publicKey,
@@ -297,10 +285,7 @@ describe('certificates', () => {
     });
 
     it('a server certificate that has expired since is refused', async () => {
-      const tls = await subtle().generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
-        'sign',
-        'verify',
-      ]);
+      const tls = await generateP256KeyPair();
       const cert = await issueServerCertificate(
         ca,
         {

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { ecdsaDerToRaw, ecdsaRawToDer } from '../../src/crypto/der.js';
+import { derTlv, ecdsaDerToRaw, ecdsaRawToDer, readSingle } from '../../src/crypto/der.js';
 import { toHex } from '../../src/protocol/bytes.js';
 import { isSispError } from '../../src/protocol/errors.js';
 import { numRuns } from '../properties.js';
@@ -49,6 +49,34 @@ describe('ECDSA signatures between r || s and DER', () => {
         assert.deepEqual(ecdsaDerToRaw(ecdsaRawToDer(raw)), raw);
       }),
       { numRuns: numRuns(200) },
+    );
+  });
+});
+
+describe('DER TLVs as written', () => {
+  it('lengths at every form boundary: short, then one, two and three length octets', () => {
+    const cases: [number, string][] = [
+      [0, '0400'],
+      [0x7f, '047f'],
+      [0x80, '048180'],
+      [0xff, '0481ff'],
+      [0x100, '04820100'],
+      [0xffff, '0482ffff'],
+      [0x10000, '0483010000'],
+    ];
+    for (const [length, header] of cases) {
+      const tlv = derTlv(0x04, new Uint8Array(length));
+      assert.equal(toHex(tlv.subarray(0, header.length / 2)), header, `length ${length}`);
+      // The strict reader takes it back whole: definite, minimal, nothing trailing.
+      const read = readSingle(tlv);
+      assert.equal(read.end - read.contentStart, length);
+    }
+  });
+
+  it('the content is the parts in order', () => {
+    assert.equal(
+      toHex(derTlv(0x30, Uint8Array.of(1, 2), new Uint8Array(0), Uint8Array.of(3))),
+      '3003010203',
     );
   });
 });

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
+  generateP256KeyPair,
   createCertificateAuthority,
   issueServerCertificate,
   issueUserCertificate,
@@ -13,7 +14,6 @@ import {
   type CertificateAuthority,
 } from '../../src/crypto/certificates.js';
 import { generateIdentity, publicIdentity } from '../../src/crypto/keys.js';
-import { subtle } from '../../src/crypto/webcrypto.js';
 
 function openssl(args: string[]): string {
   return execFileSync('openssl', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -58,10 +58,7 @@ describe('openssl verify', () => {
   });
 
   it('a server certificate passes openssl verify for TLS server use', async () => {
-    const tls = await subtle().generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
-      'sign',
-      'verify',
-    ]);
+    const tls = await generateP256KeyPair();
     const cert = await issueServerCertificate(ca, {
       tlsPublicKey: tls.publicKey,
       encryptionKey: new Uint8Array(32).fill(7),
