@@ -21,23 +21,24 @@ class Watcher {
   last: number | undefined;
   client: SispClient | undefined;
   readonly seen = new Set<string>();
-  #stopped = false;
   readonly #context: CliContext;
-  readonly #onSeen: () => void;
+  readonly #onFirstSight: (name: string) => void;
 
-  constructor(ctx: CliContext, onSeen: () => void) {
+  constructor(ctx: CliContext, onFirstSight: (name: string) => void) {
     this.#context = ctx;
-    this.#onSeen = onSeen;
+    this.#onFirstSight = onFirstSight;
   }
 
   #see(name: string): void {
+    if (this.seen.has(name)) return;
     this.seen.add(name);
-    this.#onSeen();
+    this.#onFirstSight(name);
   }
 
+  /** Runs until the process ends (the parent's { stop }). */
   async run(): Promise<void> {
     const schedule = new ReconnectSchedule();
-    while (!this.#stopped) {
+    for (;;) {
       try {
         const client = await login(this.#context);
         this.client = client;
@@ -65,43 +66,37 @@ class Watcher {
       }
     }
   }
-
-  stop(): void {
-    this.#stopped = true;
-    this.client?.close();
-  }
 }
 
 const [url, caPath, usersDir, first, count] = process.argv.slice(2);
 if (url === undefined || caPath === undefined || usersDir === undefined)
   throw new Error('usage: storm-watchers SERVER_URL CA_PATH USERS_DIR FIRST COUNT');
 let target: string | undefined;
-let reported = false;
+/** Watchers that have seen the target. */
+let caughtUp = 0;
 const watchers: Watcher[] = [];
-const check = (): void => {
-  if (reported || target === undefined) return;
-  const name = target;
-  if (watchers.every((watcher) => watcher.seen.has(name))) {
-    reported = true;
-    process.send?.('done');
-  }
+const counted = (): void => {
+  if (caughtUp === watchers.length) process.send?.('done');
+};
+const sighted = (name: string): void => {
+  if (name !== target) return;
+  caughtUp++;
+  counted();
 };
 for (let i = Number(first); i < Number(first) + Number(count); i++) {
   const home = new Home(join(usersDir, `watcher${i}`));
-  watchers.push(new Watcher({ home, server: url, caFile: caPath }, check));
+  watchers.push(new Watcher({ home, server: url, caFile: caPath }, sighted));
 }
 for (const watcher of watchers) void watcher.run();
 process.on('message', (message: { target?: string; stop?: boolean }) => {
   if (message.target !== undefined) {
-    target = message.target;
-    reported = false;
-    check();
+    const name = message.target;
+    target = name;
+    caughtUp = watchers.filter((watcher) => watcher.seen.has(name)).length;
+    counted();
   }
-  if (message.stop === true) {
-    // Watchers mid-sign-in would otherwise keep the process: their sockets go with it.
-    for (const watcher of watchers) watcher.stop();
-    process.exit(0);
-  }
+  // Sockets and watchers mid-sign-in go with the process.
+  if (message.stop === true) process.exit(0);
 });
 while (watchers.some((watcher) => watcher.client === undefined)) await sleep(100);
 process.send?.('connected');

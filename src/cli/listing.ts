@@ -6,9 +6,7 @@ import type { ListedImage } from '../core/catalogue.js';
 import { toHex } from '../protocol/bytes.js';
 import { jsonLine, quoteReference } from './output.js';
 
-type Listed = ListedImage;
-
-export function formatList(images: readonly Listed[]): string {
+export function formatList(images: readonly ListedImage[]): string {
   if (images.length === 0) return 'no images yet\n';
   const rows = images.map((image) => [
     quoteReference(image.owner, image.name),
@@ -29,12 +27,12 @@ export function formatList(images: readonly Listed[]): string {
     .join('\n')}\n`;
 }
 
-export function listJson(images: readonly Listed[]): string {
+export function listJson(images: readonly ListedImage[]): string {
   return jsonLine({ images: listEntries(images) });
 }
 
 /** Each image as list --json shows it. */
-export function listEntries(images: readonly Listed[]): Record<string, unknown>[] {
+export function listEntries(images: readonly ListedImage[]): Record<string, unknown>[] {
   return images.map((image) => ({
     owner: image.owner,
     name: image.name,

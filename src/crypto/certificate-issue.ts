@@ -46,7 +46,7 @@ export interface CertificateProfile {
 const ATTRIBUTE_OIDS: Record<NameField['type'], string> = { CN: '2.5.4.3', O: '2.5.4.10' };
 
 /** A distinguished name, one attribute per RDN, every value a UTF8String (RFC 5280 4.1.2.6). */
-export function distinguishedName(fields: readonly NameField[]): asn1X509.Name {
+function distinguishedName(fields: readonly NameField[]): asn1X509.Name {
   return new asn1X509.Name(
     fields.map(
       ({ type, value }) =>

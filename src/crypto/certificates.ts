@@ -30,7 +30,6 @@ export {
 } from './certificate-profile.js';
 export {
   createCertificateAuthority,
-  distinguishedName,
   generateP256KeyPair,
   issueCertificate,
   issueServerCertificate,
