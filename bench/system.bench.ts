@@ -542,6 +542,8 @@ async function smallPhase(
     const child = spawn(
       process.execPath,
       [
+        // BENCH_WORKER_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR": profiles of the clients.
+        ...(process.env.BENCH_WORKER_NODE_FLAGS ?? '').split(' ').filter((f) => f !== ''),
         '--import',
         'tsx',
         join(here, 'small-worker.ts'),

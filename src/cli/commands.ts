@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { toPem } from '../crypto/certificates.js';
+import { toPem } from '../crypto/pem.js';
 import { listImages, resolveImage, type ListedImage } from '../core/catalogue.js';
 import type { SispClient } from '../core/client.js';
 import { downloadImage, type DownloadResult } from '../core/download.js';
@@ -19,6 +19,7 @@ import { toHex } from '../protocol/bytes.js';
 import { sispError } from '../protocol/errors.js';
 import { normalizeUsername } from '../protocol/names.js';
 import { inspectImage } from './image.js';
+import { loadSharp } from './sharp.js';
 import { makeThumbnail } from './thumbnail.js';
 import { describeError, jsonLine, quoteReference, type Output } from './output.js';
 import { safeLine } from './terminal.js';
@@ -145,6 +146,15 @@ export interface CommandOptions {
   readonly signal?: AbortSignal;
   /** The prompt's slot for the running progress bar. */
   readonly live?: LiveProgress;
+}
+
+/**
+ * Starts loading sharp (libvips, ~0.1-0.2 s) while the command signs in, so that the
+ * load fills the round trips to the server instead of following them. A failure shows
+ * where the image is checked.
+ */
+export function startLoadingImageTools(): void {
+  loadSharp().catch(() => undefined);
 }
 
 export async function commandPost(

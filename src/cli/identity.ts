@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { fromPem } from '../crypto/certificates.js';
+import { fromPem } from '../crypto/pem.js';
 import { certificateFingerprint, readableFingerprint } from '../crypto/fingerprint.js';
 import { decodeIdentityFile, encodeIdentityFile } from '../crypto/identity-file.js';
 import { openKeystore, sealKeystore } from '../crypto/keystore.js';

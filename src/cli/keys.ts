@@ -3,7 +3,7 @@
  * accepting a changed key after checking it out of band (`pins accept`), and the
  * passphrase over your own keys (`passphrase`). Only `pins accept` needs the server.
  */
-import { fromPem } from '../crypto/certificates.js';
+import { fromPem } from '../crypto/pem.js';
 import {
   certificateFingerprint,
   keyFingerprint,

@@ -132,7 +132,8 @@ function addImageCommands(program: Command, run: Run, globals: () => CliContext)
         const strip =
           options.stripMetadata === true ||
           (options.keepMetadata !== true && run.env.SISP_STRIP_METADATA === '1');
-        const { commandPost } = await commands();
+        const { commandPost, startLoadingImageTools } = await commands();
+        startLoadingImageTools();
         await withClient(globals(), (client) =>
           commandPost(client, output, name, path, {
             ...(to === undefined ? {} : { to }),

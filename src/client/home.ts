@@ -1,7 +1,8 @@
 /**
  * The CLI's ClientStorage: a home folder holding which server (config.json), its CA
  * (ca.pem), this user's keys (identity.key, 0600, optionally under a passphrase),
- * the keys pinned for other users (pins.json) and downloads. Writes go to a
+ * the keys pinned for other users (pins.json), the certificates it verified before
+ * (verified.json, a cache) and downloads. Writes go to a
  * temporary file first, then a rename, so a crash never leaves a half-written file.
  */
 import { existsSync } from 'node:fs';
@@ -15,9 +16,11 @@ import {
   type Pin,
   type StoredConfig,
   type StoredIdentity,
+  type VerifiedRecord,
 } from '../core/storage.js';
 import { fromHex, toHex } from '../protocol/bytes.js';
 import { sispError } from '../protocol/errors.js';
+import { VerifiedFile } from './verified-file.js';
 
 type KeystoreInfo = ReturnType<typeof import('../crypto/keystore.js').keystoreInfo>;
 
@@ -60,9 +63,11 @@ interface PinFile {
 
 export class Home implements ClientStorage {
   readonly dir: string;
+  readonly #verified: VerifiedFile;
 
   constructor(dir: string) {
     this.dir = dir;
+    this.#verified = new VerifiedFile(join(dir, 'verified.json'));
   }
 
   get location(): string {
@@ -132,7 +137,14 @@ export class Home implements ClientStorage {
    */
   async checkPermissions(): Promise<void> {
     const uid = process.getuid?.();
-    const paths = [this.dir, this.configPath, this.caPath, this.keyPath, this.pinsPath];
+    const paths = [
+      this.dir,
+      this.configPath,
+      this.caPath,
+      this.keyPath,
+      this.pinsPath,
+      this.#verified.path,
+    ];
     // At once: every command waits on these before it connects. A missing one is fine.
     const found = await Promise.all(
       paths.map(async (path) => ({ path, info: await stat(path).catch(() => undefined) })),
@@ -260,5 +272,16 @@ export class Home implements ClientStorage {
     };
     await this.ensure();
     await writeAtomic(this.pinsPath, `${JSON.stringify(pins, null, 2)}\n`, 0o600);
+  }
+
+  readVerified(key: string): Promise<VerifiedRecord | undefined> {
+    return this.#verified.read(key);
+  }
+
+  saveVerified(key: string, record: VerifiedRecord): Promise<void> {
+    return this.#verified.save(key, record, async (path, text) => {
+      await this.ensure();
+      await writeAtomic(path, text, 0o600);
+    });
   }
 }

@@ -7,7 +7,7 @@
  */
 import { get, type RequestOptions } from 'node:https';
 import type { IncomingMessage } from 'node:http';
-import { toPem } from '../crypto/certificates.js';
+import { toPem } from '../crypto/pem.js';
 import type { LinkFetcher } from '../core/links.js';
 import { listenerTrust } from './tls-trust.js';
 import { isErrorCode, isSispError, sispError, type SispError } from '../protocol/errors.js';

@@ -4,12 +4,7 @@
  * verifies and pins peers' certificates. Platform-neutral: the socket comes from a
  * Connector, keys and pins from a ClientStorage.
  */
-import {
-  fromPem,
-  verifyServerCertificate,
-  verifyUserCertificate,
-  type VerifiedUser,
-} from '../crypto/certificates.js';
+import type { VerifiedUser } from '../crypto/certificates.js';
 import {
   certificateFingerprint,
   keyFingerprint,
@@ -21,6 +16,7 @@ import {
   type Identity,
   type PublicIdentity,
 } from '../crypto/keys.js';
+import { fromPem } from '../crypto/pem.js';
 import { authPayload, registerPayload, signPayload } from '../crypto/signatures.js';
 import { equalBytes } from '../protocol/bytes.js';
 import { sispError } from '../protocol/errors.js';
@@ -31,6 +27,7 @@ import { acceptPin, checkPin } from './pins.js';
 import { WEB_CRYPTO, type CryptoBackend } from './platform.js';
 import type { ClientStorage } from './storage.js';
 import type { Connector } from './transport.js';
+import { verifyServerRemembered, verifyUserRemembered } from './verified.js';
 
 export interface ClientOptions {
   readonly storage: ClientStorage;
@@ -184,7 +181,7 @@ export class SispClient {
   }
 
   async #checkOwnCertificate(der: Uint8Array, username: string, identity: Identity): Promise<void> {
-    const verified = await verifyUserCertificate(der, this.endpoint.caDer, { username });
+    const verified = await verifyUserRemembered(this.storage, this.endpoint.caDer, der, username);
     const pub = await publicIdentity(identity);
     if (
       !equalBytes(verified.signingKey, pub.signingKey) ||
@@ -211,10 +208,11 @@ export class SispClient {
 
   /** The server's wrapping key, from its certificate (verified once per connection). */
   serverEncryptionKey(): Promise<Uint8Array> {
-    this.#serverKey ??= verifyServerCertificate(
-      this.welcome.serverCertificate,
+    this.#serverKey ??= verifyServerRemembered(
+      this.storage,
       this.endpoint.caDer,
-    ).then((verified) => verified.encryptionKey);
+      this.welcome.serverCertificate,
+    );
     return this.#serverKey;
   }
 
@@ -233,7 +231,12 @@ export class SispClient {
     certificate: Uint8Array,
     username: string,
   ): Promise<VerifiedUser & { fingerprint: string }> {
-    const verified = await verifyUserCertificate(certificate, this.endpoint.caDer, { username });
+    const verified = await verifyUserRemembered(
+      this.storage,
+      this.endpoint.caDer,
+      certificate,
+      username,
+    );
     return { ...verified, fingerprint: await this.pin(verified) };
   }
 
@@ -248,6 +251,7 @@ export class SispClient {
     const name = normalizeUsername(username);
     const reply = await this.connection.request('cert.get', { username: name });
     if (reply.type !== 'cert') throw sispError('E_BAD_FRAME', 'unexpected reply to cert.get');
+    const { verifyUserCertificate } = await import('../crypto/certificates.js');
     const verified = await verifyUserCertificate(reply.body.certificate, this.endpoint.caDer, {
       username: name,
     });

@@ -7,7 +7,6 @@
  * sealed key binds the link, the image and the CA), then the owner's certificate,
  * the manifest and its signature, then every chunk, as any download.
  */
-import { verifyUserCertificate } from '../crypto/certificates.js';
 import {
   certificateFingerprint,
   keyFingerprint,
@@ -180,6 +179,8 @@ export async function openLink<R>(
     throw sispError('E_TAMPERED', 'the link carries a malformed manifest', { cause });
   }
   const key = await openKey(info, id, secret, manifest, options);
+  // Loaded here: the X.509 parser stays out of the client's start-up (core/verified.ts).
+  const { verifyUserCertificate } = await import('../crypto/certificates.js');
   const owner = await verifyUserCertificate(info.certificate, info.ca, {
     username: manifest.owner,
   });

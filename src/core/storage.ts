@@ -29,6 +29,22 @@ export interface StoredIdentity {
   readonly identity: Identity;
 }
 
+/**
+ * What a full verification of a certificate against the pinned CA found
+ * (core/verified.ts), kept so that a later process can accept the same bytes without
+ * loading and running the X.509 parser. `notAfter` in ms since the epoch.
+ */
+export type VerifiedRecord =
+  | {
+      readonly kind: 'user';
+      readonly username: string;
+      readonly signingKey: Uint8Array;
+      readonly encryptionKey: Uint8Array;
+      readonly serial: string;
+      readonly notAfter: number;
+    }
+  | { readonly kind: 'server'; readonly encryptionKey: Uint8Array; readonly notAfter: number };
+
 export interface ClientStorage {
   /** Where this storage lives, for messages: a folder, "this browser", "memory". */
   readonly location: string;
@@ -50,6 +66,36 @@ export interface ClientStorage {
   savePin(username: string, pin: Pin): Promise<void>;
   /** Every pin, by username in order. */
   listPins(): Promise<readonly (readonly [string, Pin])[]>;
+  /**
+   * Certificates verified in full before, by key (core/verified.ts). A cache: an
+   * implementation may keep a bounded number, forget any, keep none across reopening,
+   * and treat a damaged copy as empty; what it returns for a key is what was last saved
+   * under that key.
+   */
+  readVerified(key: string): Promise<VerifiedRecord | undefined>;
+  saveVerified(key: string, record: VerifiedRecord): Promise<void>;
+}
+
+/** The verified certificates a storage keeps at most (own, server, recent peers). */
+export const VERIFIED_KEPT = 64;
+
+/** A bounded map of verified certificates, oldest forgotten first: memory and the browser. */
+export class VerifiedMemory {
+  readonly #records = new Map<string, VerifiedRecord>();
+
+  read(key: string): Promise<VerifiedRecord | undefined> {
+    return Promise.resolve(this.#records.get(key));
+  }
+
+  save(key: string, record: VerifiedRecord): Promise<void> {
+    this.#records.delete(key);
+    this.#records.set(key, record);
+    for (const oldest of this.#records.keys()) {
+      if (this.#records.size <= VERIFIED_KEPT) break;
+      this.#records.delete(oldest);
+    }
+    return Promise.resolve();
+  }
 }
 
 export function noIdentity(location: string): Error {
@@ -70,6 +116,7 @@ export class MemoryStorage implements ClientStorage {
   #ca: string | undefined;
   #identity: StoredIdentity | undefined;
   readonly #pins = new Map<string, Pin>();
+  readonly #verified = new VerifiedMemory();
 
   readConfig(): Promise<StoredConfig | undefined> {
     return Promise.resolve(this.#config);
@@ -108,5 +155,11 @@ export class MemoryStorage implements ClientStorage {
   }
   listPins(): Promise<readonly (readonly [string, Pin])[]> {
     return Promise.resolve([...this.#pins].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+  readVerified(key: string): Promise<VerifiedRecord | undefined> {
+    return this.#verified.read(key);
+  }
+  saveVerified(key: string, record: VerifiedRecord): Promise<void> {
+    return this.#verified.save(key, record);
   }
 }

@@ -28,6 +28,7 @@ export {
   X25519_KEY_EXTENSION_OID,
   type CertificateAuthority,
 } from './certificate-profile.js';
+export { fromPem, toPem } from './pem.js';
 export {
   createCertificateAuthority,
   generateP256KeyPair,
@@ -271,10 +272,11 @@ export async function verifyServerCertificate(
   der: Uint8Array,
   caCertificate: Uint8Array,
   options: { now?: Date } = {},
-): Promise<{ encryptionKey: Uint8Array }> {
+): Promise<{ encryptionKey: Uint8Array; notAfter: Date }> {
   const key = cacheKey(der, caCertificate);
   const hit = verifiedServers.get(key, options.now);
-  if (hit !== undefined) return { encryptionKey: hit.encryptionKey };
+  if (hit !== undefined)
+    return { encryptionKey: hit.encryptionKey.slice(), notAfter: hit.notAfter };
   const cert = parse(der);
   await verifyIssuedBy(der, cert, caCertificate, options.now ?? new Date());
   requireKeyUsage(cert, asn1X509.KeyUsageFlags.digitalSignature);
@@ -283,7 +285,7 @@ export async function verifyServerCertificate(
   const encryptionKey = x25519FromExtension(der);
   if (options.now === undefined)
     verifiedServers.set(key, { encryptionKey, notAfter: cert.notAfter });
-  return { encryptionKey: encryptionKey.slice() };
+  return { encryptionKey: encryptionKey.slice(), notAfter: cert.notAfter };
 }
 
 /** Checks that a CA certificate is self-signed, a CA, and currently valid. */
@@ -298,22 +300,4 @@ export async function verifyCaCertificate(der: Uint8Array, now = new Date()): Pr
   );
   if (constraints?.value.cA !== true) invalid('not a CA certificate');
   if (now.getTime() > cert.notAfter.getTime()) invalid('CA certificate expired');
-}
-
-export function toPem(der: Uint8Array, label = 'CERTIFICATE'): string {
-  let binary = '';
-  for (const byte of der) binary += String.fromCharCode(byte);
-  const base64 = btoa(binary)
-    .replace(/(.{64})/g, '$1\n')
-    .replace(/\n$/, '');
-  return `-----BEGIN ${label}-----\n${base64}\n-----END ${label}-----\n`;
-}
-
-export function fromPem(pem: string, label = 'CERTIFICATE'): Uint8Array {
-  const match = new RegExp(
-    `-----BEGIN ${label}-----([A-Za-z0-9+/=\\s]+)-----END ${label}-----`,
-  ).exec(pem);
-  if (match?.[1] === undefined) throw sispError('E_CERTIFICATE', 'not a PEM certificate');
-  const binary = atob(match[1].replace(/\s+/g, ''));
-  return Uint8Array.from(binary, (char) => char.charCodeAt(0));
 }

@@ -33,6 +33,11 @@ interface Reply {
 export interface RequestContext extends Reply {
   /** The authenticated user: everything a request may do is decided from this. */
   readonly user: string;
+  /**
+   * The Ed25519 key this session proved it holds (register or auth): the user's key
+   * as stored when they signed in, which a user's keys never change from.
+   */
+  readonly signingKey: Uint8Array;
   readonly transfers: Transfers;
   /** True once the connection is closing or closed: stop sending. */
   readonly closed: boolean;
@@ -49,8 +54,8 @@ export interface HandshakeContext extends Reply {
   readonly state: 'hello' | 'handshake';
   /** hello was answered: register or auth may follow. */
   welcomed(): void;
-  /** The session is now `user`'s. */
-  authenticated(user: string): void;
+  /** The session is now `user`'s, who proved possession of `signingKey`. */
+  authenticated(user: string, signingKey: Uint8Array): void;
 }
 
 export type RequestMessage<T extends MessageType> = Extract<Message, { type: T }>;

@@ -65,6 +65,7 @@ export class Session {
   readonly services: ServerContext;
   state: SessionState = 'hello';
   user: string | undefined;
+  #signingKey: Uint8Array = new Uint8Array(0);
   readonly transfers: Transfers;
 
   readonly #ws: WebSocket;
@@ -338,8 +339,8 @@ export class Session {
       welcomed: () => {
         this.state = 'handshake';
       },
-      authenticated: (user) => {
-        this.#authenticated(user);
+      authenticated: (user, signingKey) => {
+        this.#authenticated(user, signingKey);
       },
     };
   }
@@ -350,6 +351,7 @@ export class Session {
     return {
       id,
       user,
+      signingKey: this.#signingKey,
       session: this.info,
       services: this.services,
       transfers: this.transfers,
@@ -367,11 +369,12 @@ export class Session {
     };
   }
 
-  #authenticated(user: string): void {
+  #authenticated(user: string, signingKey: Uint8Array): void {
     if (!this.services.occupancy.enterUser(user))
       throw sispError('E_RATE_LIMITED', 'too many connections for this user at once');
     this.#counted = user;
     this.user = user;
+    this.#signingKey = signingKey.slice();
     this.state = 'ready';
     this.services.log.info(
       { event: 'connect', session: this.info.id, remote: this.info.remote, user },

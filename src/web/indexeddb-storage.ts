@@ -1,6 +1,6 @@
 /**
  * ClientStorage in a browser's IndexedDB (one database per origin): the server's
- * address and CA, pins, and the identity, whose private keys are stored as
+ * address and CA, pins, certificates verified before, and the identity, whose private keys are stored as
  * non-extractable CryptoKeys (IndexedDB keeps CryptoKey objects as they are), so
  * script on the page can use them but never read them out. The one way out is the
  * identity file's key file, sealed under a passphrase the person chose when the keys
@@ -12,10 +12,12 @@ import type { Identity } from '../crypto/keys.js';
 import {
   identityExists,
   noIdentity,
+  VERIFIED_KEPT,
   type ClientStorage,
   type Pin,
   type StoredConfig,
   type StoredIdentity,
+  type VerifiedRecord,
 } from '../core/storage.js';
 
 const STORE = 'sisp';
@@ -134,14 +136,38 @@ export class IndexedDbStorage implements ClientStorage {
 
   /** Read, change and write in one transaction: two pins saved at once both stay. */
   savePin(username: string, pin: Pin): Promise<void> {
+    return this.#update<Map<string, Pin>>('pins', (pins = new Map<string, Pin>()) =>
+      pins.set(username, pin),
+    );
+  }
+
+  async readVerified(key: string): Promise<VerifiedRecord | undefined> {
+    return (await this.#get<Map<string, VerifiedRecord>>('verified'))?.get(key);
+  }
+
+  /** Newest last; the oldest are forgotten beyond VERIFIED_KEPT. */
+  saveVerified(key: string, record: VerifiedRecord): Promise<void> {
+    return this.#update<Map<string, VerifiedRecord>>(
+      'verified',
+      (records = new Map<string, VerifiedRecord>()) => {
+        records.delete(key);
+        records.set(key, record);
+        for (const oldest of records.keys()) {
+          if (records.size <= VERIFIED_KEPT) break;
+          records.delete(oldest);
+        }
+        return records;
+      },
+    );
+  }
+
+  #update<T>(key: string, change: (value: T | undefined) => T): Promise<void> {
     return new Promise((resolve, reject) => {
       const tx = this.#db.transaction(STORE, 'readwrite');
       const store = tx.objectStore(STORE);
-      const read = store.get('pins');
+      const read = store.get(key);
       read.onsuccess = () => {
-        const pins = (read.result as Map<string, Pin> | undefined) ?? new Map<string, Pin>();
-        pins.set(username, pin);
-        store.put(pins, 'pins');
+        store.put(change(read.result as T | undefined), key);
       };
       tx.oncomplete = () => {
         resolve();

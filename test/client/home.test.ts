@@ -1,5 +1,13 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -49,5 +57,43 @@ describe('Home: files on disk', () => {
       isSispError(e, 'E_PASSPHRASE'),
     );
     assert.equal((await home.loadIdentity('pass phrase')).username, 'alice');
+  });
+
+  it('verified.json: 0600, and a damaged file or entry reads as nothing and is replaced', async () => {
+    const home = new Home(join(root, 'verified'));
+    const key = 'ab'.repeat(64);
+    const record = {
+      kind: 'server' as const,
+      encryptionKey: new Uint8Array(32).fill(4),
+      notAfter: 1_900_000_000_000,
+    };
+    mkdirSync(home.dir, { recursive: true, mode: 0o700 });
+    const path = join(home.dir, 'verified.json');
+    writeFileSync(path, '{ not json', { mode: 0o600 });
+    assert.equal(await home.readVerified(key), undefined);
+    await home.saveVerified(key, record);
+    assert.equal(statSync(path).mode & 0o777, 0o600);
+    assert.deepEqual(await new Home(home.dir).readVerified(key), record);
+    // An entry with a short key, a bad name or a non-integer expiry is dropped, the rest kept.
+    const file = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    file['cd'.repeat(64)] = { kind: 'server', encryptionKey: '00', notAfter: 1 };
+    file['ef'.repeat(64)] = { kind: 'user', encryptionKey: '00'.repeat(32), notAfter: 1.5 };
+    file.short = { kind: 'server', encryptionKey: '00'.repeat(32), notAfter: 1 };
+    writeFileSync(path, JSON.stringify(file));
+    assert.equal(await home.readVerified('cd'.repeat(64)), undefined);
+    assert.equal(await home.readVerified('ef'.repeat(64)), undefined);
+    assert.equal(await home.readVerified('short'), undefined);
+    assert.deepEqual(await home.readVerified(key), record);
+  });
+
+  it('refuses a verified.json others can write (E_FORBIDDEN), as it does the keys', async () => {
+    const home = new Home(join(root, 'verified-open'));
+    await home.saveVerified('ab'.repeat(64), {
+      kind: 'server',
+      encryptionKey: new Uint8Array(32),
+      notAfter: 1_900_000_000_000,
+    });
+    chmodSync(join(home.dir, 'verified.json'), 0o666);
+    await assert.rejects(home.checkPermissions(), (e: unknown) => isSispError(e, 'E_FORBIDDEN'));
   });
 });

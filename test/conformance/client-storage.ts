@@ -11,7 +11,12 @@ import {
   signEd25519,
   verifyEd25519,
 } from '../../src/crypto/keys.js';
-import type { ClientStorage, Pin } from '../../src/core/storage.js';
+import {
+  VERIFIED_KEPT,
+  type ClientStorage,
+  type Pin,
+  type VerifiedRecord,
+} from '../../src/core/storage.js';
 import { isSispError } from '../../src/protocol/errors.js';
 
 export interface ClientStorageFixture {
@@ -26,6 +31,16 @@ const pin = (fill: number): Pin => ({
   encryptionKey: new Uint8Array(32).fill(fill + 1),
   fingerprint: `fp-${fill}`,
   firstSeen: '2026-12-01T00:00:00.000Z',
+});
+
+const verifiedKey = (n: number): string => n.toString(16).padStart(128, '0');
+const userRecord = (fill: number): VerifiedRecord => ({
+  kind: 'user',
+  username: `user${fill}`,
+  signingKey: new Uint8Array(32).fill(fill),
+  encryptionKey: new Uint8Array(32).fill(fill + 1),
+  serial: fill.toString(16).padStart(2, '0'),
+  notAfter: 1_900_000_000_000 + fill,
 });
 
 export function clientStorageConformance(
@@ -92,6 +107,39 @@ export function clientStorageConformance(
         ['alice', pin(5)],
         ['bob', pin(3)],
       ]);
+    });
+
+    it('remembers verified certificates by key, the last saved winning, the oldest forgotten first', async () => {
+      const server: VerifiedRecord = {
+        kind: 'server',
+        encryptionKey: new Uint8Array(32).fill(9),
+        notAfter: 1_900_000_000_000,
+      };
+      assert.equal(await storage.readVerified(verifiedKey(1)), undefined);
+      await storage.saveVerified(verifiedKey(1), userRecord(1));
+      await storage.saveVerified(verifiedKey(2), server);
+      await storage.saveVerified(verifiedKey(1), userRecord(3));
+      assert.deepEqual(await storage.readVerified(verifiedKey(1)), userRecord(3));
+      assert.deepEqual(await storage.readVerified(verifiedKey(2)), server);
+      // A cache need not outlive the process; where it does, it keeps what was saved.
+      const reopened = await fixture.reopen();
+      const again = await reopened.readVerified(verifiedKey(1));
+      if (again !== undefined) assert.deepEqual(again, userRecord(3));
+      for (let n = 10; n < 10 + VERIFIED_KEPT; n++)
+        await storage.saveVerified(verifiedKey(n), userRecord(n % 200));
+      assert.equal(await storage.readVerified(verifiedKey(1)), undefined);
+      assert.equal(await storage.readVerified(verifiedKey(2)), undefined);
+      assert.deepEqual(
+        await storage.readVerified(verifiedKey(9 + VERIFIED_KEPT)),
+        userRecord((9 + VERIFIED_KEPT) % 200),
+      );
+    });
+
+    it('keeps every verified certificate saved at the same moment', async () => {
+      const keys = Array.from({ length: 12 }, (_, n) => n + 100);
+      await Promise.all(keys.map((n) => storage.saveVerified(verifiedKey(n), userRecord(n))));
+      for (const n of keys)
+        assert.deepEqual(await storage.readVerified(verifiedKey(n)), userRecord(n));
     });
 
     it('keeps every pin saved at the same moment (a client pins several users at once)', async () => {

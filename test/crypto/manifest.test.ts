@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { numRuns } from '../properties.js';
 import { encodeReversedKeys } from '../support/cbor.js';
 import { generateIdentity, publicIdentity, signEd25519 } from '../../src/crypto/keys.js';
 import {
@@ -74,6 +76,40 @@ describe('manifest', () => {
         (e) => isSispError(e, 'E_BAD_MANIFEST'),
       );
     }
+  });
+
+  it('accepts only the one encoding: whatever it accepts re-encodes to the same bytes', () => {
+    const canonical = encodeManifest({ ...manifest, audience: ['bob', 'carol'] });
+    const edit = fc.oneof(
+      fc.record({ at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }), kind: fc.constant('set') }),
+      fc.record({
+        at: fc.nat(),
+        byte: fc.integer({ min: 0, max: 255 }),
+        kind: fc.constant('insert'),
+      }),
+      fc.record({ at: fc.nat(), byte: fc.constant(0), kind: fc.constant('delete') }),
+    );
+    fc.assert(
+      fc.property(fc.array(edit, { minLength: 1, maxLength: 3 }), (edits) => {
+        const bytes = [...canonical];
+        for (const { at, byte, kind } of edits) {
+          const index = at % (bytes.length + 1);
+          if (kind === 'set' && index < bytes.length) bytes[index] = byte;
+          else if (kind === 'insert') bytes.splice(index, 0, byte);
+          else bytes.splice(index, 1);
+        }
+        const mutated = Uint8Array.from(bytes);
+        let decoded: Manifest;
+        try {
+          decoded = decodeManifest(mutated);
+        } catch (error) {
+          assert.ok(isSispError(error, 'E_BAD_MANIFEST'));
+          return;
+        }
+        assert.deepEqual(encodeDeterministic(decoded), mutated);
+      }),
+      { numRuns: numRuns(2000) },
+    );
   });
 
   it('signature verifies, and fails for any changed field or another signer', async () => {

@@ -91,7 +91,7 @@ export async function register(
     throw sispError('E_AUTH', 'the proof of possession does not verify');
   }
   const { certificate, again } = await certificateFor(context, message.body);
-  context.authenticated(username);
+  context.authenticated(username, signingKey);
   log.info({ event: 'register', session: context.session.id, username, again }, 'user registered');
   await context.send('registered', { username, certificate });
 }
@@ -116,7 +116,7 @@ export async function auth(
     );
     throw sispError('E_AUTH', 'authentication failed');
   }
-  context.authenticated(username);
+  context.authenticated(username, user.signingKey);
   log.info({ event: 'auth', session: context.session.id, username }, 'user authenticated');
   await context.send('authed', { username, certificate: user.certificate });
 }
