@@ -1,15 +1,17 @@
 /**
  * Issuing: the CA's self-signed certificate and the end-entity certificates it signs
  * (users, and the server's TLS certificate), built as ASN.1 structures with
- * @peculiar/asn1-x509 and signed once with WebCrypto ECDSA P-256.
+ * @peculiar/asn1-x509 (a user's as DER from parts, user-certificate.ts) and signed
+ * once with ECDSA P-256 (WebCrypto, or the CA's own faster signer).
  */
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import * as asn1X509 from '@peculiar/asn1-x509';
 import { checkBytes, concatBytes } from '../protocol/bytes.js';
 import { sispError } from '../protocol/errors.js';
 import { isCanonicalUsername } from '../protocol/names.js';
-import { derTlv, ecdsaRawToDer, ED25519_SPKI_PREFIX, X25519_SPKI_PREFIX } from './der.js';
-import { randomBytes, subtle } from './webcrypto.js';
+import { derTlv, ecdsaRawToDer, X25519_SPKI_PREFIX } from './der.js';
+import { userTbs, type IssuerDer } from './user-certificate.js';
+import { buf, randomBytes, subtle } from './webcrypto.js';
 import {
   CA_CERT_DAYS,
   CLOCK_SKEW_MS,
@@ -41,6 +43,8 @@ export interface CertificateProfile {
   readonly extraExtensions?: readonly asn1X509.Extension[];
   readonly days?: number;
   readonly now?: Date;
+  /** The serial number's bytes (positive, minimal); random by default. */
+  readonly serial?: Uint8Array;
 }
 
 const ATTRIBUTE_OIDS: Record<NameField['type'], string> = { CN: '2.5.4.3', O: '2.5.4.10' };
@@ -60,18 +64,22 @@ function distinguishedName(fields: readonly NameField[]): asn1X509.Name {
   );
 }
 
-function serialNumber(): ArrayBuffer {
+function serialNumber(): Uint8Array {
   // 16 random bytes, the first in 0x01..0x7f: positive, non-zero and minimally encoded.
   const bytes = randomBytes(16);
   bytes[0] = ((bytes[0] ?? 0) & 0x7f) | 0x01;
-  return bytes.slice().buffer;
+  return bytes;
+}
+
+function validityDates(days: number, now: Date): { notBefore: Date; notAfter: Date } {
+  return {
+    notBefore: new Date(now.getTime() - CLOCK_SKEW_MS),
+    notAfter: new Date(now.getTime() + days * DAY_MS),
+  };
 }
 
 function validity(days: number, now: Date): asn1X509.Validity {
-  return new asn1X509.Validity({
-    notBefore: new Date(now.getTime() - CLOCK_SKEW_MS),
-    notAfter: new Date(now.getTime() + days * DAY_MS),
-  });
+  return new asn1X509.Validity(validityDates(days, now));
 }
 
 /** An extension; `value` is the extension's own ASN.1 structure, or its DER. */
@@ -112,11 +120,14 @@ const ECDSA_SHA256_IDENTIFIER = AsnConvert.parse(
  * a third of the cost of issuing.)
  */
 async function signCertificate(
-  tbs: asn1X509.TBSCertificate,
-  privateKey: CryptoKey,
+  tbs: asn1X509.TBSCertificate | Uint8Array,
+  ca: Pick<CertificateAuthority, 'privateKey' | 'sign'>,
 ): Promise<Uint8Array> {
-  const signed = new Uint8Array(AsnConvert.serialize(tbs));
-  const raw = new Uint8Array(await subtle().sign(ECDSA_SHA256, privateKey, signed));
+  const signed = tbs instanceof Uint8Array ? tbs : new Uint8Array(AsnConvert.serialize(tbs));
+  const raw =
+    ca.sign === undefined
+      ? new Uint8Array(await subtle().sign(ECDSA_SHA256, ca.privateKey, buf(signed)))
+      : await ca.sign(signed);
   const signature = derTlv(0x03, Uint8Array.of(0), ecdsaRawToDer(raw)); // no unused bits
   return derTlv(0x30, signed, ECDSA_SHA256_ALGORITHM, signature);
 }
@@ -135,7 +146,7 @@ export async function createCertificateAuthority(
   const usage = asn1X509.KeyUsageFlags.keyCertSign | asn1X509.KeyUsageFlags.cRLSign;
   const tbs = new asn1X509.TBSCertificate({
     version: asn1X509.Version.v3,
-    serialNumber: serialNumber(),
+    serialNumber: serialNumber().slice().buffer,
     signature: ECDSA_SHA256_IDENTIFIER,
     issuer: name,
     validity: validity(options.days ?? CA_CERT_DAYS, options.now ?? new Date()),
@@ -155,13 +166,14 @@ export async function createCertificateAuthority(
       ),
     ]),
   });
-  return { certificate: await signCertificate(tbs, keys.privateKey), privateKey: keys.privateKey };
+  return { certificate: await signCertificate(tbs, keys), privateKey: keys.privateKey };
 }
 
 /** What every certificate a CA issues takes from it, read once per CA. */
 interface Issuer {
   readonly name: asn1X509.Name;
   readonly keyId: asn1X509.Extension;
+  readonly der: IssuerDer;
 }
 
 const issuers = new WeakMap<CertificateAuthority, Promise<Issuer>>();
@@ -179,13 +191,18 @@ async function readIssuer(ca: CertificateAuthority): Promise<Issuer> {
       : new Uint8Array(
           AsnConvert.parse(own.extnValue.buffer, asn1X509.SubjectKeyIdentifier).buffer,
         );
+  const authorityKeyId = extension(
+    asn1X509.id_ce_authorityKeyIdentifier,
+    false,
+    new asn1X509.AuthorityKeyIdentifier({ keyIdentifier: new asn1X509.KeyIdentifier(keyId) }),
+  );
   return {
     name: tbsCertificate.subject,
-    keyId: extension(
-      asn1X509.id_ce_authorityKeyIdentifier,
-      false,
-      new asn1X509.AuthorityKeyIdentifier({ keyIdentifier: new asn1X509.KeyIdentifier(keyId) }),
-    ),
+    keyId: authorityKeyId,
+    der: {
+      name: new Uint8Array(AsnConvert.serialize(tbsCertificate.subject)),
+      authorityKeyId: new Uint8Array(AsnConvert.serialize(authorityKeyId)),
+    },
   };
 }
 
@@ -216,7 +233,7 @@ export async function issueCertificate(
   if (profile.encryptionKey !== undefined) extensions.push(x25519Extension(profile.encryptionKey));
   const tbs = new asn1X509.TBSCertificate({
     version: asn1X509.Version.v3,
-    serialNumber: serialNumber(),
+    serialNumber: (profile.serial ?? serialNumber()).slice().buffer,
     signature: ECDSA_SHA256_IDENTIFIER,
     issuer: issuer.name,
     validity: validity(profile.days ?? USER_CERT_DAYS, profile.now ?? new Date()),
@@ -224,26 +241,31 @@ export async function issueCertificate(
     subjectPublicKeyInfo: spki,
     extensions: new asn1X509.Extensions(extensions),
   });
-  return signCertificate(tbs, ca.privateKey);
+  return signCertificate(tbs, ca);
 }
 
 export async function issueUserCertificate(
   ca: CertificateAuthority,
   /** `signingKey`: the Ed25519 key, or its 32 raw bytes. */
   subject: { username: string; signingKey: CryptoKey | Uint8Array; encryptionKey: Uint8Array },
-  options: { days?: number; now?: Date } = {},
+  options: { days?: number; now?: Date; serial?: Uint8Array } = {},
 ): Promise<Uint8Array> {
-  if (!isCanonicalUsername(subject.username)) throw sispError('E_INVALID_NAME');
-  const { signingKey } = subject;
-  if (signingKey instanceof Uint8Array) checkBytes('signingKey', signingKey, 32);
-  return issueCertificate(ca, {
-    subject: [{ type: 'CN', value: subject.username }],
-    publicKey:
-      signingKey instanceof Uint8Array ? concatBytes(ED25519_SPKI_PREFIX, signingKey) : signingKey,
-    keyUsage: asn1X509.KeyUsageFlags.digitalSignature,
-    encryptionKey: subject.encryptionKey,
-    ...options,
-  });
+  const { username, encryptionKey } = subject;
+  if (!isCanonicalUsername(username)) throw sispError('E_INVALID_NAME');
+  const signingKey =
+    subject.signingKey instanceof Uint8Array
+      ? subject.signingKey
+      : new Uint8Array(await subtle().exportKey('raw', subject.signingKey));
+  checkBytes('signingKey', signingKey, 32);
+  checkBytes('encryptionKey', encryptionKey, 32);
+  const { notBefore, notAfter } = validityDates(
+    options.days ?? USER_CERT_DAYS,
+    options.now ?? new Date(),
+  );
+  const issuer = await issuerOf(ca);
+  const serial = options.serial ?? serialNumber();
+  const user = { username, signingKey, encryptionKey };
+  return signCertificate(userTbs(issuer.der, user, serial, notBefore, notAfter), ca);
 }
 
 /** The server's TLS certificate, which also certifies its X25519 key. */

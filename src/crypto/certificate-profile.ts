@@ -27,4 +27,10 @@ export const CA_CERT_DAYS = 3650;
 export interface CertificateAuthority {
   readonly certificate: Uint8Array;
   readonly privateKey: CryptoKey;
+  /**
+   * Signs with `privateKey` (ECDSA P-256, SHA-256), the signature as r || s: a
+   * platform's faster path (the server's is Node's OpenSSL, without WebCrypto's job
+   * per call). WebCrypto when absent.
+   */
+  readonly sign?: (data: Uint8Array) => Uint8Array | Promise<Uint8Array>;
 }

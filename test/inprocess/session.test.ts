@@ -11,6 +11,9 @@ import type { Message } from '../../src/protocol/messages.js';
 import { bytesSource } from '../../src/core/source.js';
 import { postImage } from '../../src/core/post.js';
 import { randomBytes } from '../../src/crypto/webcrypto.js';
+import { generateIdentity, publicIdentity } from '../../src/crypto/keys.js';
+import { registerPayload, signPayload } from '../../src/crypto/signatures.js';
+import { fromHex } from '../../src/protocol/bytes.js';
 import { authenticatedPeer, RawPeer } from '../support/raw-peer.js';
 import { registered, testServer, type TestServer } from './harness.js';
 import { pngBytes } from './images.js';
@@ -159,6 +162,35 @@ describe('the connection survives request errors and ends on protocol violations
     assert.equal(errorCode(reply), 'E_VERSION');
     assert.deepEqual(reply.type === 'error' ? reply.body.supported : undefined, [2]);
     assert.equal(await raw.closed(), 1008);
+  });
+
+  it('registering a low-order X25519 key is E_BAD_KEY, and the name stays free', async () => {
+    const identity = await generateIdentity();
+    const { signingKey } = await publicIdentity(identity);
+    // RFC 7748 6.1: u = 0, u = 1, and a point of order 8 (Wycheproof's x25519 tests).
+    const lowOrder = [
+      new Uint8Array(32),
+      Uint8Array.of(1, ...new Uint8Array(31)),
+      fromHex('e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800'),
+    ];
+    for (const encryptionKey of lowOrder) {
+      const raw = await RawPeer.connect(server.url, server.caPath);
+      raw.send('hello', 1, { versions: [2] });
+      const welcome = await raw.reply(1);
+      assert.ok(welcome.type === 'welcome');
+      const { nonce, caFingerprint } = welcome.body;
+      const fields = { username: 'lowkey', signingKey, encryptionKey, nonce, caFingerprint };
+      const proof = await signPayload(
+        'register',
+        identity.signing.privateKey,
+        registerPayload(fields),
+      );
+      raw.send('register', 2, { username: 'lowkey', signingKey, encryptionKey, proof });
+      assert.equal(errorCode(await raw.reply(2)), 'E_BAD_KEY');
+      raw.close();
+    }
+    const fine = await registered(server, 'lowkey');
+    fine.client.close();
   });
 
   it('a failed auth is E_AUTH and closes the connection', async () => {
