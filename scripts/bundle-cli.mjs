@@ -18,6 +18,28 @@ const serverStaysOutside = {
   },
 };
 
+/**
+ * commander requires node:child_process when it loads, for executable subcommands,
+ * which sisp has none of; loading it costs ~7 ms of every command's start-up, `sisp
+ * --help` included (bench/README). Inside commander it becomes a module that loads
+ * child_process on first use.
+ */
+const lazyChildProcessForCommander = {
+  name: 'lazy-child-process-for-commander',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer)
+        ? { path: 'child_process', namespace: 'sisp-lazy' }
+        : undefined,
+    );
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'sisp-lazy' }, () => ({
+      contents:
+        "let loaded; module.exports = new Proxy({}, { get: (_, key) => (loaded ??= require('node:child_process'))[key] });",
+      loader: 'js',
+    }));
+  },
+};
+
 const NATIVE = ['sharp', 'bufferutil', 'utf-8-validate', 'better-sqlite3', 'pg-native'];
 
 // Chunk names carry a content hash: clear the last build's, which nothing loads any more.
@@ -34,7 +56,7 @@ await build({
   target: 'node20',
   sourcemap: true,
   external: NATIVE,
-  plugins: [serverStaysOutside],
+  plugins: [serverStaysOutside, lazyChildProcessForCommander],
   // CommonJS packages in an ES module bundle still call require (ws for bufferutil).
   banner: {
     js: "import { createRequire as sispCreateRequire } from 'node:module'; const require = sispCreateRequire(import.meta.url);",
