@@ -5,7 +5,7 @@
 // digest is SHA-256 of index.html: `sisp serve` prints it and `sisp web verify`
 // compares a running server's against it.
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const dir = join(import.meta.dirname, '..', 'dist', 'web');
@@ -33,6 +33,20 @@ html = html.replace(
   /<link\b[^>]*\brel="(?:stylesheet|modulepreload)"[^>]*\bhref="([^"]+)"[^>]*>/g,
   (tag, url) => withIntegrity(tag, url),
 );
+// Every script the build wrote must be one index.html loads with integrity: a chunk
+// fetched later by import() would run code that the app's digest does not cover.
+for (const file of readdirSync(join(dir, 'assets'))) {
+  if (!/\.(m?js)$/.test(file)) continue;
+  const tag = new RegExp(
+    `<script\\b[^>]*src="/assets/${file.replace(/\./g, '\\.')}"[^>]*integrity=`,
+  );
+  if (!tag.test(html)) {
+    console.error(
+      `web-integrity: dist/web/assets/${file} is not loaded by index.html with integrity`,
+    );
+    process.exit(1);
+  }
+}
 writeFileSync(indexPath, html);
 const digest = createHash('sha256').update(html).digest('hex');
 writeFileSync(join(dir, '..', 'web-digest.txt'), `${digest}\n`);

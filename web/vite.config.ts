@@ -23,5 +23,9 @@ export default defineConfig({
     modulePreload: { polyfill: false },
     assetsInlineLimit: 0,
     sourcemap: false,
+    // One script: index.html carries the integrity of everything the app runs, and a
+    // chunk loaded later by import() would carry none (scripts/web-integrity.mjs
+    // refuses a build that has one). The client core's lazy imports stay lazy to run.
+    rolldownOptions: { output: { codeSplitting: false } },
   },
 });

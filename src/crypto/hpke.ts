@@ -3,7 +3,7 @@
  * HKDF-SHA256, AES-256-GCM, via @hpke/core. The info string binds the image id and
  * the recipient, so a wrapped key cannot be replayed to another image or person.
  */
-import { Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
+import type { CipherSuite } from '@hpke/core';
 import { checkBytes, equalBytes } from '../protocol/bytes.js';
 import { encodeDeterministic } from '../protocol/cbor.js';
 import { sispError } from '../protocol/errors.js';
@@ -29,22 +29,29 @@ export interface WrappedKey {
  */
 export type HpkeSuite = Pick<CipherSuite, 'seal' | 'open'>;
 
-let suite: CipherSuite | undefined;
+let suite: Promise<CipherSuite> | undefined;
 
-/** One suite for the process: it holds no per-message state, and making one is not free. */
-export function hpkeSuite(): CipherSuite {
-  suite ??= new CipherSuite({
-    kem: new DhkemX25519HkdfSha256(),
-    kdf: new HkdfSha256(),
-    aead: new Aes256Gcm(),
-  });
+/**
+ * One suite for the process: it holds no per-message state, and making one is not
+ * free. @hpke/core loads with it: a CLI with Node's suite (node/hpke.ts) never loads
+ * it at all (start-up, bench/README).
+ */
+export function hpkeSuite(): Promise<CipherSuite> {
+  suite ??= import('@hpke/core').then(
+    ({ Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 }) =>
+      new CipherSuite({
+        kem: new DhkemX25519HkdfSha256(),
+        kdf: new HkdfSha256(),
+        aead: new Aes256Gcm(),
+      }),
+  );
   return suite;
 }
 
 /** @hpke/core, made on first use (browsers, and wherever no faster suite is given). */
 export const WEB_HPKE: HpkeSuite = {
-  seal: (params, pt, aad) => hpkeSuite().seal(params, pt, aad),
-  open: (params, ct, aad) => hpkeSuite().open(params, ct, aad),
+  seal: async (params, pt, aad) => (await hpkeSuite()).seal(params, pt, aad),
+  open: async (params, ct, aad) => (await hpkeSuite()).open(params, ct, aad),
 };
 
 /** What a wrapped key is for: an image's content key, or an album's key. */
