@@ -4,9 +4,8 @@
  * loading the X.509 parser (~45 ms of every signed-in command's start-up). A cache:
  * a damaged or unreadable file reads as empty and is replaced at the next save.
  */
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { VERIFIED_KEPT, type VerifiedRecord } from '../core/storage.js';
+import { keepVerified, type VerifiedRecord } from '../core/storage.js';
 import { fromHex, toHex } from '../protocol/bytes.js';
 
 /** As stored: keys as hex, like pins.json. */
@@ -26,6 +25,12 @@ const HEX32 = /^[0-9a-f]{64}$/;
 
 export class VerifiedFile {
   readonly path: string;
+  /**
+   * The file as this process last read or wrote it, read once: a long-lived client
+   * (watch, the prompt) verifies peers often, and the records only ever grow more
+   * complete. Another process's later additions are missed, which costs a full check.
+   */
+  #records: Promise<Map<string, VerifiedRecord>> | undefined;
   /** Writes in this process, one after another: two saved at once both stay. */
   #writes: Promise<void> = Promise.resolve();
 
@@ -34,8 +39,7 @@ export class VerifiedFile {
   }
 
   async read(key: string): Promise<VerifiedRecord | undefined> {
-    const records = await this.#readAll();
-    return records.get(key);
+    return (await this.#all()).get(key);
   }
 
   save(
@@ -44,33 +48,35 @@ export class VerifiedFile {
     write: (path: string, text: string) => Promise<void>,
   ): Promise<void> {
     const saving = this.#writes.then(async () => {
-      const records = await this.#readAll();
-      records.delete(key);
-      records.set(key, record);
-      const kept = [...records].slice(-VERIFIED_KEPT);
-      const file = Object.fromEntries(kept.map(([k, r]) => [k, toFile(r)]));
+      const records = keepVerified(await this.#all(), key, record);
+      const file = Object.fromEntries([...records].map(([k, r]) => [k, toFile(r)]));
       await write(this.path, `${JSON.stringify(file, null, 2)}\n`);
     });
     this.#writes = saving.catch(() => undefined);
     return saving;
   }
 
-  async #readAll(): Promise<Map<string, VerifiedRecord>> {
-    const records = new Map<string, VerifiedRecord>();
-    if (!existsSync(this.path)) return records;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(await readFile(this.path, 'utf8'));
-    } catch {
-      return records;
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return records;
-    for (const [key, value] of Object.entries(parsed)) {
-      const record = KEY.test(key) ? fromFile(value) : undefined;
-      if (record !== undefined) records.set(key, record);
-    }
+  #all(): Promise<Map<string, VerifiedRecord>> {
+    this.#records ??= readRecords(this.path);
+    return this.#records;
+  }
+}
+
+/** What the file holds; empty when it is missing, unreadable or damaged. */
+async function readRecords(path: string): Promise<Map<string, VerifiedRecord>> {
+  const records = new Map<string, VerifiedRecord>();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(path, 'utf8'));
+  } catch {
     return records;
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return records;
+  for (const [key, value] of Object.entries(parsed)) {
+    const record = KEY.test(key) ? fromFile(value) : undefined;
+    if (record !== undefined) records.set(key, record);
+  }
+  return records;
 }
 
 function toFile(record: VerifiedRecord): RecordFile {

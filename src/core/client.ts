@@ -27,7 +27,7 @@ import { acceptPin, checkPin } from './pins.js';
 import { WEB_CRYPTO, type CryptoBackend } from './platform.js';
 import type { ClientStorage } from './storage.js';
 import type { Connector } from './transport.js';
-import { verifyServerRemembered, verifyUserRemembered } from './verified.js';
+import { loadCertificates, verifyServerRemembered, verifyUserRemembered } from './verified.js';
 
 export interface ClientOptions {
   readonly storage: ClientStorage;
@@ -251,7 +251,7 @@ export class SispClient {
     const name = normalizeUsername(username);
     const reply = await this.connection.request('cert.get', { username: name });
     if (reply.type !== 'cert') throw sispError('E_BAD_FRAME', 'unexpected reply to cert.get');
-    const { verifyUserCertificate } = await import('../crypto/certificates.js');
+    const { verifyUserCertificate } = await loadCertificates();
     const verified = await verifyUserCertificate(reply.body.certificate, this.endpoint.caDer, {
       username: name,
     });

@@ -7,6 +7,7 @@
  * sealed key binds the link, the image and the CA), then the owner's certificate,
  * the manifest and its signature, then every chunk, as any download.
  */
+import { loadCertificates } from './verified.js';
 import {
   certificateFingerprint,
   keyFingerprint,
@@ -180,7 +181,7 @@ export async function openLink<R>(
   }
   const key = await openKey(info, id, secret, manifest, options);
   // Loaded here: the X.509 parser stays out of the client's start-up (core/verified.ts).
-  const { verifyUserCertificate } = await import('../crypto/certificates.js');
+  const { verifyUserCertificate } = await loadCertificates();
   const owner = await verifyUserCertificate(info.certificate, info.ca, {
     username: manifest.owner,
   });

@@ -79,23 +79,22 @@ export interface ClientStorage {
 /** The verified certificates a storage keeps at most (own, server, recent peers). */
 export const VERIFIED_KEPT = 64;
 
-/** A bounded map of verified certificates, oldest forgotten first: memory and the browser. */
-export class VerifiedMemory {
-  readonly #records = new Map<string, VerifiedRecord>();
-
-  read(key: string): Promise<VerifiedRecord | undefined> {
-    return Promise.resolve(this.#records.get(key));
+/**
+ * Puts `record` under `key` as the newest, and forgets the oldest beyond
+ * VERIFIED_KEPT: how every storage bounds its verified certificates.
+ */
+export function keepVerified(
+  records: Map<string, VerifiedRecord>,
+  key: string,
+  record: VerifiedRecord,
+): Map<string, VerifiedRecord> {
+  records.delete(key);
+  records.set(key, record);
+  for (const oldest of records.keys()) {
+    if (records.size <= VERIFIED_KEPT) break;
+    records.delete(oldest);
   }
-
-  save(key: string, record: VerifiedRecord): Promise<void> {
-    this.#records.delete(key);
-    this.#records.set(key, record);
-    for (const oldest of this.#records.keys()) {
-      if (this.#records.size <= VERIFIED_KEPT) break;
-      this.#records.delete(oldest);
-    }
-    return Promise.resolve();
-  }
+  return records;
 }
 
 export function noIdentity(location: string): Error {
@@ -116,7 +115,7 @@ export class MemoryStorage implements ClientStorage {
   #ca: string | undefined;
   #identity: StoredIdentity | undefined;
   readonly #pins = new Map<string, Pin>();
-  readonly #verified = new VerifiedMemory();
+  readonly #verified = new Map<string, VerifiedRecord>();
 
   readConfig(): Promise<StoredConfig | undefined> {
     return Promise.resolve(this.#config);
@@ -157,9 +156,10 @@ export class MemoryStorage implements ClientStorage {
     return Promise.resolve([...this.#pins].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
   readVerified(key: string): Promise<VerifiedRecord | undefined> {
-    return this.#verified.read(key);
+    return Promise.resolve(this.#verified.get(key));
   }
   saveVerified(key: string, record: VerifiedRecord): Promise<void> {
-    return this.#verified.save(key, record);
+    keepVerified(this.#verified, key, record);
+    return Promise.resolve();
   }
 }

@@ -16,7 +16,8 @@ import { sispError } from '../protocol/errors.js';
 import type { ClientStorage, VerifiedRecord } from './storage.js';
 
 let certificatesModule: Promise<typeof import('../crypto/certificates.js')> | undefined;
-const certificates = () => (certificatesModule ??= import('../crypto/certificates.js'));
+/** The X.509 code, loaded when a certificate is first checked in full, then kept. */
+export const loadCertificates = () => (certificatesModule ??= import('../crypto/certificates.js'));
 
 /** The record's name: SHA-256 of the CA, then of the certificate, in hex. */
 export async function verificationKey(caDer: Uint8Array, der: Uint8Array): Promise<string> {
@@ -60,7 +61,7 @@ export async function verifyUserRemembered(
       notAfter: new Date(record.notAfter),
     };
   }
-  const { verifyUserCertificate } = await certificates();
+  const { verifyUserCertificate } = await loadCertificates();
   const verified = await verifyUserCertificate(der, caDer, { username });
   await remember(storage, key, {
     kind: 'user',
@@ -82,7 +83,7 @@ export async function verifyServerRemembered(
   const key = await verificationKey(caDer, der);
   const record = await remembered(storage, key, 'server');
   if (record !== undefined) return record.encryptionKey.slice();
-  const { verifyServerCertificate } = await certificates();
+  const { verifyServerCertificate } = await loadCertificates();
   const { encryptionKey, notAfter } = await verifyServerCertificate(der, caDer);
   await remember(storage, key, {
     kind: 'server',

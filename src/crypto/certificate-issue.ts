@@ -4,13 +4,12 @@
  * @peculiar/asn1-x509 (a user's as DER from parts, user-certificate.ts) and signed
  * once with ECDSA P-256 (WebCrypto, or the CA's own faster signer).
  */
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { AsnConvert } from '@peculiar/asn1-schema';
 import * as asn1X509 from '@peculiar/asn1-x509';
-import { checkBytes, concatBytes } from '../protocol/bytes.js';
 import { sispError } from '../protocol/errors.js';
 import { isCanonicalUsername } from '../protocol/names.js';
-import { derTlv, ecdsaRawToDer, X25519_SPKI_PREFIX } from './der.js';
-import { userTbs, type IssuerDer } from './user-certificate.js';
+import { derTlv, ecdsaRawToDer } from './der.js';
+import { extension, userTbs, x25519Extension, type IssuerDer } from './user-certificate.js';
 import { buf, randomBytes, subtle } from './webcrypto.js';
 import {
   CA_CERT_DAYS,
@@ -19,7 +18,6 @@ import {
   ECDSA_SHA256_ALGORITHM,
   P256,
   USER_CERT_DAYS,
-  X25519_KEY_EXTENSION_OID,
   type CertificateAuthority,
 } from './certificate-profile.js';
 
@@ -80,21 +78,6 @@ function validityDates(days: number, now: Date): { notBefore: Date; notAfter: Da
 
 function validity(days: number, now: Date): asn1X509.Validity {
   return new asn1X509.Validity(validityDates(days, now));
-}
-
-/** An extension; `value` is the extension's own ASN.1 structure, or its DER. */
-function extension(extnID: string, critical: boolean, value: object): asn1X509.Extension {
-  const der = value instanceof Uint8Array ? value : AsnConvert.serialize(value);
-  return new asn1X509.Extension({ extnID, critical, extnValue: new OctetString(der) });
-}
-
-/**
- * The X25519 key extension: the key as an X25519 SubjectPublicKeyInfo. (Set from the
- * decimal OID string, asn1js encodes the 2.25 UUID arc correctly; it only prints it
- * lossily, which is why verifiers match its bytes.)
- */
-function x25519Extension(encryptionKey: Uint8Array): asn1X509.Extension {
-  return extension(X25519_KEY_EXTENSION_OID, false, concatBytes(X25519_SPKI_PREFIX, encryptionKey));
 }
 
 /** RFC 5280 4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING's bits. */
@@ -256,8 +239,6 @@ export async function issueUserCertificate(
     subject.signingKey instanceof Uint8Array
       ? subject.signingKey
       : new Uint8Array(await subtle().exportKey('raw', subject.signingKey));
-  checkBytes('signingKey', signingKey, 32);
-  checkBytes('encryptionKey', encryptionKey, 32);
   const { notBefore, notAfter } = validityDates(
     options.days ?? USER_CERT_DAYS,
     options.now ?? new Date(),

@@ -34,18 +34,23 @@ const VERSION_V3 = Uint8Array.of(0xa0, 0x03, 0x02, 0x01, 0x02);
 /** id-at-commonName. */
 const COMMON_NAME_OID = Uint8Array.of(0x06, 0x03, 0x55, 0x04, 0x03);
 
-function serialiseExtension(
-  extnID: string,
-  critical: boolean,
-  value: Uint8Array | object,
-): Uint8Array {
+/** An extension; `value` is the extension's own ASN.1 structure, or its DER. */
+export function extension(extnID: string, critical: boolean, value: object): asn1X509.Extension {
   const der = value instanceof Uint8Array ? value : AsnConvert.serialize(value);
-  return new Uint8Array(
-    AsnConvert.serialize(
-      new asn1X509.Extension({ extnID, critical, extnValue: new OctetString(der) }),
-    ),
-  );
+  return new asn1X509.Extension({ extnID, critical, extnValue: new OctetString(der) });
 }
+
+/**
+ * The X25519 key extension: the key as an X25519 SubjectPublicKeyInfo. (Set from the
+ * decimal OID string, asn1js encodes the 2.25 UUID arc correctly; it only prints it
+ * lossily, which is why verifiers match its bytes.)
+ */
+export function x25519Extension(encryptionKey: Uint8Array): asn1X509.Extension {
+  return extension(X25519_KEY_EXTENSION_OID, false, concatBytes(X25519_SPKI_PREFIX, encryptionKey));
+}
+
+const serialise = (ext: asn1X509.Extension): Uint8Array =>
+  new Uint8Array(AsnConvert.serialize(ext));
 
 interface Constants {
   readonly basicConstraints: Uint8Array;
@@ -59,21 +64,21 @@ let constants: Constants | undefined;
 /** The extensions every user certificate has, as the library encodes them (once). */
 function userConstants(): Constants {
   constants ??= {
-    basicConstraints: serialiseExtension(
-      asn1X509.id_ce_basicConstraints,
-      true,
-      new asn1X509.BasicConstraints({ cA: false }),
+    basicConstraints: serialise(
+      extension(
+        asn1X509.id_ce_basicConstraints,
+        true,
+        new asn1X509.BasicConstraints({ cA: false }),
+      ),
     ),
-    keyUsage: serialiseExtension(
-      asn1X509.id_ce_keyUsage,
-      true,
-      new asn1X509.KeyUsage(asn1X509.KeyUsageFlags.digitalSignature),
+    keyUsage: serialise(
+      extension(
+        asn1X509.id_ce_keyUsage,
+        true,
+        new asn1X509.KeyUsage(asn1X509.KeyUsageFlags.digitalSignature),
+      ),
     ),
-    x25519Template: serialiseExtension(
-      X25519_KEY_EXTENSION_OID,
-      false,
-      concatBytes(X25519_SPKI_PREFIX, new Uint8Array(32)),
-    ),
+    x25519Template: serialise(x25519Extension(new Uint8Array(32))),
   };
   return constants;
 }

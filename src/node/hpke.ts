@@ -87,7 +87,7 @@ class Labels {
 const KEM = new Labels(Buffer.concat([Buffer.from('KEM'), i2osp2(KEM_ID)]));
 
 /** Raw bytes to a key object, through JWK: a DER import goes through OpenSSL 3's decoders, ~4x slower. */
-function publicFromRaw(raw: Buffer): KeyObject {
+export function x25519PublicFromRaw(raw: Buffer): KeyObject {
   if (raw.length !== NPK) throw new RangeError('an X25519 public key is 32 bytes');
   return createPublicKey({
     key: { kty: 'OKP', crv: 'X25519', x: raw.toString('base64url') },
@@ -104,7 +104,7 @@ function privateFromRaw(raw: Buffer): KeyObject {
 }
 
 /** u = 9, X25519's base point (RFC 7748 4.1). */
-const BASE_POINT = publicFromRaw(Buffer.concat([Buffer.of(9), Buffer.alloc(31)]));
+const BASE_POINT = x25519PublicFromRaw(Buffer.concat([Buffer.of(9), Buffer.alloc(31)]));
 
 /**
  * A private key's public key as X25519(sk, 9), by the DH function itself (RFC 7748
@@ -253,7 +253,7 @@ export class NodeHpkeSuite implements HpkeSuite {
 
   #decap(recipient: CryptoKey, enc: Buffer): Buffer {
     const skR = x25519Key(recipient, 'private');
-    const secret = diffieHellman({ privateKey: skR, publicKey: publicFromRaw(enc) });
+    const secret = diffieHellman({ privateKey: skR, publicKey: x25519PublicFromRaw(enc) });
     return kemSharedSecret(secret, Buffer.concat([enc, recipientPublicRaw(skR)]));
   }
 

@@ -12,7 +12,7 @@ import type { Identity } from '../crypto/keys.js';
 import {
   identityExists,
   noIdentity,
-  VERIFIED_KEPT,
+  keepVerified,
   type ClientStorage,
   type Pin,
   type StoredConfig,
@@ -145,19 +145,10 @@ export class IndexedDbStorage implements ClientStorage {
     return (await this.#get<Map<string, VerifiedRecord>>('verified'))?.get(key);
   }
 
-  /** Newest last; the oldest are forgotten beyond VERIFIED_KEPT. */
   saveVerified(key: string, record: VerifiedRecord): Promise<void> {
     return this.#update<Map<string, VerifiedRecord>>(
       'verified',
-      (records = new Map<string, VerifiedRecord>()) => {
-        records.delete(key);
-        records.set(key, record);
-        for (const oldest of records.keys()) {
-          if (records.size <= VERIFIED_KEPT) break;
-          records.delete(oldest);
-        }
-        return records;
-      },
+      (records = new Map<string, VerifiedRecord>()) => keepVerified(records, key, record),
     );
   }
 

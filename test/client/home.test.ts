@@ -80,10 +80,11 @@ describe('Home: files on disk', () => {
     file['ef'.repeat(64)] = { kind: 'user', encryptionKey: '00'.repeat(32), notAfter: 1.5 };
     file.short = { kind: 'server', encryptionKey: '00'.repeat(32), notAfter: 1 };
     writeFileSync(path, JSON.stringify(file));
-    assert.equal(await home.readVerified('cd'.repeat(64)), undefined);
-    assert.equal(await home.readVerified('ef'.repeat(64)), undefined);
-    assert.equal(await home.readVerified('short'), undefined);
-    assert.deepEqual(await home.readVerified(key), record);
+    const reopened = new Home(home.dir);
+    assert.equal(await reopened.readVerified('cd'.repeat(64)), undefined);
+    assert.equal(await reopened.readVerified('ef'.repeat(64)), undefined);
+    assert.equal(await reopened.readVerified('short'), undefined);
+    assert.deepEqual(await reopened.readVerified(key), record);
   });
 
   it('refuses a verified.json others can write (E_FORBIDDEN), as it does the keys', async () => {

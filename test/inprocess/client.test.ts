@@ -9,7 +9,9 @@ import { memorySink, type ImageSink } from '../../src/core/sink.js';
 import { bytesSource } from '../../src/core/source.js';
 import type { ImageEvent } from '../../src/core/connection.js';
 import { isSispError } from '../../src/protocol/errors.js';
-import { clientOptions, registered, testServer, type TestServer } from './harness.js';
+import { clientOptions, login, registered, testServer, type TestServer } from './harness.js';
+import { fromPem } from '../../src/crypto/pem.js';
+import { verificationKey } from '../../src/core/verified.js';
 import { pngBytes } from './images.js';
 import type { MemoryStorage } from '../../src/core/storage.js';
 
@@ -66,6 +68,24 @@ describe('client core against a real server', () => {
     } finally {
       again.close();
     }
+  });
+
+  it('signs in from the certificates it verified before, and keeps the server’s too, in storage', async () => {
+    const { client: dave, storage } = await registered(server, 'dave');
+    const caDer = fromPem(server.caPem);
+    const ownKey = await verificationKey(caDer, (await dave.peer('dave')).certificate);
+    const own = await storage.readVerified(ownKey);
+    assert.ok(own?.kind === 'user' && own.username === 'dave');
+    // What a public post wraps its key to.
+    await dave.serverEncryptionKey();
+    const serverKey = await verificationKey(caDer, dave.welcome.serverCertificate);
+    assert.equal((await storage.readVerified(serverKey))?.kind, 'server');
+    dave.close();
+    // A record whose keys are not dave's: the next sign-in takes it, and refuses it.
+    await storage.saveVerified(ownKey, { ...own, signingKey: new Uint8Array(32).fill(1) });
+    await assert.rejects(login(server, storage), fails('E_CERTIFICATE'));
+    await storage.saveVerified(ownKey, own);
+    (await login(server, storage)).close();
   });
 
   it('a public post: everyone lists it, watchers are told, a download verifies and decrypts', async () => {

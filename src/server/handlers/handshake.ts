@@ -1,6 +1,7 @@
 /** Handshake: hello, register, auth. Before it completes nothing else is allowed. */
-import { createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { issueUserCertificate } from '../../crypto/certificates.js';
+import { x25519PublicFromRaw } from '../../node/hpke.js';
 import { authPayload, registerPayload, verifyPayload } from '../../crypto/signatures.js';
 import { equalBytes } from '../../protocol/bytes.js';
 import { sispError } from '../../protocol/errors.js';
@@ -132,10 +133,7 @@ function requireUsableX25519(publicKey: Uint8Array): void {
   trialKey ??= generateKeyPairSync('x25519').privateKey;
   let shared: Uint8Array;
   try {
-    const peer = createPublicKey({
-      key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(publicKey).toString('base64url') },
-      format: 'jwk',
-    });
+    const peer = x25519PublicFromRaw(Buffer.from(publicKey));
     shared = diffieHellman({ privateKey: trialKey, publicKey: peer });
   } catch (cause) {
     throw sispError('E_BAD_KEY', 'X25519 key agreement failed', { cause });
